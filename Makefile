@@ -1,0 +1,54 @@
+# nasfast: the two commands are `make demo` and `make test`. Both create .venv when needed.
+# TORCH_SPEC picks the torch to build against (the CPU wheel here; e.g. TORCH_SPEC='torch>=2.4'
+# where a CUDA torch is wanted). NASFAST_CUDA=auto|0|1 is passed through to setup.py.
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+PY := $(VENV)/bin/python
+CMAKE_BUILD ?= build/cmake
+JOBS ?= 2
+
+.PHONY: demo test install build pytest ctest cu-check lint bench clean
+
+demo: build
+	$(VENV)/bin/nasfast bench --quick
+
+test: build
+	$(MAKE) pytest ctest
+
+$(VENV)/.installed: pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH_SPEC)" setuptools wheel ninja cmake
+	$(PY) -m pip install -q --no-build-isolation -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Incremental rebuild of nasfast._C after source changes (seconds when nothing changed).
+build: install
+	$(PY) setup.py -q build_ext --inplace
+
+pytest: build
+	$(PY) -m pytest -q tests
+
+# C++ kernel tests, their ASan+UBSan variant, and an nvcc compile check of every .cu file.
+ctest: install
+	$(VENV)/bin/cmake -S . -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_PREFIX_PATH="$$($(PY) -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')" \
+		-DPython_EXECUTABLE=$(abspath $(PY)) > $(CMAKE_BUILD).log 2>&1 || (cat $(CMAKE_BUILD).log; exit 1)
+	$(VENV)/bin/cmake --build $(CMAKE_BUILD) -j $(JOBS)
+	cd $(CMAKE_BUILD) && $(abspath $(VENV))/bin/ctest --output-on-failure
+
+cu-check: install
+	$(VENV)/bin/cmake --build $(CMAKE_BUILD) --target cu_check
+
+lint: install
+	$(VENV)/bin/ruff check nasfast tests benchmarks
+	$(VENV)/bin/ruff format --check nasfast tests benchmarks
+
+bench: build
+	$(VENV)/bin/nasfast bench --json benchmarks/results/latest.json
+
+clean:
+	rm -rf build nasfast/_C*.so *.egg-info

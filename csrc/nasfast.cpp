@@ -1,0 +1,30 @@
+// The nasfast library and the pybind11 module nasfast._C.
+//
+// Each op defines its own schemas with TORCH_LIBRARY_FRAGMENT in csrc/ops/<op>/<op>.cpp (so an op
+// lives in one folder); this file opens the library and carries what is not a tensor op.
+#include <torch/extension.h>
+
+#include <ATen/Parallel.h>
+
+#include "common/build_flags.h"
+
+TORCH_LIBRARY(nasfast, m) {}
+
+namespace {
+
+std::vector<std::string> compiled_backends() {
+  std::vector<std::string> b{"cpu"};
+  if (nasfast::kWithCuda) b.emplace_back("cuda");
+  return b;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "nasfast compiled kernels";
+  m.attr("__version__") = NASFAST_VERSION;
+  m.def("compiled_backends", &compiled_backends, "Backends whose kernels are compiled into this build");
+  m.def("openmp_enabled", [] { return nasfast::kWithOpenMP; });
+  m.def("num_threads", [] { return at::get_num_threads(); }, "Threads at::parallel_for uses now");
+  m.def("parallel_info", [] { return at::get_parallel_info(); });
+}

@@ -1,0 +1,3 @@
+from nasfast.cli.main import main
+
+raise SystemExit(main())

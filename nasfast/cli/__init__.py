@@ -1,0 +1,1 @@
+"""The ``nasfast`` command line: one module per subcommand, each with ``register(subparsers)``."""
