@@ -10,6 +10,7 @@ import sys
 COMMAND_MODULES = [
     "nasfast.cli.info",
     "nasfast.cli.bench",
+    "nasfast.cli.search",
 ]
 
 
