@@ -43,8 +43,21 @@ class DartsEdge(nn.Module):
         if weights.device != x.device:
             raise ValueError(f"weights: expected device {x.device} (as x), got {weights.device}")
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, weights: torch.Tensor, *, single_path: bool = False
+    ) -> torch.Tensor:
+        """``sum_k weights[k] * op_k(x)``.
+
+        ``single_path=True`` (GDAS, with hard one-hot ``weights``) computes only the op at
+        ``argmax(weights)`` and keeps GDAS's gradient semantics: the output is
+        ``weights[j] * op_j(x) + sum_{k != j} weights[k]`` (the unchosen weights are zero in the
+        forward pass but still receive the sum of the output gradient).
+        """
         self._check(x, weights)
         if self.backend == "reference":
+            if single_path:
+                j = int(weights.argmax())
+                rest = weights.sum() - weights[j]
+                return weights[j] * self.ops[j](x) + rest
             return sum(w * op(x) for w, op in zip(weights, self.ops))
         raise NotImplementedError("DartsEdge backend='fused' is not built yet (issue 3)")
