@@ -24,6 +24,10 @@ struct CpuKernels {
   static void bn_relu_dw_backward(A... a) { cpu::bn_relu_dw_backward<T>(a...); }
   template <typename T, typename... A>
   static void stage1_backward(A... a) { cpu::stage1_backward<T>(a...); }
+  template <typename T, typename... A>
+  static void pointwise(A... a) { cpu::pointwise<T>(a...); }
+  template <typename T, typename... A>
+  static void pointwise_grad_w(A... a) { cpu::pointwise_grad_w<T>(a...); }
   template <typename T>
   static void dot(const T* a, const T* b, int64_t n, double* out) { *out = cpu::dot<T>(a, b, n); }
 };

@@ -32,27 +32,44 @@ inline Dims dims_of(const at::Tensor& x, int64_t s) {
 
 inline bool is_active(int64_t active, int k) { return (active >> k) & 1; }
 
-// 1x1 conv as a batched GEMM: [Co, Ci] x [N, Ci, P] -> [N, Co, P].
-inline at::Tensor pointwise(const at::Tensor& w, const at::Tensor& in) {
-  const int64_t co = w.size(0), ci = w.size(1);
-  return at::matmul(w.reshape({co, ci}), in.reshape({in.size(0), ci, -1})).reshape(
-      {in.size(0), co, in.size(2), in.size(3)});
+// 1x1 conv [Co, Ci] on in [N, Ci, H, W] (channel slice [c0, c0 + Ci) of a larger tensor allowed
+// through in_c0/in_ctot), written into channels [o0, o0 + Co) of out (out_ctot channels).
+template <typename K, typename T>
+void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Tensor& out,
+               int64_t out_c0, bool transpose_w = false) {
+  const int64_t co = transpose_w ? w.size(1) : w.size(0), ci = transpose_w ? w.size(0) : w.size(1);
+  const int64_t P = in.size(2) * in.size(3);
+  const int64_t wco = transpose_w ? 1 : ci, wci = transpose_w ? co : 1;
+  K::template pointwise<T>(w.data_ptr<T>(), wco, wci, in.data_ptr<T>() + in_c0 * P,
+                           in.size(1) * P, in.size(0), co, ci, P,
+                           out.data_ptr<T>() + out_c0 * P, out.size(1) * P);
 }
 
-// Weight grad and input grad of pointwise(): dW = sum_n dz[n] in[n]^T, din = W^T dz.
-inline at::Tensor pointwise_grad_w(const at::Tensor& dz, const at::Tensor& in,
-                                   const at::Tensor& w) {
-  const int64_t n = in.size(0), ci = in.size(1), co = dz.size(1);
-  // [Co, N*P] x [N*P, Ci] via a batched product then a sum over n (both contiguous NCHW).
-  return at::bmm(dz.reshape({n, co, -1}), in.reshape({n, ci, -1}).transpose(1, 2))
-      .sum(0)
-      .reshape(w.sizes());
+template <typename K, typename T>
+at::Tensor pointwise(const at::Tensor& w, const at::Tensor& in) {
+  at::Tensor out = at::empty({in.size(0), w.size(0), in.size(2), in.size(3)}, in.options());
+  pointwise<K, T>(w, in, 0, out, 0);
+  return out;
 }
 
-inline at::Tensor pointwise_grad_in(const at::Tensor& dz, const at::Tensor& w) {
-  const int64_t co = w.size(0), ci = w.size(1);
-  return at::matmul(w.reshape({co, ci}).t(), dz.reshape({dz.size(0), co, -1}))
-      .reshape({dz.size(0), ci, dz.size(2), dz.size(3)});
+// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)).
+template <typename K, typename T>
+at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,
+                            const at::Tensor& w) {
+  at::Tensor dw = at::empty_like(w);
+  const int64_t P = in.size(2) * in.size(3);
+  K::template pointwise_grad_w<T>(dz.data_ptr<T>() + dz_c0 * P, dz.size(1) * P, in.data_ptr<T>(),
+                                  in.size(1) * P, in.size(0), w.size(0), w.size(1), P,
+                                  dw.data_ptr<T>());
+  return dw;
+}
+
+// din = W^T dz (dz channels [dz_c0, dz_c0 + Co)).
+template <typename K, typename T>
+at::Tensor pointwise_grad_in(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& w) {
+  at::Tensor din = at::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)}, dz.options());
+  pointwise<K, T>(w, dz, dz_c0, din, 0, /*transpose_w=*/true);
+  return din;
 }
 
 template <typename T>
@@ -121,13 +138,17 @@ Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor
   };
   if (b.maxp.defined()) bn(kMax, b.maxp);
   if (b.avgp.defined()) bn(kAvg, b.avgp);
-  if (b.fr0.defined())
-    bn(kFr, at::cat({pointwise(cw[kFrConv1], b.fr0), pointwise(cw[kFrConv2], b.fr1)}, 1));
+  if (b.fr0.defined()) {
+    at::Tensor z = at::empty({d.N, d.C, d.Ho, d.Wo}, b.fr0.options());
+    pointwise<K, T>(cw[kFrConv1], b.fr0, 0, z, 0);
+    pointwise<K, T>(cw[kFrConv2], b.fr1, 0, z, d.C / 2);
+    bn(kFr, z);
+  }
   for (int i = 0; i < 2; ++i) {
     if (!b.dw1[i].defined()) continue;
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
-    at::Tensor z1 = pointwise(cw[base + 1], b.dw1[i]);
+    at::Tensor z1 = pointwise<K, T>(cw[base + 1], b.dw1[i]);
     bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
     at::Tensor h = at::empty_like(z1);
@@ -135,12 +156,12 @@ Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
     zs.h[i] = h;
-    bn(s1 + 1, pointwise(cw[base + 3], h));
+    bn(s1 + 1, pointwise<K, T>(cw[base + 3], h));
   }
   for (int i = 2; i < 4; ++i) {
     if (!b.dw1[i].defined()) continue;
     const int pw = i == 2 ? kDil3Pw : kDil5Pw;
-    bn(i == 2 ? kDil3 : kDil5, pointwise(cw[pw], b.dw1[i]));
+    bn(i == 2 ? kDil3 : kDil5, pointwise<K, T>(cw[pw], b.dw1[i]));
   }
   return zs;
 }
@@ -255,8 +276,8 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = slot2 - 1;
     const int k = i == 0 ? 3 : 5;
-    gcw[base + 3] = pointwise_grad_w(dz[slot2], zs.h[i], cw[base + 3]);
-    at::Tensor gh = pointwise_grad_in(dz[slot2], cw[base + 3]).contiguous();
+    gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
+    at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
     at::Tensor ga = at::empty_like(gh);
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
@@ -266,24 +287,22 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                st.invstd(s1), T(1), true, training, d.N, d.C, HWo,
                                dz1.data_ptr<T>(), nullptr);
-    gcw[base + 1] = pointwise_grad_w(dz1, b.dw1[i], cw[base + 1]);
-    g_dw1[i] = pointwise_grad_in(dz1, cw[base + 1]).contiguous();
+    gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
+    g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
     if (!dz[slot].defined()) continue;
-    gcw[kPwIdx[i]] = pointwise_grad_w(dz[slot], b.dw1[i], cw[kPwIdx[i]]);
-    g_dw1[i] = pointwise_grad_in(dz[slot], cw[kPwIdx[i]]).contiguous();
+    gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
+    g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
   }
   at::Tensor g_fr0, g_fr1;
   if (dz[kFr].defined()) {
     const int64_t h = d.C / 2;
-    const at::Tensor da = dz[kFr].narrow(1, 0, h).contiguous();
-    const at::Tensor db = dz[kFr].narrow(1, h, d.C - h).contiguous();
-    gcw[kFrConv1] = pointwise_grad_w(da, b.fr0, cw[kFrConv1]);
-    gcw[kFrConv2] = pointwise_grad_w(db, b.fr1, cw[kFrConv2]);
-    g_fr0 = pointwise_grad_in(da, cw[kFrConv1]).contiguous();
-    g_fr1 = pointwise_grad_in(db, cw[kFrConv2]).contiguous();
+    gcw[kFrConv1] = pointwise_grad_w<K, T>(dz[kFr], 0, b.fr0, cw[kFrConv1]);
+    gcw[kFrConv2] = pointwise_grad_w<K, T>(dz[kFr], h, b.fr1, cw[kFrConv2]);
+    g_fr0 = pointwise_grad_in<K, T>(dz[kFr], 0, cw[kFrConv1]);
+    g_fr1 = pointwise_grad_in<K, T>(dz[kFr], h, cw[kFrConv2]);
   }
 
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};

@@ -381,6 +381,67 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
 }
 
 template <typename T>
+void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
+               int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride) {
+  constexpr int64_t kTile = 256;
+  constexpr int kRows = 4;
+  const int64_t tiles = (P + kTile - 1) / kTile;
+  at::parallel_for(0, N * tiles, 1, [&](int64_t begin, int64_t end) {
+    alignas(64) T acc[kRows][kTile];
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n = task / tiles, p0 = (task % tiles) * kTile;
+      const int64_t len = std::min(kTile, P - p0);
+      const T* ip = in + n * in_bstride + p0;
+      T* op = out + n * out_bstride + p0;
+      for (int64_t co = 0; co < Co; co += kRows) {
+        const int rows = static_cast<int>(std::min<int64_t>(kRows, Co - co));
+        for (int r = 0; r < kRows; ++r)
+          for (int64_t i = 0; i < len; ++i) acc[r][i] = T(0);
+        for (int64_t ci = 0; ci < Ci; ++ci) {
+          const T* src = ip + ci * P;
+          T wr[kRows];
+          for (int r = 0; r < kRows; ++r) wr[r] = r < rows ? w[(co + r) * ws_co + ci * ws_ci] : T(0);
+#pragma omp simd
+          for (int64_t i = 0; i < len; ++i) {
+            const T v = src[i];
+            acc[0][i] += wr[0] * v;
+            acc[1][i] += wr[1] * v;
+            acc[2][i] += wr[2] * v;
+            acc[3][i] += wr[3] * v;
+          }
+        }
+        for (int r = 0; r < rows; ++r) {
+          T* dst = op + (co + r) * P;
+          for (int64_t i = 0; i < len; ++i) dst[i] = acc[r][i];
+        }
+      }
+    }
+  });
+}
+
+template <typename T>
+void pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
+                      int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw) {
+  at::parallel_for(0, Co, 1, [&](int64_t begin, int64_t end) {
+    std::vector<double> acc(Ci);
+    for (int64_t co = begin; co < end; ++co) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = dz + n * dz_bstride + co * P;
+        for (int64_t ci = 0; ci < Ci; ++ci) {
+          const T* src = in + n * in_bstride + ci * P;
+          T a = T(0);
+#pragma omp simd reduction(+ : a)
+          for (int64_t i = 0; i < P; ++i) a += g[i] * src[i];
+          acc[ci] += static_cast<double>(a);
+        }
+      }
+      for (int64_t ci = 0; ci < Ci; ++ci) dw[co * Ci + ci] = static_cast<T>(acc[ci]);
+    }
+  });
+}
+
+template <typename T>
 double dot(const T* a, const T* b, int64_t n) {
   constexpr int64_t kBlock = 4096;
   const int64_t nb = (n + kBlock - 1) / kBlock;
@@ -414,7 +475,11 @@ double dot(const T* a, const T* b, int64_t n) {
   template void stage1_backward<T>(const T*, const Dims&, const T* const*, const T* const*,       \
                                    const T*, const T*, const T*, const T*, const T*, T, T*,       \
                                    T* const*);                                                    \
-  template double dot<T>(const T*, const T*, int64_t);
+  template double dot<T>(const T*, const T*, int64_t);                                            \
+  template void pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t, int64_t,     \
+                             int64_t, int64_t, T*, int64_t);                                      \
+  template void pointwise_grad_w<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t,       \
+                                    int64_t, int64_t, T*);
 
 NASFAST_DARTS_EDGE_INSTANTIATE(float)
 NASFAST_DARTS_EDGE_INSTANTIATE(double)

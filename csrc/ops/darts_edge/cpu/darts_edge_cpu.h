@@ -63,6 +63,18 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
                      const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
                      const T* g_skip, T skip_w, T* gx, T* const* dw_grad);
 
+// 1x1 conv: out[n, co, p] = sum_ci w[co * ws_co + ci * ws_ci] * in[n, ci, p]; samples are
+// in_bstride / out_bstride elements apart (channel rows are P apart). ws_* are the strides of w,
+// so (ws_co, ws_ci) = (1, Co) applies the transpose of a [Ci, Co] matrix.
+template <typename T>
+void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
+               int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride);
+
+// dw[co, ci] = sum_{n, p} dz[n, co, p] * in[n, ci, p] (batch strides as in pointwise).
+template <typename T>
+void pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
+                      int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw);
+
 // sum over all elements of a * b, in a fixed blocked order (double accumulator).
 template <typename T>
 double dot(const T* a, const T* b, int64_t n);
