@@ -203,11 +203,12 @@ def test_opcheck(stride, train):
     torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, bargs)
 
 
-def test_saved_bytes_at_most_a_third():
-    for s in (1, 2):
-        ref, fused = _pair(8, s, True, dtype=torch.float32)
-        x = torch.randn(4, 8, 16, 16, requires_grad=True)
-        w = _weights("soft").float().requires_grad_()
-        ref_b, _ = saved_tensor_bytes(lambda ref=ref: ref(x, w))
-        fused_b, fused_total = saved_tensor_bytes(lambda fused=fused: fused(x, w))
-        assert fused_total <= ref_b / 3, (s, fused_total, ref_b)
+@pytest.mark.parametrize("stride", [1, 2])
+def test_saved_bytes_at_most_a_third(stride):
+    ref, fused = _pair(8, stride, True, dtype=torch.float32)
+    x = torch.randn(4, 8, 16, 16, requires_grad=True)
+    w = _weights("soft").float().requires_grad_()
+    ref_unique, _ = saved_tensor_bytes(lambda: ref(x, w))
+    _, fused_total = saved_tensor_bytes(lambda: fused(x, w))
+    # the fused op keeps x, the weights, the conv weights and [3, 9, C] statistics
+    assert fused_total <= ref_unique / 3, (fused_total, ref_unique)
