@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -39,11 +40,18 @@ class MaxFenwick {
   std::vector<int> t_;
 };
 
+// The bitset sort (M >= 4) runs up to this many distinct rows and this much front memory.
+constexpr int kBitsetMaxRows = 1 << 16;
+constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;  // 64 MiB
+
 class DivideAndConquer {
  public:
   // cols: m-1 columns (objectives 1..m-1) of u distinct rows in lexicographic order.
   DivideAndConquer(std::vector<std::vector<double>> cols, int u)
-      : cols_(std::move(cols)), u_(u), rank_(u, 0), fen_(u), c1_(u), scratch_(u), vals_(u) {
+      : cols_(std::move(cols)), u_(u), d_(static_cast<int>(cols_.size())), rank_(u, 0), fen_(u),
+        c1_(u), scratch_(u), vals_(u), rows_(static_cast<int64_t>(u) * d_) {
+    for (int i = 0; i < u; ++i)
+      for (int j = 0; j < d_; ++j) rows_[static_cast<int64_t>(i) * d_ + j] = cols_[j][i];
     // Dense ranks of objective 1 for the Fenwick sweeps.
     std::vector<int> order(u);
     std::iota(order.begin(), order.end(), 0);
@@ -70,8 +78,10 @@ class DivideAndConquer {
   const double* col(int k) const { return cols_[k - 1].data(); }
 
   bool weakly_below(int q, int p, int k) const {
-    for (int j = 1; j <= k; ++j)
-      if (cols_[j - 1][q] > cols_[j - 1][p]) return false;
+    const double* a = rows_.data() + static_cast<int64_t>(q) * d_;
+    const double* b = rows_.data() + static_cast<int64_t>(p) * d_;
+    for (int j = 0; j < k; ++j)
+      if (a[j] > b[j]) return false;
     return true;
   }
 
@@ -170,6 +180,11 @@ class DivideAndConquer {
   // is <= every row of h in objectives > k.
   void helper_b(int* l, int nl, int* h, int nh, int k) {
     if (nl == 0 || nh == 0 || l[0] > h[nh - 1]) return;
+    // A row of l raises a row of h only if its rank is >= the rank h already has.
+    int l_max = -1, h_min = rank_[h[0]];
+    for (int i = 0; i < nl; ++i) l_max = std::max(l_max, rank_[l[i]]);
+    for (int i = 1; i < nh; ++i) h_min = std::min(h_min, rank_[h[i]]);
+    if (l_max < h_min) return;
     if (k == 1) return sweep_b(l, nl, h, nh);
     if (static_cast<long>(nl) * nh <= kBruteB) {
       for (int j = 0; j < nh; ++j) {
@@ -208,11 +223,13 @@ class DivideAndConquer {
 
   std::vector<std::vector<double>> cols_;
   int u_;
+  int d_;  // objectives after the first (m - 1)
   std::vector<int> rank_;
   MaxFenwick fen_;
   std::vector<int> c1_;
   std::vector<int> scratch_;
   std::vector<double> vals_;
+  std::vector<double> rows_;  // row-major copy of cols_ for the brute-force checks
 };
 
 // Ranks of u distinct rows (lexicographic order) with two objectives, given f1 in that order.
@@ -228,28 +245,197 @@ void rank_two(const double* f1, int64_t u, std::vector<int>& rank) {
   }
 }
 
+// Ranks of u distinct rows (lexicographic order) with three objectives, given f1 and f2 in
+// that order. Each front keeps the staircase of its rows' (f1, f2) (f2 strictly decreasing as
+// f1 grows: rows it dominates in (f1, f2) can never be a row's only dominator in that front);
+// a row goes to the first front none of whose staircase points is <= it in (f1, f2), found by
+// binary search since "front k holds a dominator" is monotone in k. O(u log u log fronts).
+void rank_three(const double* f1, const double* f2, int64_t u, std::vector<int>& rank) {
+  std::vector<std::map<double, double>> fronts;
+  auto dominated_by = [](const std::map<double, double>& st, double y, double z) {
+    auto it = st.upper_bound(y);
+    return it != st.begin() && std::prev(it)->second <= z;
+  };
+  for (int64_t i = 0; i < u; ++i) {
+    const double y = f1[i], z = f2[i];
+    int64_t lo = 0, hi = static_cast<int64_t>(fronts.size());
+    while (lo < hi) {
+      const int64_t mid = (lo + hi) / 2;
+      if (dominated_by(fronts[mid], y, z)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == static_cast<int64_t>(fronts.size())) fronts.emplace_back();
+    auto& st = fronts[lo];
+    auto it = st.lower_bound(y);
+    while (it != st.end() && it->second >= z) it = st.erase(it);
+    st.emplace_hint(it, y, z);
+    rank[i] = static_cast<int>(lo);
+  }
+}
+
+// Row p's dominator scan. x = AND_j c[j] (the ceiling checkpoints: every dominator of p and a
+// few rows past cnt_j(p), checked exactly when they matter). Returns the largest rank among the
+// dominators before p, or -1; G[k] holds the processed rows of rank >= k.
+struct Scan {
+  const uint64_t* const* G;
+  int F;
+  const int* rank;
+  const double* rows;  // row-major [u, d]
+  int d;
+  const double* rp;    // row p
+
+  bool dominates(int q) const {
+    const double* rq = rows + static_cast<size_t>(q) * d;
+    for (int j = 0; j < d; ++j)
+      if (rq[j] > rp[j]) return false;
+    return true;
+  }
+
+  // Raises best with the rows of word w of x that lie in G[best + 1]; false once best = F - 1.
+  bool raise(uint64_t x, int64_t w, int& best, const uint64_t*& g) const {
+    uint64_t y = x & g[w];
+    while (y) {
+      const int q = static_cast<int>(w * 64 + __builtin_ctzll(y));
+      y &= y - 1;
+      if (rank[q] > best && dominates(q)) {
+        best = rank[q];
+        if (best + 1 == F) return false;
+        g = G[best + 1];
+        y &= g[w];
+      }
+    }
+    return true;
+  }
+};
+
+template <int kD>
+int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+  const int dd = kD > 0 ? kD : d;
+  int best = -1;
+  const uint64_t* g = sc.G[0];
+  int64_t w = 0;
+  uint64_t x[8];
+  for (; w + 8 <= nw; w += 8) {
+    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];
+    for (int j = 1; j < dd; ++j)
+      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];
+    uint64_t any = 0;
+    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];
+    if (!any) continue;
+    for (int t = 0; t < 8; ++t)
+      if (!sc.raise(x[t], w + t, best, g)) return best;
+  }
+  for (; w < nw; ++w) {
+    uint64_t y = c[0][w];
+    for (int j = 1; j < dd; ++j) y &= c[j][w];
+    if (!sc.raise(y, w, best, g)) return best;
+  }
+  return best;
+}
+
+int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+  switch (d) {
+    case 3: return scan_fixed<3>(sc, c, d, nw);
+    case 4: return scan_fixed<4>(sc, c, d, nw);
+    case 5: return scan_fixed<5>(sc, c, d, nw);
+    case 6: return scan_fixed<6>(sc, c, d, nw);
+    case 7: return scan_fixed<7>(sc, c, d, nw);
+    default: return scan_fixed<0>(sc, c, d, nw);
+  }
+}
+
+// Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
+// with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
+// for all j} = AND_j S_j(p), S_j(p) = the first cnt_j(p) rows of objective j's sorted order.
+// S_j(p) is a checkpoint bitset C_j (the first 64 * ceil(cnt / 64) rows; one per 64 positions)
+// minus the < 64 rows X_j past cnt_j(p), and AND_j (C_j \ X_j) = (AND_j C_j) \ (OR_j X_j), so
+// one pass over the words ANDs d checkpoints and a scratch mask. G_k = the processed rows of rank
+// >= k; rank(p) = 1 + the largest k with D(p) & G_k != 0, raised word by word in the same pass.
+// O(d u^2 / 64) word operations and (d + fronts) u^2 / 64 bits of memory; returns false
+// (nothing done) when the fronts would pass max_front_words.
+bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
+                 int64_t max_front_words) {
+  const int d = static_cast<int>(cols.size());
+  const int64_t W = (u + 63) / 64;
+  const int64_t NB = W;  // checkpoints b = 0..NB: the first min(64 b, u) positions
+  std::vector<uint64_t> cp(static_cast<size_t>(d) * (NB + 1) * W, 0);
+  std::vector<int> cnt(static_cast<size_t>(d) * u);
+  std::vector<int> ord(static_cast<size_t>(d) * u);
+  for (int j = 0; j < d; ++j) {
+    std::vector<uint64_t> key(u);
+    for (int i = 0; i < u; ++i) key[i] = order_key(cols[j][i]);
+    const std::vector<int64_t> o = radix_order(key);
+    int* oj = ord.data() + static_cast<size_t>(j) * u;
+    int* cj = cnt.data() + static_cast<size_t>(j) * u;
+    for (int t = 0; t < u;) {
+      int e = t + 1;
+      while (e < u && cols[j][o[e]] == cols[j][o[t]]) ++e;
+      for (int s = t; s < e; ++s) {
+        oj[s] = static_cast<int>(o[s]);
+        cj[o[s]] = e;
+      }
+      t = e;
+    }
+    uint64_t* base = cp.data() + static_cast<size_t>(j) * (NB + 1) * W;
+    for (int64_t b = 1; b <= NB; ++b) {
+      std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
+      const int64_t end = std::min<int64_t>(64 * b, u);
+      for (int64_t t = 64 * (b - 1); t < end; ++t)
+        base[b * W + (oj[t] >> 6)] |= uint64_t{1} << (oj[t] & 63);
+    }
+  }
+  std::vector<double> rows(static_cast<size_t>(u) * d);
+  for (int i = 0; i < u; ++i)
+    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(i) * d + j] = cols[j][i];
+  std::vector<std::vector<uint64_t>> G;  // G[k]: processed rows of rank >= k
+  std::vector<const uint64_t*> cpb(d), gp;
+  for (int p = 0; p < u; ++p) {
+    const int64_t nw = (p + 63) / 64;  // words holding rows 0..p-1 (G is empty past them)
+    for (int j = 0; j < d; ++j) {
+      const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + 63) / 64;
+      cpb[j] = cp.data() + (static_cast<size_t>(j) * (NB + 1) + b) * W;
+    }
+    const int F = static_cast<int>(G.size());
+    int best = -1;  // largest rank among the dominators
+    if (F > 0) {
+      gp.resize(F);
+      for (int k = 0; k < F; ++k) gp[k] = G[k].data();
+      const Scan sc{gp.data(), F, rank.data(), rows.data(), d, rows.data() + static_cast<size_t>(p) * d};
+      best = scan_dominators(sc, cpb.data(), d, nw);
+    }
+    const int r = best + 1;
+    if (r == F) {
+      if (static_cast<int64_t>(F + 1) * W > max_front_words) return false;
+      G.emplace_back(W, 0);
+    }
+    for (int k = 0; k <= r; ++k) G[k][p >> 6] |= uint64_t{1} << (p & 63);
+    rank[p] = r;
+  }
+  return true;
+}
+
 }  // namespace
 
 void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
   if (n == 0) return;
+  std::vector<int64_t> order = lex_order(F, n, m);
   if (m == 2) {
-    // Sort (f0, f1, row) records; then de-duplicate and place each distinct point.
-    std::vector<Rec2> recs(n);
-    for (int64_t i = 0; i < n; ++i) recs[i] = {F[2 * i], F[2 * i + 1], static_cast<int64_t>(i)};
-    sort_rec2(recs);
+    // Distinct points in lexicographic order, then each placed by binary search.
     std::vector<double> f1;
     f1.reserve(n);
     std::vector<int> uid(n);
+    const double* prev = nullptr;
     for (int64_t i = 0; i < n; ++i) {
-      if (i == 0 || recs[i].a != recs[i - 1].a || recs[i].b != recs[i - 1].b) f1.push_back(recs[i].b);
+      const double* a = F + order[i] * 2;
+      if (prev == nullptr || a[0] != prev[0] || a[1] != prev[1]) f1.push_back(a[1]);
+      prev = a;
       uid[i] = static_cast<int>(f1.size()) - 1;
     }
     std::vector<int> r(f1.size());
     rank_two(f1.data(), static_cast<int64_t>(f1.size()), r);
-    for (int64_t i = 0; i < n; ++i) rank[recs[i].row] = r[uid[i]];
+    for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
     return;
   }
-  std::vector<int64_t> order = lex_order(F, n, m);
   // Distinct rows in lexicographic order.
   std::vector<int> uid(n);
   std::vector<int64_t> first;
@@ -268,6 +454,19 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
   std::vector<std::vector<double>> cols(m - 1, std::vector<double>(u));
   for (int i = 0; i < u; ++i)
     for (int64_t j = 1; j < m; ++j) cols[j - 1][i] = F[first[i] * m + j];
+  if (m == 3) {
+    std::vector<int> r(u);
+    rank_three(cols[0].data(), cols[1].data(), u, r);
+    for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
+    return;
+  }
+  if (u <= kBitsetMaxRows) {
+    std::vector<int> r(u);
+    if (rank_bitset(cols, u, r, kBitsetMaxFrontWords)) {
+      for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
+      return;
+    }
+  }
   DivideAndConquer dc(std::move(cols), u);
   const std::vector<int>& r = dc.run();
   for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
