@@ -7,7 +7,6 @@
 // the divide and conquer of Jensen / Fortin et al. / Buzdalov and Shalyto over objectives 1..M-1
 // (helper_a: ranks within a set; helper_b: ranks of H raised by a finished set L).
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <numeric>
@@ -72,8 +71,8 @@ class DivideAndConquer {
   }
 
  private:
-  int kBruteA = std::getenv("NDS_A") ? std::atoi(std::getenv("NDS_A")) : 24;
-  long kBruteB = std::getenv("NDS_B") ? std::atol(std::getenv("NDS_B")) : 192;
+  static constexpr int kBruteA = 32;
+  static constexpr long kBruteB = 5000;
 
   const double* col(int k) const { return cols_[k - 1].data(); }
 
@@ -309,11 +308,10 @@ struct Scan {
 };
 
 template <int kD>
-int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
   const int dd = kD > 0 ? kD : d;
-  int best = -1;
-  const uint64_t* g = sc.G[0];
-  int64_t w = 0;
+  if (best + 1 >= sc.F) return best;
+  const uint64_t* g = sc.G[best + 1];
   uint64_t x[8];
   for (; w + 8 <= nw; w += 8) {
     for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];
@@ -333,14 +331,16 @@ int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
   return best;
 }
 
-int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+// The largest rank among p's dominators in words [w0, nw), or best if none is larger.
+int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0, int64_t nw,
+                    int best) {
   switch (d) {
-    case 3: return scan_fixed<3>(sc, c, d, nw);
-    case 4: return scan_fixed<4>(sc, c, d, nw);
-    case 5: return scan_fixed<5>(sc, c, d, nw);
-    case 6: return scan_fixed<6>(sc, c, d, nw);
-    case 7: return scan_fixed<7>(sc, c, d, nw);
-    default: return scan_fixed<0>(sc, c, d, nw);
+    case 3: return scan_fixed<3>(sc, c, d, w0, nw, best);
+    case 4: return scan_fixed<4>(sc, c, d, w0, nw, best);
+    case 5: return scan_fixed<5>(sc, c, d, w0, nw, best);
+    case 6: return scan_fixed<6>(sc, c, d, w0, nw, best);
+    case 7: return scan_fixed<7>(sc, c, d, w0, nw, best);
+    default: return scan_fixed<0>(sc, c, d, w0, nw, best);
   }
 }
 
@@ -388,22 +388,24 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   for (int i = 0; i < u; ++i)
     for (int j = 0; j < d; ++j) rows[static_cast<size_t>(i) * d + j] = cols[j][i];
   std::vector<std::vector<uint64_t>> G;  // G[k]: processed rows of rank >= k
-  std::vector<const uint64_t*> cpb(d), gp;
-  for (int p = 0; p < u; ++p) {
-    const int64_t nw = (p + 63) / 64;  // words holding rows 0..p-1 (G is empty past them)
+  std::vector<const uint64_t*> gp;
+  auto checkpoints = [&](int p, const uint64_t** cpb) {
     for (int j = 0; j < d; ++j) {
       const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + 63) / 64;
       cpb[j] = cp.data() + (static_cast<size_t>(j) * (NB + 1) + b) * W;
     }
+  };
+  // Rows in order (each needs the final ranks of the rows before it). Single-threaded: a
+  // parallel scan of the rows before each block measured slower on a loaded 2-core machine.
+  std::vector<const uint64_t*> cpb(d);
+  for (int p = 0; p < u; ++p) {
     const int F = static_cast<int>(G.size());
-    int best = -1;  // largest rank among the dominators
-    if (F > 0) {
-      gp.resize(F);
-      for (int k = 0; k < F; ++k) gp[k] = G[k].data();
-      const Scan sc{gp.data(), F, rank.data(), rows.data(), d, rows.data() + static_cast<size_t>(p) * d};
-      best = scan_dominators(sc, cpb.data(), d, nw);
-    }
-    const int r = best + 1;
+    gp.resize(F);
+    for (int k = 0; k < F; ++k) gp[k] = G[k].data();
+    checkpoints(p, cpb.data());
+    const Scan sc{gp.data(), F, rank.data(), rows.data(), d,
+                  rows.data() + static_cast<size_t>(p) * d};
+    const int r = scan_dominators(sc, cpb.data(), d, 0, (p + 63) / 64, -1) + 1;
     if (r == F) {
       if (static_cast<int64_t>(F + 1) * W > max_front_words) return false;
       G.emplace_back(W, 0);
@@ -416,7 +418,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
 
 }  // namespace
 
-void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
+void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, NdsAlgorithm algo) {
   if (n == 0) return;
   std::vector<int64_t> order = lex_order(F, n, m);
   if (m == 2) {
@@ -454,13 +456,13 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
   std::vector<std::vector<double>> cols(m - 1, std::vector<double>(u));
   for (int i = 0; i < u; ++i)
     for (int64_t j = 1; j < m; ++j) cols[j - 1][i] = F[first[i] * m + j];
-  if (m == 3) {
+  if (m == 3 && algo != NdsAlgorithm::kDivideConquer) {
     std::vector<int> r(u);
     rank_three(cols[0].data(), cols[1].data(), u, r);
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
     return;
   }
-  if (u <= kBitsetMaxRows) {
+  if (algo == NdsAlgorithm::kBitset || (algo == NdsAlgorithm::kAuto && m >= 4 && u <= kBitsetMaxRows)) {
     std::vector<int> r(u);
     if (rank_bitset(cols, u, r, kBitsetMaxFrontWords)) {
       for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
