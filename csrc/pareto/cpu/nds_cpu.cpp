@@ -7,8 +7,12 @@
 // the divide and conquer of Jensen / Fortin et al. / Buzdalov and Shalyto over objectives 1..M-1
 // (helper_a: ranks within a set; helper_b: ranks of H raised by a finished set L).
 #include <algorithm>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -39,9 +43,15 @@ class MaxFenwick {
   std::vector<int> t_;
 };
 
-// The bitset sort (M >= 4) runs up to this many distinct rows and this much front memory.
-constexpr int kBitsetMaxRows = 1 << 16;
-constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;  // 64 MiB
+// The bitset sort (M >= 4) runs while its checkpoints (d (W + 1) W words, W = ceil(u / 64))
+// and its front bitsets each fit in these budgets (about 10^5 distinct rows at M <= 8).
+constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
+constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
+
+bool bitset_fits(int64_t d, int64_t u) {
+  const int64_t W = (u + 63) / 64;
+  return d * (W + 1) * W <= kBitsetMaxCheckpointWords;
+}
 
 class DivideAndConquer {
  public:
@@ -296,7 +306,8 @@ struct Scan {
     while (y) {
       const int q = static_cast<int>(w * 64 + __builtin_ctzll(y));
       y &= y - 1;
-      if (rank[q] > best && dominates(q)) {
+      // Rows of G[best + 1] have rank > best: the exact check is all that is left.
+      if (dominates(q)) {
         best = rank[q];
         if (best + 1 == F) return false;
         g = G[best + 1];
@@ -307,19 +318,58 @@ struct Scan {
   }
 };
 
+// The scan body, compiled twice: for AVX2 (chosen at run time when the CPU has it) and for the
+// baseline ISA. Blocks of 8 words are ANDed (vectorised) and tested against G[best + 1] first.
+#define NASFAST_SCAN_BODY                                                      \
+  const int dd = kD > 0 ? kD : d;                                              \
+  if (best + 1 >= sc.F) return best;                                           \
+  const uint64_t* g = sc.G[best + 1];                                          \
+  uint64_t x[8];                                                               \
+  for (; w + 8 <= nw; w += 8) {                                                \
+    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];                            \
+    for (int j = 1; j < dd; ++j)                                               \
+      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];                         \
+    uint64_t any = 0;                                                          \
+    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];                        \
+    if (!any) continue;                                                        \
+    for (int t = 0; t < 8; ++t)                                                \
+      if (!sc.raise(x[t], w + t, best, g)) return best;                        \
+  }                                                                            \
+  for (; w < nw; ++w) {                                                        \
+    uint64_t y = c[0][w];                                                      \
+    for (int j = 1; j < dd; ++j) y &= c[j][w];                                 \
+    if (!sc.raise(y, w, best, g)) return best;                                 \
+  }                                                                            \
+  return best;
+
 template <int kD>
 int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
+  NASFAST_SCAN_BODY
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NASFAST_SCAN_AVX2 1
+// AVX2: 8 words per step as two 256-bit lanes; the common case (no row of G[best + 1] in the
+// block) is loads, ANDs and two vptest.
+template <int kD>
+__attribute__((target("avx2"))) int scan_fixed_avx2(const Scan& sc, const uint64_t* const* c,
+                                                    int d, int64_t w, int64_t nw, int best) {
   const int dd = kD > 0 ? kD : d;
   if (best + 1 >= sc.F) return best;
   const uint64_t* g = sc.G[best + 1];
-  uint64_t x[8];
+  alignas(32) uint64_t x[8];
   for (; w + 8 <= nw; w += 8) {
-    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];
-    for (int j = 1; j < dd; ++j)
-      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];
-    uint64_t any = 0;
-    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];
-    if (!any) continue;
+    __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w));
+    __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w + 4));
+    for (int j = 1; j < dd; ++j) {
+      a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w)));
+      a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w + 4)));
+    }
+    const __m256i g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w));
+    const __m256i g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w + 4));
+    if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
     for (int t = 0; t < 8; ++t)
       if (!sc.raise(x[t], w + t, best, g)) return best;
   }
@@ -330,17 +380,28 @@ int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64
   }
   return best;
 }
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+#endif
+#undef NASFAST_SCAN_BODY
+
+template <int kD>
+int scan_any(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
+#ifdef NASFAST_SCAN_AVX2
+  if (kHasAvx2) return scan_fixed_avx2<kD>(sc, c, d, w, nw, best);
+#endif
+  return scan_fixed<kD>(sc, c, d, w, nw, best);
+}
 
 // The largest rank among p's dominators in words [w0, nw), or best if none is larger.
 int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0, int64_t nw,
                     int best) {
   switch (d) {
-    case 3: return scan_fixed<3>(sc, c, d, w0, nw, best);
-    case 4: return scan_fixed<4>(sc, c, d, w0, nw, best);
-    case 5: return scan_fixed<5>(sc, c, d, w0, nw, best);
-    case 6: return scan_fixed<6>(sc, c, d, w0, nw, best);
-    case 7: return scan_fixed<7>(sc, c, d, w0, nw, best);
-    default: return scan_fixed<0>(sc, c, d, w0, nw, best);
+    case 3: return scan_any<3>(sc, c, d, w0, nw, best);
+    case 4: return scan_any<4>(sc, c, d, w0, nw, best);
+    case 5: return scan_any<5>(sc, c, d, w0, nw, best);
+    case 6: return scan_any<6>(sc, c, d, w0, nw, best);
+    case 7: return scan_any<7>(sc, c, d, w0, nw, best);
+    default: return scan_any<0>(sc, c, d, w0, nw, best);
   }
 }
 
@@ -358,7 +419,13 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   const int d = static_cast<int>(cols.size());
   const int64_t W = (u + 63) / 64;
   const int64_t NB = W;  // checkpoints b = 0..NB: the first min(64 b, u) positions
-  std::vector<uint64_t> cp(static_cast<size_t>(d) * (NB + 1) * W, 0);
+  // Checkpoint rows are filled by copying the previous row: only row 0 is zeroed.
+  std::unique_ptr<uint64_t[]> cp_buf(new uint64_t[static_cast<size_t>(d) * (NB + 1) * W]);
+  struct {
+    uint64_t* p;
+    uint64_t* data() const { return p; }
+  } cp{cp_buf.get()};
+  for (int j = 0; j < d; ++j) std::fill_n(cp.data() + static_cast<size_t>(j) * (NB + 1) * W, W, 0);
   std::vector<int> cnt(static_cast<size_t>(d) * u);
   std::vector<int> ord(static_cast<size_t>(d) * u);
   for (int j = 0; j < d; ++j) {
@@ -462,7 +529,7 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
     return;
   }
-  if (algo == NdsAlgorithm::kBitset || (algo == NdsAlgorithm::kAuto && m >= 4 && u <= kBitsetMaxRows)) {
+  if (algo == NdsAlgorithm::kBitset || (algo == NdsAlgorithm::kAuto && m >= 4 && bitset_fits(m - 1, u))) {
     std::vector<int> r(u);
     if (rank_bitset(cols, u, r, kBitsetMaxFrontWords)) {
       for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];

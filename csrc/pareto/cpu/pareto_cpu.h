@@ -12,11 +12,11 @@ namespace nasfast::pareto::cpu {
 enum class NdsAlgorithm {
   kAuto,            // what non_dominated_rank picks (below)
   kDivideConquer,   // M >= 3: the divide and conquer (any n; the fallback for large inputs)
-  kBitset,          // M >= 4: dominator bitsets, O(M n^2 / 64) (<= 65536 distinct rows)
+  kBitset,          // M >= 3: dominator bitsets, O(M n^2 / 64) word operations
 };
 // Auto: M <= 2 sort + binary search; M = 3: per-front staircases (O(n log n log fronts));
-// M >= 4: the bitset scan up to 65536 distinct rows and 64 MiB of front bitsets, else the
-// divide and conquer. Every choice gives the same ranks.
+// M >= 4: the bitset scan while its checkpoints fit 256 MiB (about 10^5 distinct rows at M <= 8)
+// and its front bitsets 64 MiB, else the divide and conquer. Every choice gives the same ranks.
 void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank,
                         NdsAlgorithm algo = NdsAlgorithm::kAuto);
 
