@@ -48,6 +48,15 @@ class MaxFenwick {
 constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
 constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
 
+// Spacing of the checkpoint rows: 64 positions, or 128 when the tables of ceil(u / S) + 1 rows
+// of W words pass 768 KiB (the scan reads them at random; 128 measured faster at u = 20000).
+int64_t checkpoint_spacing(int64_t u, int64_t tables) {
+  const int64_t W = (u + 63) / 64;
+  int64_t S = 64;
+  while (S < 128 && tables * ((u + S - 1) / S + 1) * W * 8 > (int64_t{768} << 10)) S *= 2;
+  return S;
+}
+
 bool bitset_fits(int64_t d, int64_t u) {
   const int64_t W = (u + 63) / 64;
   return d * (W + 1) * W <= kBitsetMaxCheckpointWords;
@@ -396,11 +405,12 @@ int scan_any(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t
 int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0, int64_t nw,
                     int best) {
   switch (d) {
+    case 1: return scan_any<1>(sc, c, d, w0, nw, best);
+    case 2: return scan_any<2>(sc, c, d, w0, nw, best);
     case 3: return scan_any<3>(sc, c, d, w0, nw, best);
     case 4: return scan_any<4>(sc, c, d, w0, nw, best);
     case 5: return scan_any<5>(sc, c, d, w0, nw, best);
     case 6: return scan_any<6>(sc, c, d, w0, nw, best);
-    case 7: return scan_any<7>(sc, c, d, w0, nw, best);
     default: return scan_any<0>(sc, c, d, w0, nw, best);
   }
 }
@@ -417,15 +427,14 @@ int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0,
 bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
                  int64_t max_front_words) {
   const int d = static_cast<int>(cols.size());
+  if (d < 2) return false;
   const int64_t W = (u + 63) / 64;
-  const int64_t NB = W;  // checkpoints b = 0..NB: the first min(64 b, u) positions
-  // Checkpoint rows are filled by copying the previous row: only row 0 is zeroed.
-  std::unique_ptr<uint64_t[]> cp_buf(new uint64_t[static_cast<size_t>(d) * (NB + 1) * W]);
-  struct {
-    uint64_t* p;
-    uint64_t* data() const { return p; }
-  } cp{cp_buf.get()};
-  for (int j = 0; j < d; ++j) std::fill_n(cp.data() + static_cast<size_t>(j) * (NB + 1) * W, W, 0);
+  // Checkpoints b = 0..NB: the first min(S b, u) positions of each objective's order. S = 64
+  // while the tables fit in L2; larger S keeps them there (more rows past a checkpoint, each
+  // rejected by the exact check).
+  const int64_t S = checkpoint_spacing(u, static_cast<int64_t>(cols.size()) - 1);
+  const int64_t NB = (u + S - 1) / S;
+  // Per objective: the sorted order and cnt = how many rows are <= each row.
   std::vector<int> cnt(static_cast<size_t>(d) * u);
   std::vector<int> ord(static_cast<size_t>(d) * u);
   for (int j = 0; j < d; ++j) {
@@ -443,41 +452,59 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       }
       t = e;
     }
-    uint64_t* base = cp.data() + static_cast<size_t>(j) * (NB + 1) * W;
+  }
+  // Bits index rows in the sorted order of the first column, so S_0(p) is a prefix of the bits
+  // (no checkpoint table); the other d - 1 columns get checkpoint tables in bit space.
+  const int* perm = ord.data();  // bit -> row
+  std::vector<int> pos(u);       // row -> bit
+  for (int b = 0; b < u; ++b) pos[perm[b]] = b;
+  const int nt = d - 1;
+  std::unique_ptr<uint64_t[]> cp(new uint64_t[static_cast<size_t>(nt) * (NB + 1) * W]);
+  for (int j = 1; j < d; ++j) {
+    const int* oj = ord.data() + static_cast<size_t>(j) * u;
+    uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
+    std::fill_n(base, W, 0);  // rows are filled by copying the previous one
     for (int64_t b = 1; b <= NB; ++b) {
       std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
-      const int64_t end = std::min<int64_t>(64 * b, u);
-      for (int64_t t = 64 * (b - 1); t < end; ++t)
-        base[b * W + (oj[t] >> 6)] |= uint64_t{1} << (oj[t] & 63);
+      const int64_t end = std::min<int64_t>(S * b, u);
+      for (int64_t t = S * (b - 1); t < end; ++t) {
+        const int q = pos[oj[t]];
+        base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
+      }
     }
   }
-  std::vector<double> rows(static_cast<size_t>(u) * d);
-  for (int i = 0; i < u; ++i)
-    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(i) * d + j] = cols[j][i];
-  std::vector<std::vector<uint64_t>> G;  // G[k]: processed rows of rank >= k
-  std::vector<const uint64_t*> gp;
-  auto checkpoints = [&](int p, const uint64_t** cpb) {
-    for (int j = 0; j < d; ++j) {
-      const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + 63) / 64;
-      cpb[j] = cp.data() + (static_cast<size_t>(j) * (NB + 1) + b) * W;
-    }
-  };
-  // Rows in order (each needs the final ranks of the rows before it). Single-threaded: a
-  // parallel scan of the rows before each block measured slower on a loaded 2-core machine.
-  std::vector<const uint64_t*> cpb(d);
+  std::vector<double> rows(static_cast<size_t>(u) * d);  // in bit order
+  for (int b = 0; b < u; ++b)
+    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(b) * d + j] = cols[j][perm[b]];
+  std::vector<int> rank_bit(u, 0);
+  std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
+  std::vector<const uint64_t*> gp, cpb(nt);
+  // Rows in lexicographic order (each needs the final ranks of the rows before it).
+  // Single-threaded: a parallel scan of the rows before each block measured slower on a loaded
+  // 2-core machine.
   for (int p = 0; p < u; ++p) {
+    const int bp = pos[p];
     const int F = static_cast<int>(G.size());
-    gp.resize(F);
-    for (int k = 0; k < F; ++k) gp[k] = G[k].data();
-    checkpoints(p, cpb.data());
-    const Scan sc{gp.data(), F, rank.data(), rows.data(), d,
-                  rows.data() + static_cast<size_t>(p) * d};
-    const int r = scan_dominators(sc, cpb.data(), d, 0, (p + 63) / 64, -1) + 1;
+    int best = -1;
+    if (F > 0) {
+      gp.resize(F);
+      for (int k = 0; k < F; ++k) gp[k] = G[k].data();
+      for (int j = 1; j < d; ++j) {
+        const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + S - 1) / S;
+        cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
+      }
+      const Scan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
+                    rows.data() + static_cast<size_t>(bp) * d};
+      const int64_t nw = (cnt[p] + 63) / 64;  // words holding the bits of S_0(p)
+      best = scan_dominators(sc, cpb.data(), nt, 0, nw, -1);
+    }
+    const int r = best + 1;
     if (r == F) {
       if (static_cast<int64_t>(F + 1) * W > max_front_words) return false;
       G.emplace_back(W, 0);
     }
-    for (int k = 0; k <= r; ++k) G[k][p >> 6] |= uint64_t{1} << (p & 63);
+    for (int k = 0; k <= r; ++k) G[k][bp >> 6] |= uint64_t{1} << (bp & 63);
+    rank_bit[bp] = r;
     rank[p] = r;
   }
   return true;
