@@ -330,66 +330,67 @@ struct Scan {
 };
 
 // The scan body, compiled twice: for AVX2 (chosen at run time when the CPU has it) and for the
-// baseline ISA. Blocks of 8 words are ANDed (vectorised) and tested against G[best + 1] first.
-#define NASFAST_SCAN_BODY                                                      \
+// baseline ISA. Words go from the last to the first: rows late in the bit order (larger objective
+// 1) tend to have larger ranks, so best rises early and G[best + 1] thins out; a block of 8 words
+// where G[best + 1] is empty skips the table loads.
+#define NASFAST_SCAN_BODY(AND8, TEST8)                                         \
   const int dd = kD > 0 ? kD : d;                                              \
   if (best + 1 >= sc.F) return best;                                           \
   const uint64_t* g = sc.G[best + 1];                                          \
-  uint64_t x[8];                                                               \
-  for (; w + 8 <= nw; w += 8) {                                                \
-    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];                            \
-    for (int j = 1; j < dd; ++j)                                               \
-      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];                         \
-    uint64_t any = 0;                                                          \
-    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];                        \
-    if (!any) continue;                                                        \
-    for (int t = 0; t < 8; ++t)                                                \
-      if (!sc.raise(x[t], w + t, best, g)) return best;                        \
+  int64_t e = nw;                                                              \
+  for (; e - 8 >= w; e -= 8) {                                                 \
+    const int64_t b = e - 8;                                                   \
+    if (TEST8) continue;                                                       \
+    AND8                                                                       \
+    for (int t = 7; t >= 0; --t)                                               \
+      if (!sc.raise(x[t], b + t, best, g)) return best;                        \
   }                                                                            \
-  for (; w < nw; ++w) {                                                        \
-    uint64_t y = c[0][w];                                                      \
-    for (int j = 1; j < dd; ++j) y &= c[j][w];                                 \
-    if (!sc.raise(y, w, best, g)) return best;                                 \
+  for (int64_t v = e - 1; v >= w; --v) {                                       \
+    uint64_t y = c[0][v];                                                      \
+    for (int j = 1; j < dd; ++j) y &= c[j][v];                                 \
+    if (!sc.raise(y, v, best, g)) return best;                                 \
   }                                                                            \
   return best;
 
 template <int kD>
 int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
-  NASFAST_SCAN_BODY
+  uint64_t x[8];
+#define NASFAST_AND8                                                           \
+  for (int t = 0; t < 8; ++t) x[t] = c[0][b + t];                              \
+  for (int j = 1; j < dd; ++j)                                                 \
+    for (int t = 0; t < 8; ++t) x[t] &= c[j][b + t];
+#define NASFAST_TEST8                                                          \
+  ((g[b] | g[b + 1] | g[b + 2] | g[b + 3] | g[b + 4] | g[b + 5] | g[b + 6] | g[b + 7]) == 0)
+  NASFAST_SCAN_BODY(NASFAST_AND8, NASFAST_TEST8)
+#undef NASFAST_AND8
+#undef NASFAST_TEST8
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define NASFAST_SCAN_AVX2 1
-// AVX2: 8 words per step as two 256-bit lanes; the common case (no row of G[best + 1] in the
-// block) is loads, ANDs and two vptest.
+// AVX2: 8 words per step as two 256-bit lanes.
 template <int kD>
 __attribute__((target("avx2"))) int scan_fixed_avx2(const Scan& sc, const uint64_t* const* c,
                                                     int d, int64_t w, int64_t nw, int best) {
-  const int dd = kD > 0 ? kD : d;
-  if (best + 1 >= sc.F) return best;
-  const uint64_t* g = sc.G[best + 1];
   alignas(32) uint64_t x[8];
-  for (; w + 8 <= nw; w += 8) {
-    __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w));
-    __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w + 4));
-    for (int j = 1; j < dd; ++j) {
-      a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w)));
-      a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w + 4)));
-    }
-    const __m256i g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w));
-    const __m256i g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w + 4));
-    if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;
-    _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
-    for (int t = 0; t < 8; ++t)
-      if (!sc.raise(x[t], w + t, best, g)) return best;
-  }
-  for (; w < nw; ++w) {
-    uint64_t y = c[0][w];
-    for (int j = 1; j < dd; ++j) y &= c[j][w];
-    if (!sc.raise(y, w, best, g)) return best;
-  }
-  return best;
+  __m256i g0, g1;
+#define NASFAST_AND8                                                                               \
+  __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b));                   \
+  __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b + 4));               \
+  for (int j = 1; j < dd; ++j) {                                                                   \
+    a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b)));     \
+    a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b + 4))); \
+  }                                                                                                \
+  if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;                         \
+  _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);                                           \
+  _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
+#define NASFAST_TEST8                                                                 \
+  (g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b)),                  \
+   g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b + 4)),              \
+   _mm256_testz_si256(_mm256_or_si256(g0, g1), _mm256_or_si256(g0, g1)))
+  NASFAST_SCAN_BODY(NASFAST_AND8, NASFAST_TEST8)
+#undef NASFAST_AND8
+#undef NASFAST_TEST8
 }
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 #endif
