@@ -50,6 +50,32 @@ class MaxFenwick {
 constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
 constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
 
+// An uninitialised word buffer; up to 64 MiB of it is kept per thread between calls, so that
+// repeated sorts (an NSGA-II run) do not page-fault fresh memory each time.
+class ScratchWords {
+ public:
+  explicit ScratchWords(size_t n) {
+    constexpr size_t kKeep = size_t{1} << 23;
+    thread_local std::unique_ptr<uint64_t[]> kept;
+    thread_local size_t kept_size = 0;
+    if (n > kKeep) {
+      own_.reset(new uint64_t[n]);
+      p_ = own_.get();
+      return;
+    }
+    if (kept_size < n) {
+      kept.reset(new uint64_t[n]);
+      kept_size = n;
+    }
+    p_ = kept.get();
+  }
+  uint64_t* get() const { return p_; }
+
+ private:
+  std::unique_ptr<uint64_t[]> own_;
+  uint64_t* p_ = nullptr;
+};
+
 // Spacing of the checkpoint rows: 64 positions, or 128 when the tables of ceil(u / S) + 1 rows
 // of W words pass 768 KiB (the scan reads them at random; 128 measured faster at u = 20000).
 int64_t checkpoint_spacing(int64_t u, int64_t tables) {
@@ -462,7 +488,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   std::vector<int> pos(u);       // row -> bit
   for (int b = 0; b < u; ++b) pos[perm[b]] = b;
   const int nt = d - 1;
-  std::unique_ptr<uint64_t[]> cp(new uint64_t[static_cast<size_t>(nt) * (NB + 1) * W]);
+  ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
   for (int j = 1; j < d; ++j) {
     const int* oj = ord.data() + static_cast<size_t>(j) * u;
     uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
