@@ -464,14 +464,16 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   const int64_t S = checkpoint_spacing(u, static_cast<int64_t>(cols.size()) - 1);
   const int64_t NB = (u + S - 1) / S;
   // Per objective: the sorted order and cnt = how many rows are <= each row.
-  std::vector<int> cnt(static_cast<size_t>(d) * u);
-  std::vector<int> ord(static_cast<size_t>(d) * u);
+  std::unique_ptr<int[]> cnt(new int[static_cast<size_t>(d) * u]);  // fully written below
+  std::unique_ptr<int[]> ord_buf(new int[static_cast<size_t>(d) * u]);
+  const int* ord = ord_buf.get();
+  std::vector<uint64_t> key(u);
   for (int j = 0; j < d; ++j) {
-    std::vector<uint64_t> key(u);
+    key.resize(u);
     for (int i = 0; i < u; ++i) key[i] = order_key(cols[j][i]);
     const std::vector<int64_t> o = radix_order(key);
-    int* oj = ord.data() + static_cast<size_t>(j) * u;
-    int* cj = cnt.data() + static_cast<size_t>(j) * u;
+    int* oj = ord_buf.get() + static_cast<size_t>(j) * u;
+    int* cj = cnt.get() + static_cast<size_t>(j) * u;
     for (int t = 0; t < u;) {
       int e = t + 1;
       while (e < u && cols[j][o[e]] == cols[j][o[t]]) ++e;
@@ -484,13 +486,13 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   }
   // Bits index rows in the sorted order of the first column, so S_0(p) is a prefix of the bits
   // (no checkpoint table); the other d - 1 columns get checkpoint tables in bit space.
-  const int* perm = ord.data();  // bit -> row
+  const int* perm = ord;  // bit -> row
   std::vector<int> pos(u);       // row -> bit
   for (int b = 0; b < u; ++b) pos[perm[b]] = b;
   const int nt = d - 1;
   ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
   for (int j = 1; j < d; ++j) {
-    const int* oj = ord.data() + static_cast<size_t>(j) * u;
+    const int* oj = ord + static_cast<size_t>(j) * u;
     uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
     std::fill_n(base, W, 0);  // rows are filled by copying the previous one
     for (int64_t b = 1; b <= NB; ++b) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <numeric>
 #include <tuple>
 #include <utility>
@@ -50,30 +51,43 @@ inline uint64_t order_key(double x) {
 // a comparison sort takes over).
 inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
   const int64_t n = static_cast<int64_t>(key.size());
-  std::vector<int64_t> order(n), tmp_o(n);
+  std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), int64_t{0});
   if (n == 0) return order;
-  std::vector<uint64_t> tmp_k(n);
+  // Scratch without zero-filling (every slot is written before it is read).
+  std::unique_ptr<uint64_t[]> tmp_k(new uint64_t[n]);
+  std::unique_ptr<int64_t[]> tmp_o(new int64_t[n]);
+  uint64_t* k_src = key.data();
+  int64_t* o_src = order.data();
+  uint64_t* k_dst = tmp_k.get();
+  int64_t* o_dst = tmp_o.get();
   constexpr int kBits = 11;
   constexpr int kBuckets = 1 << kBits;
-  std::vector<int64_t> count(kBuckets);
-  for (int shift = 31; shift < 64; shift += kBits) {
-    std::fill(count.begin(), count.end(), 0);
-    for (int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & (kBuckets - 1)];
-    if (count[(key[0] >> shift) & (kBuckets - 1)] == n) continue;
+  constexpr int kPasses = 3;  // bits 31..63
+  std::vector<int64_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
+  for (int64_t i = 0; i < n; ++i)  // all histograms in one read
+    for (int p = 0; p < kPasses; ++p) ++count[p * kBuckets + ((k_src[i] >> (31 + kBits * p)) & (kBuckets - 1))];
+  for (int p = 0; p < kPasses; ++p) {
+    const int shift = 31 + kBits * p;
+    int64_t* c = count.data() + p * kBuckets;
+    if (c[(k_src[0] >> shift) & (kBuckets - 1)] == n) continue;
     int64_t sum = 0;
-    for (auto& c : count) {
-      const int64_t t = c;
-      c = sum;
+    for (int b = 0; b < kBuckets; ++b) {
+      const int64_t t = c[b];
+      c[b] = sum;
       sum += t;
     }
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t d = count[(key[i] >> shift) & (kBuckets - 1)]++;
-      tmp_k[d] = key[i];
-      tmp_o[d] = order[i];
+      const int64_t d = c[(k_src[i] >> shift) & (kBuckets - 1)]++;
+      k_dst[d] = k_src[i];
+      o_dst[d] = o_src[i];
     }
-    key.swap(tmp_k);
-    order.swap(tmp_o);
+    std::swap(k_src, k_dst);
+    std::swap(o_src, o_dst);
+  }
+  if (k_src != key.data()) {
+    std::copy(k_src, k_src + n, key.data());
+    std::copy(o_src, o_src + n, order.data());
   }
   for (int64_t i = 0; i < n;) {
     int64_t e = i + 1;
