@@ -49,13 +49,14 @@ class MaxFenwick {
 // and its front bitsets each fit in these budgets (about 10^5 distinct rows at M <= 8).
 constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
 constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
+constexpr int kBitsetMaxFronts = 256;
 
-// An uninitialised word buffer; up to 64 MiB of it is kept per thread between calls, so that
+// An uninitialised word buffer; up to 16 MiB of it is kept per thread between calls, so that
 // repeated sorts (an NSGA-II run) do not page-fault fresh memory each time.
 class ScratchWords {
  public:
   explicit ScratchWords(size_t n) {
-    constexpr size_t kKeep = size_t{1} << 23;
+    constexpr size_t kKeep = size_t{1} << 21;  // 16 MiB
     thread_local std::unique_ptr<uint64_t[]> kept;
     thread_local size_t kept_size = 0;
     if (n > kKeep) {
@@ -518,8 +519,6 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
     const int F = static_cast<int>(G.size());
     int best = -1;
     if (F > 0) {
-      gp.resize(F);
-      for (int k = 0; k < F; ++k) gp[k] = G[k].data();
       for (int j = 1; j < d; ++j) {
         const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + S - 1) / S;
         cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
@@ -531,8 +530,11 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
     }
     const int r = best + 1;
     if (r == F) {
-      if (static_cast<int64_t>(F + 1) * W > max_front_words) return false;
+      // Many fronts: each row sets a bit in every G[k <= r] (O(fronts) per row) and the fronts'
+      // memory grows; the divide and conquer is the better method there.
+      if (F + 1 > kBitsetMaxFronts || static_cast<int64_t>(F + 1) * W > max_front_words) return false;
       G.emplace_back(W, 0);
+      gp.push_back(G.back().data());
     }
     for (int k = 0; k <= r; ++k) G[k][bp >> 6] |= uint64_t{1} << (bp & 63);
     rank_bit[bp] = r;
