@@ -37,7 +37,7 @@ class Strategy(ABC):
         self._setup()
         return self
 
-    def _setup(self) -> None:
+    def _setup(self) -> None:  # noqa: B027 - optional hook
         """Per-run state (called by ``setup``)."""
 
     @abstractmethod
