@@ -1,0 +1,123 @@
+#pragma once
+// Sorting helpers shared by the Pareto kernels (header-only, internal).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#if defined(_OPENMP) && defined(__GLIBCXX__)
+#include <omp.h>
+#include <parallel/algorithm>
+#define NASFAST_PARETO_PARALLEL_SORT 1
+#endif
+
+namespace nasfast::pareto::cpu {
+
+// Below this many elements a parallel sort costs more than it saves.
+constexpr int64_t kParallelSortMin = 200000;
+
+template <typename It, typename Cmp>
+void fast_sort(It begin, It end, Cmp cmp) {
+#ifdef NASFAST_PARETO_PARALLEL_SORT
+  if (end - begin >= kParallelSortMin && omp_get_max_threads() > 1 && !omp_in_parallel()) {
+    __gnu_parallel::sort(begin, end, cmp, __gnu_parallel::multiway_mergesort_tag());
+    return;
+  }
+#endif
+  std::sort(begin, end, cmp);
+}
+
+struct Rec2 {
+  double a, b;
+  int64_t row;
+};
+
+// Lexicographic by (a, b), then by row (a strict order, so the result is deterministic).
+inline void sort_rec2(std::vector<Rec2>& r) {
+  fast_sort(r.begin(), r.end(), [](const Rec2& x, const Rec2& y) {
+    if (x.a != y.a) return x.a < y.a;
+    if (x.b != y.b) return x.b < y.b;
+    return x.row < y.row;
+  });
+}
+
+inline bool rows_equal(const double* a, const double* b, int64_t m) {
+  for (int64_t j = 0; j < m; ++j)
+    if (a[j] != b[j]) return false;
+  return true;
+}
+
+// An unsigned key with the order of the double (finite values; -0.0 and 0.0 map alike).
+inline uint64_t order_key(double x) {
+  x += 0.0;  // -0.0 -> 0.0
+  uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
+}
+
+// Row indices sorted by key (stable), LSD radix sort with 11-bit digits; passes where every key
+// has the same digit are skipped.
+inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
+  const int64_t n = static_cast<int64_t>(key.size());
+  std::vector<int64_t> order(n), tmp_o(n);
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::vector<uint64_t> tmp_k(n);
+  constexpr int kBits = 11;
+  constexpr int kBuckets = 1 << kBits;
+  std::vector<int64_t> count(kBuckets);
+  for (int shift = 0; shift < 64; shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & (kBuckets - 1)];
+    if (count[(key[0] >> shift) & (kBuckets - 1)] == n) continue;
+    int64_t sum = 0;
+    for (auto& c : count) {
+      const int64_t t = c;
+      c = sum;
+      sum += t;
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t d = count[(key[i] >> shift) & (kBuckets - 1)]++;
+      tmp_k[d] = key[i];
+      tmp_o[d] = order[i];
+    }
+    key.swap(tmp_k);
+    order.swap(tmp_o);
+  }
+  return order;
+}
+
+// Row indices of F [n, m] in lexicographic order of the rows (ties by row index): radix sort on
+// objective 0, then a comparison sort of each run of equal objective-0 values.
+inline std::vector<int64_t> lex_order(const double* F, int64_t n, int64_t m) {
+  std::vector<int64_t> order;
+  if (n < 256) {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), int64_t{0});
+  } else {
+    std::vector<uint64_t> key(n);
+    for (int64_t i = 0; i < n; ++i) key[i] = order_key(F[i * m]);
+    order = radix_order(key);
+  }
+  auto less = [F, m](int64_t x, int64_t y) {
+    const double* a = F + x * m;
+    const double* b = F + y * m;
+    for (int64_t j = 0; j < m; ++j)
+      if (a[j] != b[j]) return a[j] < b[j];
+    return x < y;
+  };
+  if (n < 256) {
+    std::sort(order.begin(), order.end(), less);
+    return order;
+  }
+  for (int64_t i = 0; i < n;) {
+    int64_t e = i + 1;
+    const double v = F[order[i] * m];
+    while (e < n && F[order[e] * m] == v) ++e;
+    if (e - i > 1) fast_sort(order.begin() + i, order.begin() + e, less);
+    i = e;
+  }
+  return order;
+}
+
+}  // namespace nasfast::pareto::cpu
