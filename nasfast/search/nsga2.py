@@ -6,7 +6,7 @@
   least one gene per child), is redrawn among the *other* choices of its position;
 - duplicates eliminated against the population, the offspring and every candidate evaluated
   before, so no evaluation is spent twice;
-- rank-and-crowding survival (pymoo's, using nasfast's Pareto engine when it is installed).
+- rank-and-crowding survival by nasfast's Pareto engine (``NasfastRankAndCrowding``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pymoo.core.sampling import Sampling
 from pymoo.operators.crossover.ux import UniformCrossover
 from pymoo.problems.static import StaticProblem
 
+from nasfast.pareto import NasfastRankAndCrowding
 from nasfast.search.base import Strategy
 from nasfast.search.problem import Metrics
 from nasfast.spaces.discrete import Candidate, DiscreteSpace
@@ -118,18 +119,6 @@ class ArchiveDuplicateElimination(DuplicateElimination):
         return is_duplicate
 
 
-def _survival():
-    """pymoo's rank-and-crowding survival, with nasfast's Pareto engine when available."""
-    try:
-        from nasfast.pareto import pymoo_survival  # type: ignore[attr-defined]
-
-        return pymoo_survival()
-    except ImportError:
-        from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
-
-        return RankAndCrowding()
-
-
 class NSGA2(Strategy):
     """NSGA-II on all objectives of the problem (a scalarised problem is still searched on its
     objectives: the front is the result).
@@ -179,7 +168,7 @@ class NSGA2(Strategy):
             crossover=UniformCrossover(prob=self.crossover_prob),
             mutation=CategoricalMutation(self.space, self.mutation_prob),
             repair=ConstraintRepair(self.space, self.rng),
-            survival=_survival(),
+            survival=NasfastRankAndCrowding(),
             eliminate_duplicates=ArchiveDuplicateElimination(self.archive),
         )
         names = self.problem.names
