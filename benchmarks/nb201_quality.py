@@ -121,19 +121,21 @@ def to_markdown(env: dict, so: dict, mo: dict, n_seeds: int) -> str:
     ok = rea["mean"] >= 91.0 and rea["mannwhitney_p"] < 0.05
     L += [
         "",
-        f"Target REA >= 91.0 and significantly above random search: **{'met' if ok else 'NOT met'}** "
+        "Target REA >= 91.0 and significantly above random search: "
+        f"**{'met' if ok else 'NOT met'}** "
         f"(REA {rea['mean']:.2f}, p = {rea['mannwhitney_p']:.2g}).",
         "",
-        f"Published rows: {CITATION}; 500 runs, a simulated time budget (not a count of evaluations);"
-        " 'valid' is the same metric as ours, 'test' the paper's headline.",
+        f"Published rows: {CITATION}; 500 runs, a simulated time budget (not a count of "
+        "evaluations); 'valid' is the same metric as ours, 'test' the paper's headline.",
         "",
         "## 2. Multi-objective: (200-epoch accuracy, raspi4 latency)",
         "",
-        f"{mo['budget']} evaluations; objectives min-max normalised over the whole table; reference "
-        f"point {mo['ref']}; exact Pareto set: {mo['exact_front_size']} cells. hv = hypervolume of "
-        "the non-dominated set of everything evaluated / hypervolume of the exact front; share = "
-        "exact Pareto-optimal cells found; 'optimum' = runs that found the most accurate cell "
-        f"(worth 1.4% of the hypervolume alone). Mean over {n_seeds} seeds.",
+        f"{mo['budget']} evaluations; objectives min-max normalised over the whole table; "
+        f"reference point {mo['ref']}; exact Pareto set: {mo['exact_front_size']} cells. "
+        "hv = hypervolume of the non-dominated set of everything evaluated / hypervolume of "
+        "the exact front; share = exact Pareto-optimal cells found; 'optimum' = runs that "
+        "found the most accurate cell (worth 1.4% of the hypervolume alone). "
+        f"Mean over {n_seeds} seeds.",
         "",
         "| run | hv ratio (mean +- std) | share of exact Pareto set | IGD | found optimum |",
         "|---|---|---|---|---|",
@@ -141,7 +143,8 @@ def to_markdown(env: dict, so: dict, mo: dict, n_seeds: int) -> str:
     for label, r in mo["rows"].items():
         L.append(
             f"| {label} | {r['hv_ratio_mean']:.4f} +- {r['hv_ratio_std']:.4f} | "
-            f"{r['pareto_share_mean'] * 100:.1f}% | {r['igd_mean']:.4f} | {r['found_optimum'] * 100:.0f}% |"
+            f"{r['pareto_share_mean'] * 100:.1f}% | {r['igd_mean']:.4f} | "
+            f"{r['found_optimum'] * 100:.0f}% |"
         )
     ns = mo["rows"]["nsga2"]
     ok = ns["hv_ratio_mean"] >= 0.99 and ns["pareto_share_mean"] >= 0.40

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nasfast import pareto
+
 if TYPE_CHECKING:
     from nasfast.search.problem import Problem
 
 KINDS = ("weighted", "chebyshev", "epsilon")
-
-from nasfast import pareto
 
 
 class Scalarisation:
