@@ -175,7 +175,8 @@ def main() -> None:
         args.mo_budget,
         {
             "nsga2": ("nsga2", {}),
-            "random": ("random", {}),
+            "nsga2 + UX crossover 0.5": ("nsga2", {"crossover_prob": 0.5}),
+            "random sampling": ("random", {}),
         },
     )
     date = datetime.date.today().isoformat()
