@@ -30,6 +30,12 @@ from nasfast.search.protocol import make_benchmark, run_protocol, write_json
 from nasfast.search.published import CITATION, NB201_PUBLISHED
 
 SO_STRATEGIES = ["random", "rea", "reinforce", "bo", "local"]
+TUNING_NOTE = (
+    "NSGA-II's defaults (population 40, 20 offspring per generation, one-gene mutation to an "
+    "unseen neighbour, no crossover) were chosen on seeds 0-9 and checked on fresh seeds 100-119 "
+    "(hv 0.9919, share 40.5%, optimum found in 95% of runs) before this report; REA, REINFORCE, "
+    "BO and local search run with their defaults, untuned on this table."
+)
 PUBLISHED_NAME = {"random": "RS", "rea": "REA", "reinforce": "REINFORCE"}
 
 
@@ -152,6 +158,8 @@ def to_markdown(env: dict, so: dict, mo: dict, n_seeds: int) -> str:
         "",
         f"Target NSGA-II hv >= 0.99 and share >= 40%: **{'met' if ok else 'NOT met'}** "
         f"(hv {ns['hv_ratio_mean']:.4f}, share {ns['pareto_share_mean'] * 100:.1f}%).",
+        "",
+        TUNING_NOTE,
         "",
     ]
     return "\n".join(L)
