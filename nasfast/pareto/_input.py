@@ -69,9 +69,16 @@ def as_matrix(x: object, name: str, *, m: int | None = None) -> tuple[torch.Tens
     if t.dtype != torch.float64:
         t = t.to(torch.float64)
     t = t.contiguous()
-    if t.numel() and not bool(torch.isfinite(t).all()):
+    if t.numel() and not all_finite(t):
         raise ValueError(f"{name}: expected finite values, found NaN or inf")
     return t, kind
+
+
+def all_finite(t: torch.Tensor) -> bool:
+    # numpy on the CPU: single-threaded, no intra-op thread pool wake-up for a cheap pass.
+    if t.device.type == "cpu":
+        return bool(np.isfinite(t.numpy()).all())
+    return bool(torch.isfinite(t).all())
 
 
 def as_vector(x: object, name: str, m: int, device: torch.device) -> torch.Tensor:
@@ -82,9 +89,10 @@ def as_vector(x: object, name: str, m: int, device: torch.device) -> torch.Tenso
     t = t.to(device=device, dtype=torch.float64).reshape(-1) if t.dim() <= 1 else t
     if t.dim() != 1 or t.shape[0] != m:
         raise ValueError(f"{name}: expected shape ({m},), got {tuple(t.shape)}")
-    if not bool(torch.isfinite(t).all()):
+    t = t.contiguous()
+    if not all_finite(t):
         raise ValueError(f"{name}: expected finite values, found NaN or inf")
-    return t.contiguous()
+    return t
 
 
 def maximize_mask(maximize: Maximize, m: int) -> torch.Tensor | None:

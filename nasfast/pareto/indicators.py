@@ -57,5 +57,6 @@ def igd(
     z = z.to(t.device)
     total = torch.zeros((), dtype=torch.float64, device=t.device)
     for s in range(0, z.shape[0], chunk):
-        total += torch.cdist(z[s : s + chunk], t).min(dim=1).values.sum()
+        d = torch.cdist(z[s : s + chunk], t, compute_mode="donot_use_mm_for_euclid_dist")
+        total += d.min(dim=1).values.sum()
     return float(total) / z.shape[0]

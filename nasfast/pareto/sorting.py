@@ -46,6 +46,8 @@ def pareto_front(
     t, kind = as_matrix(F, "F")
     t = minimised(t, maximize_mask(maximize, t.shape[1]))
     rank = _ranks(t, backend)
+    if kind.numpy:
+        return np.flatnonzero(rank.numpy() == 0)
     return kind.out(torch.nonzero(rank == 0).reshape(-1))
 
 

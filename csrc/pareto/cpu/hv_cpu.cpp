@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pareto/cpu/pareto_cpu.h"
+#include "pareto/cpu/sort_util.h"
 
 namespace nasfast::pareto::cpu {
 namespace {
@@ -18,12 +19,22 @@ namespace {
 // Points as a flat row-major array of n rows of d values, all strictly better than ref.
 using Pts = std::vector<double>;
 
-double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
+// Row order by column j (stable): a radix sort for large n, a comparison sort for small.
+std::vector<int64_t> order_by(const double* P, int64_t n, int64_t d, int64_t j) {
+  if (n >= 256) {
+    std::vector<uint64_t> key(n);
+    for (int64_t i = 0; i < n; ++i) key[i] = order_key(P[i * d + j]);
+    return radix_order(key);
+  }
   std::vector<int64_t> o(n);
   std::iota(o.begin(), o.end(), int64_t{0});
-  std::sort(o.begin(), o.end(), [P, d](int64_t a, int64_t b) {
-    return P[a * d] < P[b * d] || (P[a * d] == P[b * d] && P[a * d + 1] < P[b * d + 1]);
-  });
+  std::stable_sort(o.begin(), o.end(), [P, d, j](int64_t a, int64_t b) { return P[a * d + j] < P[b * d + j]; });
+  return o;
+}
+
+double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
+  // By f0 (ties in any order: the sweep below only adds area for a strictly lower f1).
+  const std::vector<int64_t> o = order_by(P, n, d, 0);
   double hv = 0.0, y_min = ref[1];
   for (int64_t i : o) {
     const double x = P[i * d], y = P[i * d + 1];
@@ -36,9 +47,7 @@ double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
 }
 
 double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
-  std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  std::sort(o.begin(), o.end(), [P, d](int64_t a, int64_t b) { return P[a * d + 2] < P[b * d + 2]; });
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
   std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
   double area = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;

@@ -7,9 +7,12 @@
 // the divide and conquer of Jensen / Fortin et al. / Buzdalov and Shalyto over objectives 1..M-1
 // (helper_a: ranks within a set; helper_b: ranks of H raised by a finished set L).
 #include <algorithm>
-#include <cstdlib>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <vector>
 
@@ -40,9 +43,24 @@ class MaxFenwick {
   std::vector<int> t_;
 };
 
-// The bitset sort (M >= 4) runs up to this many distinct rows and this much front memory.
-constexpr int kBitsetMaxRows = 1 << 16;
-constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;  // 64 MiB
+// The bitset sort (M >= 4) runs while its checkpoints (d (W + 1) W words, W = ceil(u / 64))
+// and its front bitsets each fit in these budgets (about 10^5 distinct rows at M <= 8).
+constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
+constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
+
+// Spacing of the checkpoint rows: 64 positions, or 128 when the tables of ceil(u / S) + 1 rows
+// of W words pass 768 KiB (the scan reads them at random; 128 measured faster at u = 20000).
+int64_t checkpoint_spacing(int64_t u, int64_t tables) {
+  const int64_t W = (u + 63) / 64;
+  int64_t S = 64;
+  while (S < 128 && tables * ((u + S - 1) / S + 1) * W * 8 > (int64_t{768} << 10)) S *= 2;
+  return S;
+}
+
+bool bitset_fits(int64_t d, int64_t u) {
+  const int64_t W = (u + 63) / 64;
+  return d * (W + 1) * W <= kBitsetMaxCheckpointWords;
+}
 
 class DivideAndConquer {
  public:
@@ -72,8 +90,8 @@ class DivideAndConquer {
   }
 
  private:
-  int kBruteA = std::getenv("NDS_A") ? std::atoi(std::getenv("NDS_A")) : 24;
-  long kBruteB = std::getenv("NDS_B") ? std::atol(std::getenv("NDS_B")) : 192;
+  static constexpr int kBruteA = 32;
+  static constexpr long kBruteB = 5000;
 
   const double* col(int k) const { return cols_[k - 1].data(); }
 
@@ -297,7 +315,8 @@ struct Scan {
     while (y) {
       const int q = static_cast<int>(w * 64 + __builtin_ctzll(y));
       y &= y - 1;
-      if (rank[q] > best && dominates(q)) {
+      // Rows of G[best + 1] have rank > best: the exact check is all that is left.
+      if (dominates(q)) {
         best = rank[q];
         if (best + 1 == F) return false;
         g = G[best + 1];
@@ -308,20 +327,58 @@ struct Scan {
   }
 };
 
+// The scan body, compiled twice: for AVX2 (chosen at run time when the CPU has it) and for the
+// baseline ISA. Blocks of 8 words are ANDed (vectorised) and tested against G[best + 1] first.
+#define NASFAST_SCAN_BODY                                                      \
+  const int dd = kD > 0 ? kD : d;                                              \
+  if (best + 1 >= sc.F) return best;                                           \
+  const uint64_t* g = sc.G[best + 1];                                          \
+  uint64_t x[8];                                                               \
+  for (; w + 8 <= nw; w += 8) {                                                \
+    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];                            \
+    for (int j = 1; j < dd; ++j)                                               \
+      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];                         \
+    uint64_t any = 0;                                                          \
+    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];                        \
+    if (!any) continue;                                                        \
+    for (int t = 0; t < 8; ++t)                                                \
+      if (!sc.raise(x[t], w + t, best, g)) return best;                        \
+  }                                                                            \
+  for (; w < nw; ++w) {                                                        \
+    uint64_t y = c[0][w];                                                      \
+    for (int j = 1; j < dd; ++j) y &= c[j][w];                                 \
+    if (!sc.raise(y, w, best, g)) return best;                                 \
+  }                                                                            \
+  return best;
+
 template <int kD>
-int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
+  NASFAST_SCAN_BODY
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NASFAST_SCAN_AVX2 1
+// AVX2: 8 words per step as two 256-bit lanes; the common case (no row of G[best + 1] in the
+// block) is loads, ANDs and two vptest.
+template <int kD>
+__attribute__((target("avx2"))) int scan_fixed_avx2(const Scan& sc, const uint64_t* const* c,
+                                                    int d, int64_t w, int64_t nw, int best) {
   const int dd = kD > 0 ? kD : d;
-  int best = -1;
-  const uint64_t* g = sc.G[0];
-  int64_t w = 0;
-  uint64_t x[8];
+  if (best + 1 >= sc.F) return best;
+  const uint64_t* g = sc.G[best + 1];
+  alignas(32) uint64_t x[8];
   for (; w + 8 <= nw; w += 8) {
-    for (int t = 0; t < 8; ++t) x[t] = c[0][w + t];
-    for (int j = 1; j < dd; ++j)
-      for (int t = 0; t < 8; ++t) x[t] &= c[j][w + t];
-    uint64_t any = 0;
-    for (int t = 0; t < 8; ++t) any |= x[t] & g[w + t];
-    if (!any) continue;
+    __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w));
+    __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + w + 4));
+    for (int j = 1; j < dd; ++j) {
+      a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w)));
+      a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + w + 4)));
+    }
+    const __m256i g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w));
+    const __m256i g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + w + 4));
+    if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;
+    _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
     for (int t = 0; t < 8; ++t)
       if (!sc.raise(x[t], w + t, best, g)) return best;
   }
@@ -332,15 +389,29 @@ int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
   }
   return best;
 }
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+#endif
+#undef NASFAST_SCAN_BODY
 
-int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t nw) {
+template <int kD>
+int scan_any(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
+#ifdef NASFAST_SCAN_AVX2
+  if (kHasAvx2) return scan_fixed_avx2<kD>(sc, c, d, w, nw, best);
+#endif
+  return scan_fixed<kD>(sc, c, d, w, nw, best);
+}
+
+// The largest rank among p's dominators in words [w0, nw), or best if none is larger.
+int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0, int64_t nw,
+                    int best) {
   switch (d) {
-    case 3: return scan_fixed<3>(sc, c, d, nw);
-    case 4: return scan_fixed<4>(sc, c, d, nw);
-    case 5: return scan_fixed<5>(sc, c, d, nw);
-    case 6: return scan_fixed<6>(sc, c, d, nw);
-    case 7: return scan_fixed<7>(sc, c, d, nw);
-    default: return scan_fixed<0>(sc, c, d, nw);
+    case 1: return scan_any<1>(sc, c, d, w0, nw, best);
+    case 2: return scan_any<2>(sc, c, d, w0, nw, best);
+    case 3: return scan_any<3>(sc, c, d, w0, nw, best);
+    case 4: return scan_any<4>(sc, c, d, w0, nw, best);
+    case 5: return scan_any<5>(sc, c, d, w0, nw, best);
+    case 6: return scan_any<6>(sc, c, d, w0, nw, best);
+    default: return scan_any<0>(sc, c, d, w0, nw, best);
   }
 }
 
@@ -356,9 +427,14 @@ int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t nw)
 bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
                  int64_t max_front_words) {
   const int d = static_cast<int>(cols.size());
+  if (d < 2) return false;
   const int64_t W = (u + 63) / 64;
-  const int64_t NB = W;  // checkpoints b = 0..NB: the first min(64 b, u) positions
-  std::vector<uint64_t> cp(static_cast<size_t>(d) * (NB + 1) * W, 0);
+  // Checkpoints b = 0..NB: the first min(S b, u) positions of each objective's order. S = 64
+  // while the tables fit in L2; larger S keeps them there (more rows past a checkpoint, each
+  // rejected by the exact check).
+  const int64_t S = checkpoint_spacing(u, static_cast<int64_t>(cols.size()) - 1);
+  const int64_t NB = (u + S - 1) / S;
+  // Per objective: the sorted order and cnt = how many rows are <= each row.
   std::vector<int> cnt(static_cast<size_t>(d) * u);
   std::vector<int> ord(static_cast<size_t>(d) * u);
   for (int j = 0; j < d; ++j) {
@@ -376,39 +452,59 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       }
       t = e;
     }
-    uint64_t* base = cp.data() + static_cast<size_t>(j) * (NB + 1) * W;
+  }
+  // Bits index rows in the sorted order of the first column, so S_0(p) is a prefix of the bits
+  // (no checkpoint table); the other d - 1 columns get checkpoint tables in bit space.
+  const int* perm = ord.data();  // bit -> row
+  std::vector<int> pos(u);       // row -> bit
+  for (int b = 0; b < u; ++b) pos[perm[b]] = b;
+  const int nt = d - 1;
+  std::unique_ptr<uint64_t[]> cp(new uint64_t[static_cast<size_t>(nt) * (NB + 1) * W]);
+  for (int j = 1; j < d; ++j) {
+    const int* oj = ord.data() + static_cast<size_t>(j) * u;
+    uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
+    std::fill_n(base, W, 0);  // rows are filled by copying the previous one
     for (int64_t b = 1; b <= NB; ++b) {
       std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
-      const int64_t end = std::min<int64_t>(64 * b, u);
-      for (int64_t t = 64 * (b - 1); t < end; ++t)
-        base[b * W + (oj[t] >> 6)] |= uint64_t{1} << (oj[t] & 63);
+      const int64_t end = std::min<int64_t>(S * b, u);
+      for (int64_t t = S * (b - 1); t < end; ++t) {
+        const int q = pos[oj[t]];
+        base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
+      }
     }
   }
-  std::vector<double> rows(static_cast<size_t>(u) * d);
-  for (int i = 0; i < u; ++i)
-    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(i) * d + j] = cols[j][i];
-  std::vector<std::vector<uint64_t>> G;  // G[k]: processed rows of rank >= k
-  std::vector<const uint64_t*> cpb(d), gp;
+  std::vector<double> rows(static_cast<size_t>(u) * d);  // in bit order
+  for (int b = 0; b < u; ++b)
+    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(b) * d + j] = cols[j][perm[b]];
+  std::vector<int> rank_bit(u, 0);
+  std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
+  std::vector<const uint64_t*> gp, cpb(nt);
+  // Rows in lexicographic order (each needs the final ranks of the rows before it).
+  // Single-threaded: a parallel scan of the rows before each block measured slower on a loaded
+  // 2-core machine.
   for (int p = 0; p < u; ++p) {
-    const int64_t nw = (p + 63) / 64;  // words holding rows 0..p-1 (G is empty past them)
-    for (int j = 0; j < d; ++j) {
-      const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + 63) / 64;
-      cpb[j] = cp.data() + (static_cast<size_t>(j) * (NB + 1) + b) * W;
-    }
+    const int bp = pos[p];
     const int F = static_cast<int>(G.size());
-    int best = -1;  // largest rank among the dominators
+    int best = -1;
     if (F > 0) {
       gp.resize(F);
       for (int k = 0; k < F; ++k) gp[k] = G[k].data();
-      const Scan sc{gp.data(), F, rank.data(), rows.data(), d, rows.data() + static_cast<size_t>(p) * d};
-      best = scan_dominators(sc, cpb.data(), d, nw);
+      for (int j = 1; j < d; ++j) {
+        const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + S - 1) / S;
+        cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
+      }
+      const Scan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
+                    rows.data() + static_cast<size_t>(bp) * d};
+      const int64_t nw = (cnt[p] + 63) / 64;  // words holding the bits of S_0(p)
+      best = scan_dominators(sc, cpb.data(), nt, 0, nw, -1);
     }
     const int r = best + 1;
     if (r == F) {
       if (static_cast<int64_t>(F + 1) * W > max_front_words) return false;
       G.emplace_back(W, 0);
     }
-    for (int k = 0; k <= r; ++k) G[k][p >> 6] |= uint64_t{1} << (p & 63);
+    for (int k = 0; k <= r; ++k) G[k][bp >> 6] |= uint64_t{1} << (bp & 63);
+    rank_bit[bp] = r;
     rank[p] = r;
   }
   return true;
@@ -416,7 +512,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
 
 }  // namespace
 
-void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
+void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, NdsAlgorithm algo) {
   if (n == 0) return;
   std::vector<int64_t> order = lex_order(F, n, m);
   if (m == 2) {
@@ -454,13 +550,13 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank) {
   std::vector<std::vector<double>> cols(m - 1, std::vector<double>(u));
   for (int i = 0; i < u; ++i)
     for (int64_t j = 1; j < m; ++j) cols[j - 1][i] = F[first[i] * m + j];
-  if (m == 3) {
+  if (m == 3 && algo != NdsAlgorithm::kDivideConquer) {
     std::vector<int> r(u);
     rank_three(cols[0].data(), cols[1].data(), u, r);
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
     return;
   }
-  if (u <= kBitsetMaxRows) {
+  if (algo == NdsAlgorithm::kBitset || (algo == NdsAlgorithm::kAuto && m >= 4 && bitset_fits(m - 1, u))) {
     std::vector<int> r(u);
     if (rank_bitset(cols, u, r, kBitsetMaxFrontWords)) {
       for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];

@@ -9,7 +9,16 @@ namespace nasfast::pareto::cpu {
 // Identical rows share a rank. M = 1, 2: O(n log n) sort + binary search over fronts; M >= 3:
 // divide and conquer over the objectives (Jensen 2003, with Fortin et al. 2013 / Buzdalov and
 // Shalyto 2014 tie handling): O(n log^{M-1} n), on lexicographically sorted, de-duplicated rows.
-void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank);
+enum class NdsAlgorithm {
+  kAuto,            // what non_dominated_rank picks (below)
+  kDivideConquer,   // M >= 3: the divide and conquer (any n; the fallback for large inputs)
+  kBitset,          // M >= 3: dominator bitsets, O(M n^2 / 64) word operations
+};
+// Auto: M <= 2 sort + binary search; M = 3: per-front staircases (O(n log n log fronts));
+// M >= 4: the bitset scan while its checkpoints fit 256 MiB (about 10^5 distinct rows at M <= 8)
+// and its front bitsets 64 MiB, else the divide and conquer. Every choice gives the same ranks.
+void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank,
+                        NdsAlgorithm algo = NdsAlgorithm::kAuto);
 
 // Crowding distance of each row inside its front (rows sharing rank[i]), as NSGA-II defines it
 // with pymoo's normalisation: per objective, (next - previous) / (max - min) over the front,

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 #include <numeric>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #if defined(_OPENMP) && defined(__GLIBCXX__)
@@ -56,17 +58,20 @@ inline uint64_t order_key(double x) {
   return (b >> 63) ? ~b : (b | (uint64_t{1} << 63));
 }
 
-// Row indices sorted by key (stable), LSD radix sort with 11-bit digits; passes where every key
-// has the same digit are skipped.
+// Row indices sorted by key (stable): an LSD radix sort (11-bit digits) of the high 33 bits,
+// skipping passes where every key has the same digit, then an insertion sort of each run of
+// equal high bits by the full key (runs are short unless many keys share those bits, when
+// a comparison sort takes over).
 inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
   const int64_t n = static_cast<int64_t>(key.size());
   std::vector<int64_t> order(n), tmp_o(n);
   std::iota(order.begin(), order.end(), int64_t{0});
+  if (n == 0) return order;
   std::vector<uint64_t> tmp_k(n);
   constexpr int kBits = 11;
   constexpr int kBuckets = 1 << kBits;
   std::vector<int64_t> count(kBuckets);
-  for (int shift = 0; shift < 64; shift += kBits) {
+  for (int shift = 31; shift < 64; shift += kBits) {
     std::fill(count.begin(), count.end(), 0);
     for (int64_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & (kBuckets - 1)];
     if (count[(key[0] >> shift) & (kBuckets - 1)] == n) continue;
@@ -83,6 +88,29 @@ inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
     }
     key.swap(tmp_k);
     order.swap(tmp_o);
+  }
+  for (int64_t i = 0; i < n;) {
+    int64_t e = i + 1;
+    while (e < n && (key[e] >> 31) == (key[i] >> 31)) ++e;
+    if (e - i > 32) {
+      std::vector<std::pair<uint64_t, int64_t>> run(e - i);
+      for (int64_t t = i; t < e; ++t) run[t - i] = {key[t], order[t]};
+      std::sort(run.begin(), run.end());
+      for (int64_t t = i; t < e; ++t) std::tie(key[t], order[t]) = run[t - i];
+    } else {
+      for (int64_t t = i + 1; t < e; ++t) {
+        const uint64_t k = key[t];
+        const int64_t o = order[t];
+        int64_t s = t;
+        for (; s > i && (key[s - 1] > k || (key[s - 1] == k && order[s - 1] > o)); --s) {
+          key[s] = key[s - 1];
+          order[s] = order[s - 1];
+        }
+        key[s] = k;
+        order[s] = o;
+      }
+    }
+    i = e;
   }
   return order;
 }
