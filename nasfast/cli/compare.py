@@ -96,7 +96,7 @@ def significance(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasfast.search.published import CITATION, published_rows
+    from nasfast.search.published import CAVEAT, CITATION, published_rows
     from nasfast.tabular.nb201 import normalize_dataset
 
     args.dataset = normalize_dataset(args.dataset)
@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
         "\n  'valid' = 200-epoch validation accuracy (same metric as ours), "
         "'test' = 200-epoch test accuracy (the paper's headline)"
     )
+    if CAVEAT[dataset]:
+        print(f"  note: {CAVEAT[dataset]} (the paper searched on CIFAR-10 only)")
     print(f"{'method':<22}{'valid':>16}  {'test':>16}")
     for method, valid, test in published_rows(dataset):
         print(f"{method:<22}{valid:>16}  {test:>16}")
