@@ -372,3 +372,56 @@ def test_cli_errors_are_one_line(argv, match, tmp_path, capsys):
     assert rc == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1 and match in lines[0] and lines[0].startswith("nasfast ")
+
+
+def test_ask_tell_by_hand_matches_minimize():
+    problem, _ = _synthetic()
+    strategy = make_strategy("rea", population_size=8, sample_size=3).setup(problem, seed=5)
+    seen = []
+    while len(seen) < 30:
+        cands = [c for c in strategy.ask() if c not in seen][: 30 - len(seen)]
+        strategy.tell(cands, problem.evaluate(cands))
+        seen.extend(cands)
+    res = minimize(problem, make_strategy("rea", population_size=8, sample_size=3), 30, seed=5)
+    assert [e.candidate for e in res.history] == seen
+
+
+def test_cli_compare_runs_strategies_and_scalarised_search(tmp_path, capsys):
+    rc, out, _ = _cli(
+        [
+            "compare",
+            "--strategies",
+            "random,rea",
+            "--budget",
+            "30",
+            "--seeds",
+            "3",
+            "--dataset",
+            "cifar100",
+        ],
+        capsys,
+    )
+    assert rc == 0 and "MWU" in out and "CIFAR-10-searched" in out
+    rc, out, _ = _cli(
+        [
+            "search",
+            "local",
+            "--objectives",
+            "accuracy,latency:pixel3",
+            "--scalarise",
+            "epsilon",
+            "--eps",
+            "latency:pixel3=10",
+            "--budget",
+            "60",
+            "--no-plots",
+            "--quiet",
+            "--out",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    assert rc == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["runs"][0]["search_metrics"]["latency:pixel3"] <= 10.0
+    assert data["scalarisation"].startswith("epsilon")
