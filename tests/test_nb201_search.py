@@ -425,3 +425,29 @@ def test_cli_compare_runs_strategies_and_scalarised_search(tmp_path, capsys):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["runs"][0]["search_metrics"]["latency:pixel3"] <= 10.0
     assert data["scalarisation"].startswith("epsilon")
+
+
+@pytest.mark.parametrize("name", ["rea", "nsga2", "bo"])
+def test_checkpoint_resume_after_kill_gives_same_result(name, tmp_path):
+    ckpt = tmp_path / "run.json"
+    problem, calls = _synthetic(batched=True)
+    full = minimize(problem, make_strategy(name), 60, seed=4)
+
+    class Killed(Exception):
+        pass
+
+    def kill(result):
+        if result.n_evals >= 25:
+            raise Killed
+
+    with pytest.raises(Killed):
+        minimize(problem, make_strategy(name), 60, seed=4, checkpoint=ckpt, callback=kill)
+    n_saved = len(json.loads(ckpt.read_text())["history"])
+    assert n_saved >= 25
+    calls.clear()
+    resumed = minimize(problem, make_strategy(name), 60, seed=4, checkpoint=ckpt)
+    assert [e.candidate for e in resumed.history] == [e.candidate for e in full.history]
+    assert [e.metrics for e in resumed.history] == [e.metrics for e in full.history]
+    assert sum(calls) == 60 - n_saved  # the saved part is not evaluated again
+    with pytest.raises(ValueError, match="^checkpoint: "):
+        minimize(problem, make_strategy(name), 60, seed=5, checkpoint=ckpt)
