@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-Matrix = "np.ndarray | torch.Tensor"
 Maximize = Sequence[int] | Sequence[bool] | np.ndarray | torch.Tensor | None
 
 
@@ -28,9 +27,6 @@ class Kind:
         if self.numpy:
             return t.cpu().numpy()
         return t.to(self.device)
-
-    def scalar(self, t: torch.Tensor) -> float:
-        return float(t)
 
 
 def _to_tensor(x: object, name: str) -> tuple[torch.Tensor, Kind]:

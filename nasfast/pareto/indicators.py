@@ -20,7 +20,8 @@ def hypervolume(
     """Exact volume dominated by the rows of ``F`` (N, M) and bounded by the point ``ref``.
 
     Rows not strictly better than ``ref`` in every objective contribute nothing. M = 2: a sweep;
-    M = 3: O(N log N); M >= 4: exclusive slicing (WFG) down to the 3-D sweep. A maximised
+    M = 3: O(N log N); M >= 4: a sweep over the last objective adding exclusive contributions
+    against the current front, down to the 3-D sweep. A maximised
     objective counts the volume between ``ref`` and the points above it.
     """
     _require_backend(backend)

@@ -3,9 +3,11 @@
 // All M: rows are sorted lexicographically and identical rows merged, so a row q can only dominate
 // a row p that comes after it, and then q dominates p iff q_j <= p_j for every j >= 1 (objective
 // 0 is the order itself; distinct rows make one inequality strict). rank(p) = 1 + max rank of its
-// dominators. M = 2 places each row by binary search over the fronts' smallest f1; M >= 3 runs
-// the divide and conquer of Jensen / Fortin et al. / Buzdalov and Shalyto over objectives 1..M-1
-// (helper_a: ranks within a set; helper_b: ranks of H raised by a finished set L).
+// dominators. M = 2 places each row by binary search over the fronts' smallest f1; M = 3 does the
+// same with a staircase per front (rank_three); M >= 4 scans dominator bitsets (rank_bitset) while
+// they fit in memory, else runs the divide and conquer of Jensen / Fortin et al. / Buzdalov and
+// Shalyto over objectives 1..M-1 (helper_a: ranks within a set; helper_b: ranks of H raised by a
+// finished set L).
 #include <algorithm>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

@@ -30,20 +30,6 @@ void fast_sort(It begin, It end, Cmp cmp) {
   std::sort(begin, end, cmp);
 }
 
-struct Rec2 {
-  double a, b;
-  int64_t row;
-};
-
-// Lexicographic by (a, b), then by row (a strict order, so the result is deterministic).
-inline void sort_rec2(std::vector<Rec2>& r) {
-  fast_sort(r.begin(), r.end(), [](const Rec2& x, const Rec2& y) {
-    if (x.a != y.a) return x.a < y.a;
-    if (x.b != y.b) return x.b < y.b;
-    return x.row < y.row;
-  });
-}
-
 inline bool rows_equal(const double* a, const double* b, int64_t m) {
   for (int64_t j = 0; j < m; ++j)
     if (a[j] != b[j]) return false;
