@@ -94,7 +94,15 @@ def test_empty_inputs_give_empty_results():
 
 
 @pytest.mark.parametrize(
-    "fn", [P.non_dominated_sort, P.pareto_front, P.crowding_distance, lambda F: P.igd(F, F)]
+    "fn",
+    [
+        P.non_dominated_sort,
+        P.pareto_front,
+        P.crowding_distance,
+        lambda F: P.igd(F, F),
+        lambda F: P.hypervolume(F, [2.0, 2.0]),
+        lambda F: P.weighted_sum(F, [1.0, 1.0]),
+    ],
 )
 def test_bad_inputs_raise_value_error(fn):
     with pytest.raises(ValueError, match="F: expected finite"):

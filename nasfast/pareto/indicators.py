@@ -25,12 +25,13 @@ def hypervolume(
     objective counts the volume between ``ref`` and the points above it.
     """
     _require_backend(backend)
-    t, _ = as_matrix(F, "F")
+    t, _ = as_matrix(F, "F", check_finite=backend == "reference")
     m = t.shape[1]
     r = as_vector(ref, "ref", m, torch.device("cpu"))
     mask = maximize_mask(maximize, m)
     t = minimised(t.cpu(), mask)
-    r = minimised(r.reshape(1, -1), mask).reshape(-1)
+    if mask is not None:
+        r = minimised(r.reshape(1, -1), mask).reshape(-1)
     if t.shape[0] == 0:
         return 0.0
     if backend == "reference":

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "pareto/cpu/pareto_cpu.h"
@@ -45,7 +46,54 @@ double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
   return hv;
 }
 
+// Small inputs (the limit sets of the M >= 4 sweep): the staircase in a sorted vector, no node
+// allocations; O(n^2) moves at worst, so only up to kFlatMax points.
+constexpr int64_t kFlatMax = 1024;
+
+double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
+  std::vector<std::pair<double, double>> st;  // (f0, f1), f1 strictly decreasing as f0 grows
+  st.reserve(32);
+  double area = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
+  for (int64_t i : o) {
+    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
+    if (!first) hv += area * (z - z_prev);
+    first = false;
+    z_prev = z;
+    auto it = std::upper_bound(st.begin(), st.end(), x,
+                               [](double v, const std::pair<double, double>& e) { return v < e.first; });
+    double h = ref[1];
+    if (it != st.begin()) {
+      const auto pred = it - 1;
+      if (pred->second <= y) continue;
+      h = pred->second;
+      if (pred->first == x) it = pred;
+    }
+    double cx = x, added = 0.0;
+    auto e = it;
+    while (e != st.end() && e->second >= y) {
+      added += (e->first - cx) * (h - y);
+      cx = e->first;
+      h = e->second;
+      ++e;
+    }
+    const double next_x = e == st.end() ? ref[0] : e->first;
+    added += (next_x - cx) * (h - y);
+    area += added;
+    if (it == e) {
+      st.insert(it, {x, y});
+    } else {
+      *it = {x, y};
+      st.erase(it + 1, e);
+    }
+  }
+  if (!first) hv += area * (ref[2] - z_prev);
+  return hv;
+}
+
 double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
+  if (n <= kFlatMax) return hv3_flat(P, n, d, ref);
   const std::vector<int64_t> o = order_by(P, n, d, 2);
   std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
   double area = 0.0, hv = 0.0, z_prev = 0.0;
