@@ -63,6 +63,18 @@ def test_ranks_match_moocore_on_larger_sets(m, n):
     np.testing.assert_array_equal(P.non_dominated_sort(F), moocore.pareto_rank(F))
 
 
+@pytest.mark.parametrize("m", [3, 4, 6])
+def test_ranks_with_many_fronts_match_moocore(m):
+    # Strongly correlated objectives: hundreds of fronts (M >= 4 leaves the bitset scan for the
+    # divide and conquer past 256 fronts).
+    rng = np.random.default_rng(m)
+    base = rng.random((3000, 1))
+    F = base + 0.002 * rng.random((3000, m))
+    got = P.non_dominated_sort(F)
+    assert got.max() > 256
+    np.testing.assert_array_equal(got, moocore.pareto_rank(F))
+
+
 def test_identical_rows_share_a_rank():
     F = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 3.0], [2.0, 2.0], [-0.0, 3.0]])
     np.testing.assert_array_equal(P.non_dominated_sort(F), [0, 0, 0, 1, 0])
