@@ -55,7 +55,9 @@ def test_pareto_front_is_rank_zero_and_maximize_negates(F):
     np.testing.assert_array_equal(P.non_dominated_sort(F, maximize=mask), want)
 
 
-@pytest.mark.parametrize("m,n", [(2, 20000), (3, 5000), (4, 3000), (5, 3000), (8, 2000)])
+@pytest.mark.parametrize(
+    "m,n", [(2, 20000), (3, 5000), (4, 3000), (4, 20000), (5, 3000), (8, 2000)]
+)
 def test_ranks_match_moocore_on_larger_sets(m, n):
     rng = np.random.default_rng(m)
     F = rng.random((n, m))
