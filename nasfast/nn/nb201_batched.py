@@ -1,0 +1,237 @@
+"""Batched candidate evaluation of the NAS-Bench-201 supernet.
+
+A population of candidates is run as stacked tensors ``[R, B, C, H, W]`` whose R rows are the
+*distinct* values of one node across the population, never one row per candidate:
+
+1. Duplicate candidates are merged and the rest sorted (``torch.unique``), so candidates that
+   share prefixes sit in the same chunk.
+2. The stem runs once (all candidates read the same image batch); every cell input starts as
+   that single row.
+3. Inside a cell, node ``j``'s value is fixed by what flows into it: for each incoming edge, the
+   op code and the row of the source node (or nothing for ``none``). Candidates with equal
+   contributions get the same row (so equal arch prefixes in the first cell, duplicate
+   suffixes, all-``none`` nodes, ... are computed once).
+4. Per edge and op, the distinct source rows that some node row needs are gathered (ReLU fused
+   into the gather for the convolutions) and the op runs once over all of them: one conv over
+   ``len(rows) * B`` images, with BatchNorm folded into the conv weights in eval mode.
+5. Each node is built by one fused gather-sum (``torch.ops.nasfast.gather_sum``): every row adds
+   its contributions from the op outputs (and the skip sources) in one pass.
+
+Between cells the rows are the distinct cell outputs; residual blocks and the head run over those
+rows. Plans (the index bookkeeping) are small numpy computations, cached per cell input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nasfast.nn.nb201_supernet import (
+    CONV1,
+    CONV3,
+    EDGES,
+    NONE,
+    POOL,
+    SKIP,
+    NB201Supernet,
+    ReLUConvBN,
+    ResBlock,
+    SupernetCell,
+    avg_pool,
+)
+from nasfast.ops.row_gather import gather_rows, gather_sum
+
+# Bytes of one stacked cell-input tensor per chunk (CPU: stays in L2/L3 across the ops of a cell).
+CPU_CHUNK_BYTES = 4 << 20
+CUDA_CHUNK_BYTES = 1 << 30
+
+
+@dataclass
+class EdgeOp:
+    edge: int
+    op: int
+    src: int  # source node
+    rows: torch.Tensor | None  # distinct source rows the op runs on (None: all rows, in order)
+    map: np.ndarray  # [R_dst]: row of the op output each destination row adds, or -1
+
+
+@dataclass
+class CellPlan:
+    node_rows: list[np.ndarray]  # per node: the row of each candidate
+    node_count: list[int]  # per node: number of distinct rows
+    ops: list[list[EdgeOp]]  # per destination node 1..3 (index 0 unused)
+    maps: list[torch.Tensor | None]  # per node: stacked maps for gather_sum
+
+
+def plan_cell(codes: np.ndarray, rows: np.ndarray, count: int, device: torch.device) -> CellPlan:
+    """Index bookkeeping of one cell for candidates ``codes`` [n, 6] whose inputs are ``rows``."""
+    node_rows, node_count = [rows], [count]
+    ops: list[list[EdgeOp]] = [[]]
+    maps: list[torch.Tensor | None] = [None]
+    for d in (1, 2, 3):
+        incoming = [(e, s) for e, (dst, s) in enumerate(EDGES) if dst == d]
+        cols = []
+        for e, s in incoming:
+            cols.append(codes[:, e])
+            cols.append(np.where(codes[:, e] != NONE, node_rows[s], -1))
+        keys = np.stack(cols, axis=1)
+        _, rep, inv = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        inv = inv.reshape(-1)
+        R = len(rep)
+        node_ops = []
+        for e, s in incoming:
+            op_of_row = codes[rep, e]
+            src_of_row = node_rows[s][rep]
+            for o in (SKIP, CONV1, CONV3, POOL):
+                sel = np.nonzero(op_of_row == o)[0]
+                if len(sel) == 0:
+                    continue
+                m = np.full(R, -1, dtype=np.int64)
+                if o == SKIP:
+                    m[sel] = src_of_row[sel]
+                    node_ops.append(EdgeOp(e, o, s, None, m))
+                    continue
+                uniq, pos = np.unique(src_of_row[sel], return_inverse=True)
+                m[sel] = pos.reshape(-1)
+                identity = len(uniq) == node_count[s]  # uniq is sorted, so it is arange
+                idx = None if identity else torch.from_numpy(uniq).to(device)
+                node_ops.append(EdgeOp(e, o, s, idx, m))
+        node_rows.append(inv)
+        node_count.append(R)
+        ops.append(node_ops)
+        maps.append(
+            torch.from_numpy(np.stack([op.map for op in node_ops])).to(device) if node_ops else None
+        )
+    return CellPlan(node_rows, node_count, ops, maps)
+
+
+class _Runner:
+    """Runs the layers of ``net`` on stacked rows in one BN mode, with folded weights cached."""
+
+    def __init__(self, net: NB201Supernet, mode: str, backend: str):
+        self.net, self.mode, self.backend = net, mode, backend
+        self._folded: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    # -- building blocks ------------------------------------------------------------------
+    def bn_rows(self, y: torch.Tensor, bn: torch.nn.BatchNorm2d) -> torch.Tensor:
+        """BatchNorm of stacked rows ``[R, B, C, H, W]``, statistics per row unless running."""
+        shape = (1, 1, -1, 1, 1)
+        if self.mode == "running":
+            scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+            shift = bn.bias - bn.running_mean * scale
+            return torch.addcmul(shift.view(shape), y, scale.view(shape))
+        var, mean = torch.var_mean(y, dim=(1, 3, 4), keepdim=True, correction=0)
+        if self.mode == "train":
+            with torch.no_grad():
+                n = y.shape[1] * y.shape[3] * y.shape[4]
+                m = bn.momentum if bn.momentum is not None else 0.1
+                bn.running_mean.mul_(1 - m).add_(mean.mean(0).flatten(), alpha=m)
+                unbiased = var.mean(0).flatten() * (n / max(n - 1, 1))
+                bn.running_var.mul_(1 - m).add_(unbiased, alpha=m)
+                bn.num_batches_tracked.add_(1)
+        scale = torch.rsqrt(var + bn.eps) * bn.weight.view(shape)
+        return (y - mean) * scale + bn.bias.view(shape)
+
+    def relu_conv_bn(self, m: ReLUConvBN, x: torch.Tensor, rows: int, relu_done: bool):
+        """ReLU-Conv-BN over ``x`` [rows * B, C, H, W] -> [rows, B, C', H', W']."""
+        if not relu_done:
+            x = F.relu(x)
+        conv = m.conv
+        if self.mode == "running":
+            key = id(m)
+            if key not in self._folded:
+                self._folded[key] = m.folded()
+            w, b = self._folded[key]
+            y = F.conv2d(x, w, b, conv.stride, conv.padding)
+            return y.view(rows, -1, *y.shape[1:])
+        y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding)
+        return self.bn_rows(y.view(rows, -1, *y.shape[1:]), m.bn)
+
+    def gather(self, x: torch.Tensor, idx: torch.Tensor, relu: bool) -> torch.Tensor:
+        return gather_rows(x, idx, relu=relu, backend=self.backend)
+
+    # -- layers ---------------------------------------------------------------------------
+    def cell(self, cell: SupernetCell, h: torch.Tensor, plan: CellPlan) -> torch.Tensor:
+        nodes = [h]
+        for d in (1, 2, 3):
+            srcs = []
+            for op in plan.ops[d]:
+                x = nodes[op.src]
+                if op.op == SKIP:
+                    srcs.append(x)
+                    continue
+                n = x.shape[0] if op.rows is None else op.rows.shape[0]
+                if op.op == POOL:
+                    xg = x if op.rows is None else self.gather(x, op.rows, False)
+                    y = avg_pool(xg.flatten(0, 1))
+                    srcs.append(y.view(n, *x.shape[1:]))
+                    continue
+                if op.rows is None:
+                    xg, relu_done = x, False
+                else:
+                    xg, relu_done = self.gather(x, op.rows, True), True
+                conv = cell.conv1[op.edge] if op.op == CONV1 else cell.conv3[op.edge]
+                srcs.append(self.relu_conv_bn(conv, xg.flatten(0, 1), n, relu_done))
+            if srcs:
+                nodes.append(gather_sum(srcs, plan.maps[d], backend=self.backend))
+            else:
+                nodes.append(h.new_zeros((plan.node_count[d], *h.shape[1:])))
+        return nodes[3]
+
+    def resblock(self, block: ResBlock, h: torch.Tensor) -> torch.Tensor:
+        R = h.shape[0]
+        x = h.flatten(0, 1)
+        a = self.relu_conv_bn(block.conv_a, x, R, False)
+        b = self.relu_conv_bn(block.conv_b, a.flatten(0, 1), R, False)
+        sc = block.shortcut(F.avg_pool2d(x, 2, 2))
+        return b + sc.view(b.shape)
+
+    def head(self, h: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn_rows(h, self.net.last_bn))
+        return self.net.classifier(y.mean(dim=(3, 4)))
+
+    def chunk(self, stem: torch.Tensor, codes: np.ndarray) -> torch.Tensor:
+        """Logits [n, B, K] of the candidates ``codes`` [n, 6] (distinct), from the stem row."""
+        rows, count = np.zeros(len(codes), dtype=np.int64), 1
+        plans: dict[bytes, CellPlan] = {}
+        h = stem
+        for layer in self.net.layers:
+            if isinstance(layer, SupernetCell):
+                key = rows.tobytes()
+                if key not in plans:
+                    plans[key] = plan_cell(codes, rows, count, stem.device)
+                plan = plans[key]
+                h = self.cell(layer, h, plan)
+                rows, count = plan.node_rows[3], plan.node_count[3]
+            else:
+                h = self.resblock(layer, h)
+        logits = self.head(h)
+        return logits.index_select(0, torch.from_numpy(rows).to(logits.device))
+
+
+def default_chunk(x: torch.Tensor, C: int) -> int:
+    per = x.shape[0] * C * x.shape[2] * x.shape[3] * x.element_size()
+    budget = CUDA_CHUNK_BYTES if x.is_cuda else CPU_CHUNK_BYTES
+    return max(1, budget // max(per, 1))
+
+
+def forward_candidates(
+    net: NB201Supernet,
+    x: torch.Tensor,
+    archs: torch.Tensor,
+    mode: str,
+    chunk: int | None,
+    backend: str,
+) -> torch.Tensor:
+    """See :meth:`NB201Supernet.forward_candidates` (arguments already validated)."""
+    uniq, inverse = torch.unique(archs, dim=0, return_inverse=True)
+    codes = uniq.numpy()
+    runner = _Runner(net, mode, backend)
+    stem = net.stem(x, mode).unsqueeze(0)
+    step = chunk or default_chunk(x, net.C)
+    outs = [runner.chunk(stem, codes[i : i + step]) for i in range(0, len(codes), step)]
+    logits = outs[0] if len(outs) == 1 else torch.cat(outs)
+    return logits.index_select(0, inverse.to(logits.device))
