@@ -108,8 +108,24 @@ def plan_cell(codes: np.ndarray, rows: np.ndarray, count: int, device: torch.dev
     return CellPlan(node_rows, node_count, ops, maps)
 
 
+def _as_nchw(h: torch.Tensor) -> torch.Tensor:
+    """Rows ``[R, B, H, W, C]`` (contiguous) as a channels-last ``[R * B, C, H, W]`` view."""
+    return h.flatten(0, 1).permute(0, 3, 1, 2)
+
+
+def _as_rows(y: torch.Tensor, rows: int) -> torch.Tensor:
+    """A ``[rows * B, C, H, W]`` result as contiguous rows ``[rows, B, H, W, C]``."""
+    y = y.permute(0, 2, 3, 1).contiguous()
+    return y.view(rows, -1, *y.shape[1:])
+
+
 class _Runner:
-    """Runs the layers of ``net`` on stacked rows in one BN mode, with folded weights cached."""
+    """Runs the layers of ``net`` on stacked rows in one BN mode, with folded weights cached.
+
+    Rows are stored as ``[R, B, H, W, C]`` (channels last): the convolutions run in channels-last
+    layout (several times faster on CPU for the narrow NB201 channels) while each row stays one
+    contiguous block for the gather/scatter ops.
+    """
 
     def __init__(self, net: NB201Supernet, mode: str, backend: str):
         self.net, self.mode, self.backend = net, mode, backend
@@ -117,38 +133,35 @@ class _Runner:
 
     # -- building blocks ------------------------------------------------------------------
     def bn_rows(self, y: torch.Tensor, bn: torch.nn.BatchNorm2d) -> torch.Tensor:
-        """BatchNorm of stacked rows ``[R, B, C, H, W]``, statistics per row unless running."""
-        shape = (1, 1, -1, 1, 1)
+        """BatchNorm of stacked rows ``[R, B, H, W, C]``, statistics per row unless running."""
         if self.mode == "running":
             scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
             shift = bn.bias - bn.running_mean * scale
-            return torch.addcmul(shift.view(shape), y, scale.view(shape))
-        var, mean = torch.var_mean(y, dim=(1, 3, 4), keepdim=True, correction=0)
+            return torch.addcmul(shift, y, scale)
+        var, mean = torch.var_mean(y, dim=(1, 2, 3), keepdim=True, correction=0)
         if self.mode == "train":
             with torch.no_grad():
-                n = y.shape[1] * y.shape[3] * y.shape[4]
+                n = y.shape[1] * y.shape[2] * y.shape[3]
                 m = bn.momentum if bn.momentum is not None else 0.1
                 bn.running_mean.mul_(1 - m).add_(mean.mean(0).flatten(), alpha=m)
                 unbiased = var.mean(0).flatten() * (n / max(n - 1, 1))
                 bn.running_var.mul_(1 - m).add_(unbiased, alpha=m)
                 bn.num_batches_tracked.add_(1)
-        scale = torch.rsqrt(var + bn.eps) * bn.weight.view(shape)
-        return (y - mean) * scale + bn.bias.view(shape)
+        return (y - mean) * (torch.rsqrt(var + bn.eps) * bn.weight) + bn.bias
 
-    def relu_conv_bn(self, m: ReLUConvBN, x: torch.Tensor, rows: int, relu_done: bool):
-        """ReLU-Conv-BN over ``x`` [rows * B, C, H, W] -> [rows, B, C', H', W']."""
+    def relu_conv_bn(self, m: ReLUConvBN, x: torch.Tensor, relu_done: bool) -> torch.Tensor:
+        """ReLU-Conv-BN over rows ``x`` [n, B, H, W, C] -> [n, B, H', W', C']."""
         if not relu_done:
             x = F.relu(x)
-        conv = m.conv
+        conv, n = m.conv, x.shape[0]
         if self.mode == "running":
             key = id(m)
             if key not in self._folded:
                 self._folded[key] = m.folded()
             w, b = self._folded[key]
-            y = F.conv2d(x, w, b, conv.stride, conv.padding)
-            return y.view(rows, -1, *y.shape[1:])
-        y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding)
-        return self.bn_rows(y.view(rows, -1, *y.shape[1:]), m.bn)
+            return _as_rows(F.conv2d(_as_nchw(x), w, b, conv.stride, conv.padding), n)
+        y = F.conv2d(_as_nchw(x), conv.weight, None, conv.stride, conv.padding)
+        return self.bn_rows(_as_rows(y, n), m.bn)
 
     def gather(self, x: torch.Tensor, idx: torch.Tensor, relu: bool) -> torch.Tensor:
         return gather_rows(x, idx, relu=relu, backend=self.backend)
@@ -162,19 +175,15 @@ class _Runner:
                 x = nodes[op.src]
                 if op.op == SKIP:
                     srcs.append(x)
-                    continue
-                n = x.shape[0] if op.rows is None else op.rows.shape[0]
-                if op.op == POOL:
+                elif op.op == POOL:
                     xg = x if op.rows is None else self.gather(x, op.rows, False)
-                    y = avg_pool(xg.flatten(0, 1))
-                    srcs.append(y.view(n, *x.shape[1:]))
-                    continue
-                if op.rows is None:
-                    xg, relu_done = x, False
+                    srcs.append(_as_rows(avg_pool(_as_nchw(xg)), xg.shape[0]))
                 else:
-                    xg, relu_done = self.gather(x, op.rows, True), True
-                conv = cell.conv1[op.edge] if op.op == CONV1 else cell.conv3[op.edge]
-                srcs.append(self.relu_conv_bn(conv, xg.flatten(0, 1), n, relu_done))
+                    conv = cell.conv1[op.edge] if op.op == CONV1 else cell.conv3[op.edge]
+                    if op.rows is None:
+                        srcs.append(self.relu_conv_bn(conv, x, False))
+                    else:
+                        srcs.append(self.relu_conv_bn(conv, self.gather(x, op.rows, True), True))
             if srcs:
                 nodes.append(gather_sum(srcs, plan.maps[d], backend=self.backend))
             else:
@@ -182,16 +191,13 @@ class _Runner:
         return nodes[3]
 
     def resblock(self, block: ResBlock, h: torch.Tensor) -> torch.Tensor:
-        R = h.shape[0]
-        x = h.flatten(0, 1)
-        a = self.relu_conv_bn(block.conv_a, x, R, False)
-        b = self.relu_conv_bn(block.conv_b, a.flatten(0, 1), R, False)
-        sc = block.shortcut(F.avg_pool2d(x, 2, 2))
-        return b + sc.view(b.shape)
+        b = self.relu_conv_bn(block.conv_b, self.relu_conv_bn(block.conv_a, h, False), False)
+        sc = block.shortcut(F.avg_pool2d(_as_nchw(h), 2, 2))
+        return b + _as_rows(sc, h.shape[0])
 
     def head(self, h: torch.Tensor) -> torch.Tensor:
         y = F.relu(self.bn_rows(h, self.net.last_bn))
-        return self.net.classifier(y.mean(dim=(3, 4)))
+        return self.net.classifier(y.mean(dim=(2, 3)))
 
     def chunk(self, stem: torch.Tensor, codes: np.ndarray) -> torch.Tensor:
         """Logits [n, B, K] of the candidates ``codes`` [n, 6] (distinct), from the stem row."""
@@ -230,7 +236,7 @@ def forward_candidates(
     uniq, inverse = torch.unique(archs, dim=0, return_inverse=True)
     codes = uniq.numpy()
     runner = _Runner(net, mode, backend)
-    stem = net.stem(x, mode).unsqueeze(0)
+    stem = _as_rows(net.stem(x, mode), 1)
     step = chunk or default_chunk(x, net.C)
     outs = [runner.chunk(stem, codes[i : i + step]) for i in range(0, len(codes), step)]
     logits = outs[0] if len(outs) == 1 else torch.cat(outs)

@@ -36,7 +36,7 @@ BN_MODES = ("running", "batch", "train")
 def arch_to_str(arch: Sequence[int] | torch.Tensor) -> str:
     """The official NAS-Bench-201 string of 6 op codes."""
     a = [int(v) for v in arch]
-    o = [f"{OPS[c]}~{s}" for c, (_, s) in zip(a, EDGES)]
+    o = [f"{OPS[c]}~{s}" for c, (_, s) in zip(a, EDGES, strict=True)]
     return f"|{o[0]}|+|{o[1]}|{o[2]}|+|{o[3]}|{o[4]}|{o[5]}|"
 
 
@@ -168,7 +168,10 @@ class NB201Supernet(nn.Module):
         self.classifier = nn.Linear(4 * C, num_classes)
 
     def extra_repr(self) -> str:
-        return f"C={self.C}, N={self.N}, num_classes={self.num_classes}, in_channels={self.in_channels}"
+        return (
+            f"C={self.C}, N={self.N}, num_classes={self.num_classes}, "
+            f"in_channels={self.in_channels}"
+        )
 
     def bn_mode(self, bn: str | None) -> str:
         if bn is None:

@@ -181,7 +181,7 @@ def scatter_rows(
 
 def _gather_sum_reference(srcs: list[torch.Tensor], maps: torch.Tensor) -> torch.Tensor:
     out = srcs[0].new_zeros((maps.shape[1], *srcs[0].shape[1:]))
-    for s, m in zip(srcs, maps):
+    for s, m in zip(srcs, maps, strict=True):
         keep = (m >= 0).nonzero().squeeze(1)
         out = out.index_add(0, keep, s.index_select(0, m[keep]))
     return out
