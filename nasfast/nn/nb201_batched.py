@@ -241,3 +241,27 @@ def forward_candidates(
     outs = [runner.chunk(stem, codes[i : i + step]) for i in range(0, len(codes), step)]
     logits = outs[0] if len(outs) == 1 else torch.cat(outs)
     return logits.index_select(0, inverse.to(logits.device))
+
+
+def conv_work(net: NB201Supernet, archs: torch.Tensor, chunk: int) -> tuple[int, int]:
+    """Images pushed through cell convolutions (each weighted by its MACs per image, in units of
+    a C x C 3x3 conv at the first stage's resolution) by the batched pass and by the loop, for
+    one image per candidate: the work floor of both, for benchmark reports."""
+    uniq = torch.unique(archs, dim=0).numpy()
+    # A cell conv costs the same in every stage: (2C)^2 * (HW / 4) == C^2 * HW; 1x1 is 1/9 of 3x3.
+    w3, w1 = 1.0, 1.0 / 9.0
+    batched = 0.0
+    for i in range(0, len(uniq), chunk):
+        codes = uniq[i : i + chunk]
+        rows, count = np.zeros(len(codes), dtype=np.int64), 1
+        for _ in range(3 * net.N):
+            plan = plan_cell(codes, rows, count, torch.device("cpu"))
+            for d in (1, 2, 3):
+                for op in plan.ops[d]:
+                    if op.op in (CONV1, CONV3):
+                        n = plan.node_count[op.src] if op.rows is None else len(op.rows)
+                        batched += n * (w3 if op.op == CONV3 else w1)
+            rows, count = plan.node_rows[3], plan.node_count[3]
+    a = archs.numpy()
+    loop = 3 * net.N * float((a == CONV3).sum() + (a == CONV1).sum() / 9.0)
+    return int(round(batched)), int(round(loop))
