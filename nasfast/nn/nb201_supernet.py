@@ -213,6 +213,40 @@ class NB201Supernet(nn.Module):
             h = layer(h, codes, mode) if isinstance(layer, SupernetCell) else layer(h, mode)
         return self.head(h, mode)
 
+    def forward_mixed(
+        self, x: torch.Tensor, alpha: torch.Tensor, *, bn: str | None = None
+    ) -> torch.Tensor:
+        """DARTS relaxation: every edge outputs ``sum_o softmax(alpha[e])_o * op_o(x)``.
+
+        ``alpha``: ``[6, 5]`` architecture logits (edge-major, op codes as columns); the mixing
+        runs through the fused ``nasfast.ops.mixed_op``.
+        """
+        from nasfast.ops import mixed_op
+
+        x = self.check_input(x)
+        if not isinstance(alpha, torch.Tensor) or alpha.shape != (NUM_EDGES, len(OPS)):
+            shape = tuple(alpha.shape) if isinstance(alpha, torch.Tensor) else type(alpha).__name__
+            raise ValueError(f"alpha: expected shape [{NUM_EDGES}, {len(OPS)}], got {shape}")
+        mode = self.bn_mode(bn)
+        h = self.stem(x, mode)
+        a = alpha.to(h.dtype)
+        for layer in self.layers:
+            if not isinstance(layer, SupernetCell):
+                h = layer(h, mode)
+                continue
+            nodes = [h]
+            for j in (1, 2, 3):
+                total = None
+                for e, (d, s) in enumerate(EDGES):
+                    if d != j:
+                        continue
+                    outs = [layer.edge(e, o, nodes[s], mode) for o in range(len(OPS))]
+                    y = mixed_op(outs, a[e])
+                    total = y if total is None else total + y
+                nodes.append(total)
+            h = nodes[3]
+        return self.head(h, mode)
+
     def forward_loop(self, x: torch.Tensor, archs, *, bn: str | None = None) -> torch.Tensor:
         """``[P, B, num_classes]``: one ``forward`` per candidate (the baseline of the batch)."""
         a = check_archs(archs, "archs")
