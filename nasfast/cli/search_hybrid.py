@@ -86,14 +86,17 @@ def _read_idx_dir(root: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_train_images(spec: str | None):
-    """Normalised float ``[N, C, H, W]`` train images and labels, and the class count."""
+    """Normalised float ``[N, C, H, W]`` train images and labels, and the class count.
+
+    Uses ``nasfast.datasets`` (names, the shipped default, idx / CIFAR-10 / npz paths) when this
+    build has it; otherwise reads an idx(.gz) directory itself."""
     import torch
 
     try:
         from nasfast.datasets import load_images  # shipped default and readers (DARTS issue)
     except ImportError:
         load_images = None
-    if load_images is not None and not (spec and os.path.isdir(spec) and _has_idx(spec)):
+    if load_images is not None:
         d = load_images(spec) if spec else load_images()
         return d.x_train, d.y_train.long(), int(d.num_classes)
     if spec is None:
@@ -105,10 +108,6 @@ def load_train_images(spec: str | None):
     mean = xt.mean(dim=(0, 2, 3), keepdim=True)
     std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
     return (xt - mean) / std, torch.from_numpy(y.astype(np.int64)), int(y.max()) + 1
-
-
-def _has_idx(root: str) -> bool:
-    return any(f.startswith("train-images") for f in os.listdir(root))
 
 
 # ----------------------------------------------------------------------------- run
