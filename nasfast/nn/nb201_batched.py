@@ -1,7 +1,7 @@
 """Batched candidate evaluation of the NAS-Bench-201 supernet.
 
-A population of candidates is run as stacked tensors ``[R, B, C, H, W]`` whose R rows are the
-*distinct* values of one node across the population, never one row per candidate:
+A population of candidates is run as stacked tensors ``[R, B, H, W, C]`` (channels last) whose R
+rows are the *distinct* values of one node across the population, never one row per candidate:
 
 1. Duplicate candidates are merged and the rest sorted (``torch.unique``), so candidates that
    share prefixes sit in the same chunk.
