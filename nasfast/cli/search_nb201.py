@@ -80,7 +80,8 @@ def add_strategy_arguments(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument("--sampler", default="tpe", help="tpe (default) or gp")
     elif name == "nsga2":
         p.add_argument("--pop-size", default=None, help="population size (default 40)")
-        p.add_argument("--n-offsprings", default=None, help="offspring per generation")
+        p.add_argument("--n-offsprings", default=None, help="offspring per generation (pop/2)")
+        p.add_argument("--crossover", default="0", help="uniform-crossover probability (default 0)")
 
 
 def _int(text: Any, what: str, lo: int = 0) -> int:
@@ -113,7 +114,7 @@ def strategy_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if name == "bo":
         return {"sampler": args.sampler}
     if name == "nsga2":
-        kw: dict[str, Any] = {}
+        kw: dict[str, Any] = {"crossover_prob": _float(args.crossover, "--crossover")}
         if args.pop_size is not None:
             kw["pop_size"] = _int(args.pop_size, "--pop-size", 2)
         if args.n_offsprings is not None:

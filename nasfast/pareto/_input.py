@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-Matrix = "np.ndarray | torch.Tensor"
 Maximize = Sequence[int] | Sequence[bool] | np.ndarray | torch.Tensor | None
 
 
@@ -28,9 +27,6 @@ class Kind:
         if self.numpy:
             return t.cpu().numpy()
         return t.to(self.device)
-
-    def scalar(self, t: torch.Tensor) -> float:
-        return float(t)
 
 
 def _to_tensor(x: object, name: str) -> tuple[torch.Tensor, Kind]:
@@ -57,8 +53,14 @@ def _to_tensor(x: object, name: str) -> tuple[torch.Tensor, Kind]:
     return t, kind
 
 
-def as_matrix(x: object, name: str, *, m: int | None = None) -> tuple[torch.Tensor, Kind]:
-    """(N, M) float64 contiguous tensor (no copy when possible), checked finite."""
+def as_matrix(
+    x: object, name: str, *, m: int | None = None, check_finite: bool = True
+) -> tuple[torch.Tensor, Kind]:
+    """(N, M) float64 contiguous tensor (no copy when possible), checked finite.
+
+    ``check_finite=False`` leaves the check of a CPU tensor to the compiled op it goes to (the
+    ``pareto_*`` ops raise the same ValueError), sparing a pass over the data.
+    """
     t, kind = _to_tensor(x, name)
     if t.dim() != 2:
         raise ValueError(f"{name}: expected shape (N, M), got {tuple(t.shape)}")
@@ -69,22 +71,42 @@ def as_matrix(x: object, name: str, *, m: int | None = None) -> tuple[torch.Tens
     if t.dtype != torch.float64:
         t = t.to(torch.float64)
     t = t.contiguous()
-    if t.numel() and not bool(torch.isfinite(t).all()):
+    if (check_finite or t.device.type != "cpu") and t.numel() and not all_finite(t):
         raise ValueError(f"{name}: expected finite values, found NaN or inf")
     return t, kind
+
+
+def all_finite(t: torch.Tensor) -> bool:
+    # numpy on the CPU: single-threaded, no intra-op thread pool wake-up for a cheap pass.
+    if t.device.type == "cpu":
+        return bool(np.isfinite(t.numpy()).all())
+    return bool(torch.isfinite(t).all())
 
 
 def as_vector(x: object, name: str, m: int, device: torch.device) -> torch.Tensor:
     """A length-m float64 vector (a reference point, weights, bounds), checked finite."""
     if isinstance(x, (int, float)):
         x = [float(x)] * m
-    t, _ = _to_tensor(x, name)
-    t = t.to(device=device, dtype=torch.float64).reshape(-1) if t.dim() <= 1 else t
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+        if t.dim() <= 1:
+            t = t.to(device=device, dtype=torch.float64).reshape(-1)
+    else:
+        try:
+            arr = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}: expected {m} numbers, got {x!r}") from None
+        if arr.ndim <= 1:
+            arr = np.ascontiguousarray(arr.reshape(-1))
+        t = torch.from_numpy(arr)
+        if device.type != "cpu":
+            t = t.to(device)
     if t.dim() != 1 or t.shape[0] != m:
         raise ValueError(f"{name}: expected shape ({m},), got {tuple(t.shape)}")
-    if not bool(torch.isfinite(t).all()):
+    t = t.contiguous()
+    if not all_finite(t):
         raise ValueError(f"{name}: expected finite values, found NaN or inf")
-    return t.contiguous()
+    return t
 
 
 def maximize_mask(maximize: Maximize, m: int) -> torch.Tensor | None:

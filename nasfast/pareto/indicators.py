@@ -20,16 +20,18 @@ def hypervolume(
     """Exact volume dominated by the rows of ``F`` (N, M) and bounded by the point ``ref``.
 
     Rows not strictly better than ``ref`` in every objective contribute nothing. M = 2: a sweep;
-    M = 3: O(N log N); M >= 4: exclusive slicing (WFG) down to the 3-D sweep. A maximised
+    M = 3: O(N log N); M >= 4: a sweep over the last objective adding exclusive contributions
+    against the current front, down to the 3-D sweep. A maximised
     objective counts the volume between ``ref`` and the points above it.
     """
     _require_backend(backend)
-    t, _ = as_matrix(F, "F")
+    t, _ = as_matrix(F, "F", check_finite=backend == "reference")
     m = t.shape[1]
     r = as_vector(ref, "ref", m, torch.device("cpu"))
     mask = maximize_mask(maximize, m)
     t = minimised(t.cpu(), mask)
-    r = minimised(r.reshape(1, -1), mask).reshape(-1)
+    if mask is not None:
+        r = minimised(r.reshape(1, -1), mask).reshape(-1)
     if t.shape[0] == 0:
         return 0.0
     if backend == "reference":
@@ -57,5 +59,6 @@ def igd(
     z = z.to(t.device)
     total = torch.zeros((), dtype=torch.float64, device=t.device)
     for s in range(0, z.shape[0], chunk):
-        total += torch.cdist(z[s : s + chunk], t).min(dim=1).values.sum()
+        d = torch.cdist(z[s : s + chunk], t, compute_mode="donot_use_mm_for_euclid_dist")
+        total += d.min(dim=1).values.sum()
     return float(total) / z.shape[0]

@@ -33,7 +33,7 @@ def non_dominated_sort(
     ``F``'s device.
     """
     _require_backend(backend)
-    t, kind = as_matrix(F, "F")
+    t, kind = as_matrix(F, "F", check_finite=backend == "reference")
     t = minimised(t, maximize_mask(maximize, t.shape[1]))
     return kind.out(_ranks(t, backend))
 
@@ -43,9 +43,11 @@ def pareto_front(
 ) -> np.ndarray | torch.Tensor:
     """Indices (ascending) of the rows of ``F`` that no other row dominates."""
     _require_backend(backend)
-    t, kind = as_matrix(F, "F")
+    t, kind = as_matrix(F, "F", check_finite=backend == "reference")
     t = minimised(t, maximize_mask(maximize, t.shape[1]))
     rank = _ranks(t, backend)
+    if kind.numpy:
+        return np.flatnonzero(rank.numpy() == 0)
     return kind.out(torch.nonzero(rank == 0).reshape(-1))
 
 

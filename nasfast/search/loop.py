@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from nasfast.search.base import Evaluation, SearchResult, Strategy
 from nasfast.search.problem import Metrics, Problem
@@ -29,6 +33,7 @@ def minimize(
     max_stall: int = 200,
     max_repeats: int | None = None,
     progress: bool = False,
+    checkpoint: str | Path | None = None,
 ) -> SearchResult:
     """Run ``strategy`` on ``problem`` for ``budget`` evaluations of distinct candidates.
 
@@ -37,9 +42,16 @@ def minimize(
     strategy proposes nothing (``"exhausted"``), or (``"stalled"``) when it proposes only repeats
     for ``max_stall`` asks in a row or ``max_repeats`` repeats in all (default ``10 * budget``; a
     converged policy would otherwise spin). ``callback(result_so_far)`` runs after every batch.
+
+    ``checkpoint``: a JSON file rewritten atomically after every batch with the evaluations so far.
+    If it exists when the run starts (same strategy and seed), the run resumes: the strategy is
+    replayed from the start and every candidate it asks that the checkpoint holds is answered from
+    it, counted as before, without calling the objective; so a run killed and restarted ends with
+    the same history as an uninterrupted one (strategies draw all randomness from their seed).
     """
     check_budget(budget, problem)
     strategy.setup(problem, seed)
+    stored = _load_checkpoint(checkpoint, strategy.name, seed)
     cache: dict[Candidate, Metrics] = {}
     history: list[Evaluation] = []
     result = SearchResult(problem, history, seed, strategy.name, "budget")
@@ -64,9 +76,14 @@ def minimize(
                 new.append(c)
                 seen_new.add(c)
         new = new[: budget - len(history)]
-        for c, m in zip(new, problem.evaluate(new), strict=True):
+        todo = [c for c in new if c not in stored]
+        fresh = dict(zip(todo, problem.evaluate(todo), strict=True))
+        for c in new:
+            m = stored.pop(c) if c in stored else fresh[c]
             cache[c] = m
             history.append(Evaluation(c, m, len(history) + 1))
+        if checkpoint is not None and todo:
+            _save_checkpoint(checkpoint, strategy.name, seed, history)
         told = [c for c in cands if c in cache]
         strategy.tell(told, [cache[c] for c in told])
         if bar is not None:
@@ -81,3 +98,31 @@ def minimize(
     if bar is not None:
         bar.close()
     return result
+
+
+def _load_checkpoint(path: str | Path | None, strategy: str, seed: int | None) -> dict:
+    if path is None or not Path(path).is_file():
+        return {}
+    data = json.loads(Path(path).read_text())
+    if data.get("strategy") != strategy or data.get("seed") != seed:
+        raise ValueError(
+            f"checkpoint: {path} holds strategy {data.get('strategy')!r} seed {data.get('seed')}, "
+            f"not {strategy!r} seed {seed}"
+        )
+    return {tuple(e["candidate"]): e["metrics"] for e in data["history"]}
+
+
+def _save_checkpoint(
+    path: str | Path, strategy: str, seed: int | None, history: list[Evaluation]
+) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "strategy": strategy,
+        "seed": seed,
+        "history": [{"candidate": list(e.candidate), "metrics": e.metrics} for e in history],
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, default=float)
+    os.replace(tmp, path)

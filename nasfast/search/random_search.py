@@ -31,7 +31,13 @@ class RandomSearch(Strategy):
                 self.seen.add(c)
                 out.append(c)
                 if len(out) == self.batch_size:
-                    break
+                    return out
+        if self.space.size <= 1_000_000:  # nearly exhausted: draw among the unseen directly
+            unseen = [c for c in self.space.enumerate() if c not in self.seen]
+            k = min(self.batch_size - len(out), len(unseen))
+            for i in self.rng.choice(len(unseen), size=k, replace=False):
+                self.seen.add(unseen[i])
+                out.append(unseen[i])
         return out
 
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:

@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nasfast import pareto
+
 if TYPE_CHECKING:
     from nasfast.search.problem import Problem
 
 KINDS = ("weighted", "chebyshev", "epsilon")
-
-try:  # nasfast's compiled Pareto engine (issue 5) provides the same scalarisations
-    from nasfast import pareto as _engine
-except ImportError:  # pragma: no cover
-    _engine = None
 
 
 class Scalarisation:
@@ -79,7 +76,7 @@ class Scalarisation:
         else:
             self._primary = int(self.primary)
         if self.kind == "epsilon":
-            eps = np.full(m, np.inf)
+            eps = np.full(m, 1e300)  # no bound on the primary and unnamed objectives
             for name, bound in self.eps.items():
                 if name not in names:
                     raise ValueError(f"eps: {name!r} is not one of the objectives {names}")
@@ -96,19 +93,16 @@ class Scalarisation:
             raise ValueError("scalarisation: not bound to a problem")
         F = np.asarray(F, dtype=float)
         if self.kind == "weighted":
-            if _engine is not None:
-                return np.asarray(_engine.weighted_sum(F, self._w), dtype=float)
-            return F @ self._w
+            return np.asarray(pareto.weighted_sum(F, self._w), dtype=float)
         if self.kind == "chebyshev":
-            ideal = np.zeros(F.shape[1])
-            if _engine is not None:
-                return np.asarray(_engine.chebyshev(F, self._w, ideal), dtype=float)
-            return np.max(self._w * (F - ideal), axis=1)
+            return np.asarray(pareto.chebyshev(F, self._w, ideal=np.zeros(F.shape[1])), dtype=float)
         assert self._eps_norm is not None
+        value = np.asarray(pareto.epsilon_constraint(F, self._primary, self._eps_norm), dtype=float)
+        # Infeasible rows (inf) rank after all feasible ones, by how far they violate the bounds,
+        # so a search still has a direction towards the feasible region.
         others = np.arange(F.shape[1]) != self._primary
         excess = np.clip(F[:, others] - self._eps_norm[others], 0.0, None).sum(axis=1)
-        # Infeasible points rank after all feasible ones, by their violation.
-        return np.where(excess > 0, self._offset + excess, F[:, self._primary])
+        return np.where(np.isfinite(value), value, self._offset + excess)
 
     def describe(self) -> str:
         if self.kind == "epsilon":

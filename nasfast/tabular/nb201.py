@@ -103,12 +103,14 @@ class NB201Table:
     @classmethod
     def load(cls, path: str | Path | None = None) -> NB201Table:
         """The table at ``path`` (default: the copy shipped with nasfast), read once and cached."""
-        p = Path(path) if path is not None else default_path()
-        key = str(p.resolve())
-        with _lock:
-            if key not in _cache:
-                _cache[key] = cls(p)
-            return _cache[key]
+        key = "<default>" if path is None else str(Path(path).resolve())
+        table = _cache.get(key)
+        if table is None:
+            with _lock:
+                if key not in _cache:
+                    _cache[key] = cls(default_path() if path is None else path)
+                table = _cache[key]
+        return table
 
     def __len__(self) -> int:
         return N_CELLS

@@ -1,16 +1,17 @@
 // Exact hypervolume, see pareto_cpu.h.
 //
 // M = 2: sort by f0, sweep. M = 3: sweep along f2 keeping the 2-D staircase of (f0, f1) in a
-// std::map with its area updated per insertion (O(n log n) overall). M >= 4: sort by the last
-// objective, worst first; the exclusive contribution of point k against the later points is
-// (ref_d - p_d) * (box_{d-1}(p) - HV_{d-1}(limit set)), because every later point is at least as
-// good in objective d (While, Bradstreet and Barone 2012, WFG), recursing down to the 3-D sweep.
+// std::map with its area updated per insertion (O(n log n) overall). M >= 4: sweep along the
+// last objective adding each row's exclusive (M-1)-dimensional contribution against the current
+// front (hv_sweep), recursing down to the 3-D sweep.
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "pareto/cpu/pareto_cpu.h"
+#include "pareto/cpu/sort_util.h"
 
 namespace nasfast::pareto::cpu {
 namespace {
@@ -18,12 +19,22 @@ namespace {
 // Points as a flat row-major array of n rows of d values, all strictly better than ref.
 using Pts = std::vector<double>;
 
-double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
+// Row order by column j (stable): a radix sort for large n, a comparison sort for small.
+std::vector<int64_t> order_by(const double* P, int64_t n, int64_t d, int64_t j) {
+  if (n >= 256) {
+    std::vector<uint64_t> key(n);
+    for (int64_t i = 0; i < n; ++i) key[i] = order_key(P[i * d + j]);
+    return radix_order(key);
+  }
   std::vector<int64_t> o(n);
   std::iota(o.begin(), o.end(), int64_t{0});
-  std::sort(o.begin(), o.end(), [P, d](int64_t a, int64_t b) {
-    return P[a * d] < P[b * d] || (P[a * d] == P[b * d] && P[a * d + 1] < P[b * d + 1]);
-  });
+  std::stable_sort(o.begin(), o.end(), [P, d, j](int64_t a, int64_t b) { return P[a * d + j] < P[b * d + j]; });
+  return o;
+}
+
+double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
+  // By f0 (ties in any order: the sweep below only adds area for a strictly lower f1).
+  const std::vector<int64_t> o = order_by(P, n, d, 0);
   double hv = 0.0, y_min = ref[1];
   for (int64_t i : o) {
     const double x = P[i * d], y = P[i * d + 1];
@@ -35,10 +46,55 @@ double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
   return hv;
 }
 
+// Small inputs (the limit sets of the M >= 4 sweep): the staircase in a sorted vector, no node
+// allocations; O(n^2) moves at worst, so only up to kFlatMax points.
+constexpr int64_t kFlatMax = 1024;
+
+double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
+  std::vector<std::pair<double, double>> st;  // (f0, f1), f1 strictly decreasing as f0 grows
+  st.reserve(32);
+  double area = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
+  for (int64_t i : o) {
+    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
+    if (!first) hv += area * (z - z_prev);
+    first = false;
+    z_prev = z;
+    auto it = std::upper_bound(st.begin(), st.end(), x,
+                               [](double v, const std::pair<double, double>& e) { return v < e.first; });
+    double h = ref[1];
+    if (it != st.begin()) {
+      const auto pred = it - 1;
+      if (pred->second <= y) continue;
+      h = pred->second;
+      if (pred->first == x) it = pred;
+    }
+    double cx = x, added = 0.0;
+    auto e = it;
+    while (e != st.end() && e->second >= y) {
+      added += (e->first - cx) * (h - y);
+      cx = e->first;
+      h = e->second;
+      ++e;
+    }
+    const double next_x = e == st.end() ? ref[0] : e->first;
+    added += (next_x - cx) * (h - y);
+    area += added;
+    if (it == e) {
+      st.insert(it, {x, y});
+    } else {
+      *it = {x, y};
+      st.erase(it + 1, e);
+    }
+  }
+  if (!first) hv += area * (ref[2] - z_prev);
+  return hv;
+}
+
 double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
-  std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  std::sort(o.begin(), o.end(), [P, d](int64_t a, int64_t b) { return P[a * d + 2] < P[b * d + 2]; });
+  if (n <= kFlatMax) return hv3_flat(P, n, d, ref);
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
   std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
   double area = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;
@@ -71,39 +127,54 @@ double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
   return hv;
 }
 
-// Drops rows weakly dominated by another row (keeps one copy of identical rows).
-Pts nondominated(const Pts& P, int64_t d) {
+// d >= 4: sweep along the last objective (ascending). V = the (d-1)-volume of the rows seen so
+// far, projected; hv += V * (next z - z). Inserting row p raises V by its exclusive contribution
+// against the non-dominated (d-1)-front of the rows seen: box(p) - HV_{d-1}(front limited by p),
+// recursing (the 3-D and 2-D sweeps at the bottom). Rows weakly dominated in (d-1) dimensions
+// add nothing. For random data the front stays small, so this is far below WFG's cost; the
+// worst case (every row on the front) is O(n^2 log n) at d = 4.
+double hv_rec(const Pts& P, int64_t d, const double* ref);
+
+double hv_sweep(const Pts& P, int64_t d, const double* ref) {
   const int64_t n = static_cast<int64_t>(P.size()) / d;
-  std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  // Sum order: a dominator has a strictly smaller sum (or equal for identical rows).
-  std::vector<double> sum(n, 0.0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < d; ++j) sum[i] += P[i * d + j];
-  std::sort(o.begin(), o.end(), [&](int64_t a, int64_t b) {
-    if (sum[a] != sum[b]) return sum[a] < sum[b];
-    return std::lexicographical_compare(&P[a * d], &P[a * d] + d, &P[b * d], &P[b * d] + d);
-  });
-  Pts out;
-  std::vector<int64_t> kept;
+  const int64_t e = d - 1;
+  const std::vector<int64_t> o = order_by(P.data(), n, d, e);
+  Pts front, limit, kept;
+  double V = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
   for (int64_t i : o) {
     const double* p = &P[i * d];
+    if (!first) hv += V * (p[e] - z_prev);
+    first = false;
+    z_prev = p[e];
+    const int64_t nf = static_cast<int64_t>(front.size()) / e;
     bool dominated = false;
-    for (int64_t k : kept) {
-      const double* q = &out[k * d];
+    for (int64_t k = 0; k < nf && !dominated; ++k) {
+      const double* q = &front[k * e];
       bool le = true;
-      for (int64_t j = 0; j < d && le; ++j) le = q[j] <= p[j];
-      if (le) {
-        dominated = true;
-        break;
+      for (int64_t j = 0; j < e && le; ++j) le = q[j] <= p[j];
+      dominated = le;
+    }
+    if (dominated) continue;
+    double box = 1.0;
+    for (int64_t j = 0; j < e; ++j) box *= ref[j] - p[j];
+    limit.clear();
+    kept.clear();
+    for (int64_t k = 0; k < nf; ++k) {
+      const double* q = &front[k * e];
+      bool covered = true;  // p weakly dominates q: q leaves the front
+      for (int64_t j = 0; j < e; ++j) {
+        limit.push_back(std::max(p[j], q[j]));
+        covered &= p[j] <= q[j];
       }
+      if (!covered) kept.insert(kept.end(), q, q + e);
     }
-    if (!dominated) {
-      kept.push_back(static_cast<int64_t>(kept.size()));
-      out.insert(out.end(), p, p + d);
-    }
+    V += box - hv_rec(limit, e, ref);
+    kept.insert(kept.end(), p, p + e);
+    front.swap(kept);
   }
-  return out;
+  if (!first) hv += V * (ref[e] - z_prev);
+  return hv;
 }
 
 double hv_rec(const Pts& P, int64_t d, const double* ref) {
@@ -116,26 +187,7 @@ double hv_rec(const Pts& P, int64_t d, const double* ref) {
   }
   if (d == 2) return hv2(P.data(), n, d, ref);
   if (d == 3) return hv3(P.data(), n, d, ref);
-  std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  std::sort(o.begin(), o.end(), [&](int64_t a, int64_t b) { return P[a * d + d - 1] > P[b * d + d - 1]; });
-  const int64_t e = d - 1;  // dimension of the slices
-  double hv = 0.0;
-  Pts limit;
-  for (int64_t k = 0; k < n; ++k) {
-    const double* p = &P[o[k] * d];
-    const double depth = ref[e] - p[e];
-    double box = 1.0;
-    for (int64_t j = 0; j < e; ++j) box *= ref[j] - p[j];
-    limit.clear();
-    for (int64_t t = k + 1; t < n; ++t) {
-      const double* q = &P[o[t] * d];
-      for (int64_t j = 0; j < e; ++j) limit.push_back(std::max(p[j], q[j]));
-    }
-    const double inner = e >= 4 ? hv_rec(nondominated(limit, e), e, ref) : hv_rec(limit, e, ref);
-    hv += depth * (box - inner);
-  }
-  return hv;
+  return hv_sweep(P, d, ref);
 }
 
 }  // namespace
@@ -155,7 +207,6 @@ double hypervolume(const double* F, int64_t n, int64_t m, const double* ref) {
     for (double v : P) best = std::min(best, v);
     return ref[0] - best;
   }
-  if (m >= 5) P = nondominated(P, m);
   return hv_rec(P, m, ref);
 }
 
