@@ -1,5 +1,13 @@
 """Functional ops: each compiled op beside its pure-PyTorch reference twin."""
 
 from nasfast.ops.mixed_op import mixed_op, mixed_op_reference, mixed_op_weights
+from nasfast.ops.row_gather import gather_rows, gather_sum, scatter_rows
 
-__all__ = ["mixed_op", "mixed_op_reference", "mixed_op_weights"]
+__all__ = [
+    "mixed_op",
+    "mixed_op_reference",
+    "mixed_op_weights",
+    "gather_rows",
+    "gather_sum",
+    "scatter_rows",
+]
