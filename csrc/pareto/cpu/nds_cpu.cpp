@@ -77,18 +77,69 @@ class ScratchWords {
   uint64_t* p_ = nullptr;
 };
 
-// Spacing of the checkpoint rows: 64 positions, or 128 when the tables of ceil(u / S) + 1 rows
-// of W words pass 768 KiB (the scan reads them at random; 128 measured faster at u = 20000).
-int64_t checkpoint_spacing(int64_t u, int64_t tables) {
-  const int64_t W = (u + 63) / 64;
+// Spacing of the checkpoint rows: at least u / 100 rows (a power of two, at least 64), so the
+// tables keep at most about 100 rows of W words each. Denser tables outgrow the caches (the
+// scan reads them at random, and other processes share the caches); measured at M = 5 on a
+// loaded 2-core machine: 128 at u = 10^4, 256 at 2*10^4, 512 at 5*10^4, 1024 at 10^5 (2.3x
+// faster there than the earlier 128).
+int64_t checkpoint_spacing(int64_t u) {
   int64_t S = 64;
-  while (S < 128 && tables * ((u + S - 1) / S + 1) * W * 8 > (int64_t{768} << 10)) S *= 2;
+  while (S * 100 < u) S *= 2;
   return S;
 }
 
 bool bitset_fits(int64_t d, int64_t u) {
   const int64_t W = (u + 63) / 64;
-  return d * (W + 1) * W <= kBitsetMaxCheckpointWords;
+  const int64_t S = checkpoint_spacing(u);
+  return d * ((u + S - 1) / S + 1) * W <= kBitsetMaxCheckpointWords;
+}
+
+// Finds the first index b of t[0, n) (sorted, t[n - 1] = the largest value) with t[b] >= v:
+// a table over 4 n equal cells of [t.front(), t.back()] gives the first candidate, then a short
+// walk (a binary search mispredicted on every step and cost more than the sort it replaces).
+class ThresholdIndex {
+ public:
+  ThresholdIndex(const double* t, int64_t n) : t_(t), lo_(t[0]), cells_(4 * n) {
+    const double span = t[n - 1] - lo_;
+    scale_ = span > 0 ? static_cast<double>(cells_) / span : 0.0;
+    start_.resize(cells_ + 1);
+    int64_t b = 0;
+    for (int64_t k = 0; k <= cells_; ++k) {
+      // The first b with t[b] >= the cell's lower edge (never past a value in the cell).
+      const double edge = lo_ + static_cast<double>(k) / (scale_ > 0 ? scale_ : 1.0);
+      while (b < n - 1 && t[b] < edge) ++b;
+      start_[k] = static_cast<int>(b);
+    }
+  }
+  int operator()(double v) const {
+    const double x = (v - lo_) * scale_;
+    int64_t k = x <= 0 ? 0 : static_cast<int64_t>(x);
+    if (k > cells_) k = cells_;
+    int b = start_[k];
+    while (b > 0 && t_[b - 1] >= v) --b;  // rounding of the cell edge
+    while (t_[b] < v) ++b;
+    return b;
+  }
+
+ private:
+  const double* t_;
+  double lo_, scale_;
+  int64_t cells_;
+  std::vector<int> start_;
+};
+
+// Value thresholds of the checkpoints of one column: t[b - 1] for b = 1..NB, non-decreasing,
+// t[NB - 1] = the column's largest value, each step about S rows apart (quantiles of a strided
+// sample of at most 8 NB values: a sort of the sample instead of the whole column).
+std::vector<double> checkpoint_thresholds(const double* c, int u, int64_t NB) {
+  const int64_t k = std::min<int64_t>(u, 8 * NB);
+  std::vector<double> sample(k);
+  for (int64_t i = 0; i < k; ++i) sample[i] = c[i * u / k];
+  std::sort(sample.begin(), sample.end());
+  std::vector<double> t(NB);
+  for (int64_t b = 1; b < NB; ++b) t[b - 1] = sample[b * k / NB];
+  t[NB - 1] = *std::max_element(c, c + u);
+  return t;
 }
 
 class DivideAndConquer {
@@ -447,61 +498,66 @@ int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0,
 
 // Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
 // with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
-// for all j} = AND_j S_j(p), S_j(p) = the first cnt_j(p) rows of objective j's sorted order.
-// S_j(p) is a checkpoint bitset C_j (the first 64 * ceil(cnt / 64) rows; one per 64 positions)
-// minus the < 64 rows X_j past cnt_j(p), and AND_j (C_j \ X_j) = (AND_j C_j) \ (OR_j X_j), so
-// one pass over the words ANDs d checkpoints and a scratch mask. G_k = the processed rows of rank
-// >= k; rank(p) = 1 + the largest k with D(p) & G_k != 0, raised word by word in the same pass.
-// O(d u^2 / 64) word operations and (d + fronts) u^2 / 64 bits of memory; returns false
+// for all j}. Bits index rows in the sorted order of column 0, so its part of D(p) is a prefix
+// of the bits; for each other column j, a checkpoint bitset C_j(b) holds the rows with value
+// <= t_j(b) (thresholds about S rows apart) and p takes the smallest b with t_j(b) >= c_j[p]:
+// a superset of its part of D(p). AND_j C_j (over the prefix) holds every dominator and some
+// rows past a threshold, each checked exactly when it matters. G_k = the processed rows of
+// rank >= k; rank(p) = 1 + the largest k with D(p) & G_k != 0, raised word by word in one pass.
+// O(d u^2 / 64) word operations and (d u / S + fronts) u / 64 words of memory; returns false
 // (nothing done) when the fronts would pass max_front_words.
 bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
                  int64_t max_front_words) {
   const int d = static_cast<int>(cols.size());
   if (d < 2) return false;
   const int64_t W = (u + 63) / 64;
-  // Checkpoints b = 0..NB: the first min(S b, u) positions of each objective's order. S = 64
-  // while the tables fit in L2; larger S keeps them there (more rows past a checkpoint, each
-  // rejected by the exact check).
-  const int64_t S = checkpoint_spacing(u, static_cast<int64_t>(cols.size()) - 1);
+  const int64_t S = checkpoint_spacing(u);
   const int64_t NB = (u + S - 1) / S;
-  // Per objective: the sorted order and cnt = how many rows are <= each row.
-  std::unique_ptr<int[]> cnt(new int[static_cast<size_t>(d) * u]);  // fully written below
-  std::unique_ptr<int[]> ord_buf(new int[static_cast<size_t>(d) * u]);
-  const int* ord = ord_buf.get();
-  std::vector<uint64_t> key(u);
-  for (int j = 0; j < d; ++j) {
-    key.resize(u);
-    for (int i = 0; i < u; ++i) key[i] = order_key(cols[j][i]);
+  // Column 0: the exact sorted order (bit -> row) and cnt0 = how many rows are <= each row.
+  std::vector<int> perm(u), cnt0(u), pos(u);  // pos: row -> bit
+  {
+    std::vector<uint64_t> key(u);
+    for (int i = 0; i < u; ++i) key[i] = order_key(cols[0][i]);
     const std::vector<int64_t> o = radix_order(key);
-    int* oj = ord_buf.get() + static_cast<size_t>(j) * u;
-    int* cj = cnt.get() + static_cast<size_t>(j) * u;
     for (int t = 0; t < u;) {
       int e = t + 1;
-      while (e < u && cols[j][o[e]] == cols[j][o[t]]) ++e;
+      while (e < u && key[e] == key[t]) ++e;
       for (int s = t; s < e; ++s) {
-        oj[s] = static_cast<int>(o[s]);
-        cj[o[s]] = e;
+        perm[s] = static_cast<int>(o[s]);
+        cnt0[o[s]] = e;
       }
       t = e;
     }
   }
-  // Bits index rows in the sorted order of the first column, so S_0(p) is a prefix of the bits
-  // (no checkpoint table); the other d - 1 columns get checkpoint tables in bit space.
-  const int* perm = ord;  // bit -> row
-  std::vector<int> pos(u);       // row -> bit
   for (int b = 0; b < u; ++b) pos[perm[b]] = b;
+  // Columns 1..d-1: each row's checkpoint (1..NB) and the tables in bit space; table row b =
+  // row b - 1 plus the bits of the rows whose checkpoint is b (a counting sort by checkpoint).
   const int nt = d - 1;
+  std::unique_ptr<int[]> cpt(new int[static_cast<size_t>(nt) * u]);  // row -> checkpoint
   ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
-  for (int j = 1; j < d; ++j) {
-    const int* oj = ord + static_cast<size_t>(j) * u;
-    uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
-    std::fill_n(base, W, 0);  // rows are filled by copying the previous one
-    for (int64_t b = 1; b <= NB; ++b) {
-      std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
-      const int64_t end = std::min<int64_t>(S * b, u);
-      for (int64_t t = S * (b - 1); t < end; ++t) {
-        const int q = pos[oj[t]];
-        base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
+  {
+    std::vector<int> start(NB + 2), by(u);
+    for (int j = 1; j < d; ++j) {
+      const double* c = cols[j].data();
+      const std::vector<double> t = checkpoint_thresholds(c, u, NB);
+      int* cj = cpt.get() + static_cast<size_t>(j - 1) * u;
+      const ThresholdIndex index(t.data(), NB);
+      std::fill(start.begin(), start.end(), 0);
+      for (int i = 0; i < u; ++i) {
+        cj[i] = index(c[i]) + 1;
+        ++start[cj[i] + 1];
+      }
+      for (int64_t b = 1; b <= NB + 1; ++b) start[b] += start[b - 1];
+      for (int i = 0; i < u; ++i) by[start[cj[i]]++] = i;  // start[b] -> end of bucket b
+      uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
+      std::fill_n(base, W, 0);  // rows are filled by copying the previous one
+      int64_t t0 = 0;
+      for (int64_t b = 1; b <= NB; ++b) {
+        std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
+        for (; t0 < start[b]; ++t0) {
+          const int q = pos[by[t0]];
+          base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
+        }
       }
     }
   }
@@ -520,12 +576,12 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
     int best = -1;
     if (F > 0) {
       for (int j = 1; j < d; ++j) {
-        const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + S - 1) / S;
+        const int64_t b = cpt[static_cast<size_t>(j - 1) * u + p];
         cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
       }
       const Scan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
                     rows.data() + static_cast<size_t>(bp) * d};
-      const int64_t nw = (cnt[p] + 63) / 64;  // words holding the bits of S_0(p)
+      const int64_t nw = (cnt0[p] + 63) / 64;  // words holding the bits of S_0(p)
       best = scan_dominators(sc, cpb.data(), nt, 0, nw, -1);
     }
     const int r = best + 1;
