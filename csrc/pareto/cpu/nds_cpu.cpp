@@ -514,11 +514,13 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   const int64_t S = checkpoint_spacing(u);
   const int64_t NB = (u + S - 1) / S;
   // Column 0: the exact sorted order (bit -> row) and cnt0 = how many rows are <= each row.
-  std::vector<int> perm(u), cnt0(u), pos(u);  // pos: row -> bit
+  KeptBuffer<int, 10> perm(u);
+  KeptBuffer<int, 11> cnt0(u);
+  KeptBuffer<int, 12> pos(u);  // row -> bit
   {
-    std::vector<uint64_t> key(u);
+    KeptBuffer<uint64_t, 13> key(u);
     for (int i = 0; i < u; ++i) key[i] = order_key(cols[0][i]);
-    const std::vector<int64_t> o = radix_order(key);
+    const std::vector<int64_t> o = radix_order(key.vec());
     for (int t = 0; t < u;) {
       int e = t + 1;
       while (e < u && key[e] == key[t]) ++e;
@@ -533,14 +535,15 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   // Columns 1..d-1: each row's checkpoint (1..NB) and the tables in bit space; table row b =
   // row b - 1 plus the bits of the rows whose checkpoint is b (a counting sort by checkpoint).
   const int nt = d - 1;
-  std::unique_ptr<int[]> cpt(new int[static_cast<size_t>(nt) * u]);  // row -> checkpoint
+  KeptBuffer<int, 14> cpt(static_cast<size_t>(nt) * u);  // row -> checkpoint
   ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
   {
-    std::vector<int> start(NB + 2), by(u);
+    std::vector<int> start(NB + 2);
+    KeptBuffer<int, 15> by(u);
     for (int j = 1; j < d; ++j) {
       const double* c = cols[j].data();
       const std::vector<double> t = checkpoint_thresholds(c, u, NB);
-      int* cj = cpt.get() + static_cast<size_t>(j - 1) * u;
+      int* cj = cpt.data() + static_cast<size_t>(j - 1) * u;
       const ThresholdIndex index(t.data(), NB);
       std::fill(start.begin(), start.end(), 0);
       for (int i = 0; i < u; ++i) {
@@ -561,10 +564,10 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       }
     }
   }
-  std::vector<double> rows(static_cast<size_t>(u) * d);  // in bit order
+  KeptBuffer<double, 16> rows(static_cast<size_t>(u) * d);  // in bit order
   for (int b = 0; b < u; ++b)
     for (int j = 0; j < d; ++j) rows[static_cast<size_t>(b) * d + j] = cols[j][perm[b]];
-  std::vector<int> rank_bit(u, 0);
+  KeptBuffer<int, 17> rank_bit(u);  // written before it is read (rows join G once ranked)
   std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
   std::vector<const uint64_t*> gp, cpb(nt);
   // Rows in lexicographic order (each needs the final ranks of the rows before it).
@@ -622,21 +625,21 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
     return;
   }
   // Distinct rows in lexicographic order.
-  std::vector<int> uid(n);
-  std::vector<int64_t> first;
-  first.reserve(n);
+  KeptBuffer<int, 20> uid(n);
+  KeptBuffer<int64_t, 21> first(n);
+  int u = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double* a = F + order[i] * m;
-    if (i == 0 || !rows_equal(a, F + order[i - 1] * m, m))
-      first.push_back(order[i]);
-    uid[i] = static_cast<int>(first.size()) - 1;
+    if (i == 0 || !rows_equal(a, F + order[i - 1] * m, m)) first[u++] = order[i];
+    uid[i] = u - 1;
   }
-  const int u = static_cast<int>(first.size());
   if (m == 1) {
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = uid[i];
     return;
   }
-  std::vector<std::vector<double>> cols(m - 1, std::vector<double>(u));
+  KeptBuffer<std::vector<double>, 22> cols_buf(m - 1);  // objectives 1..m-1 of the distinct rows
+  std::vector<std::vector<double>>& cols = cols_buf.vec();
+  for (auto& c : cols) c.resize(u);
   for (int i = 0; i < u; ++i)
     for (int64_t j = 1; j < m; ++j) cols[j - 1][i] = F[first[i] * m + j];
   if (m == 3 && algo != NdsAlgorithm::kDivideConquer) {
@@ -652,7 +655,7 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
       return;
     }
   }
-  DivideAndConquer dc(std::move(cols), u);
+  DivideAndConquer dc(cols, u);
   const std::vector<int>& r = dc.run();
   for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
 }
