@@ -496,6 +496,15 @@ int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0,
   }
 }
 
+// The same for one word w, its bits limited to mask.
+int scan_word(const Scan& sc, const uint64_t* const* c, int d, int64_t w, uint64_t mask, int best) {
+  if (best + 1 >= sc.F) return best;
+  const uint64_t* g = sc.G[best + 1];
+  for (int j = 0; j < d; ++j) mask &= c[j][w];
+  sc.raise(mask, w, best, g);
+  return best;
+}
+
 // Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
 // with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
 // for all j}. The bits cut the rows (in lexicographic order) into a few chunks of whole words,
@@ -522,7 +531,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   const int64_t S = checkpoint_spacing(u);
   const int64_t NB = (u + S - 1) / S;
   // Column 0 in sorted order: each row's bit (its chunk, then its place there) and, for each
-  // chunk up to its own, the end (in words) of the chunk's rows <= it.
+  // chunk up to its own, how many of the chunk's rows are <= it in column 0.
   KeptBuffer<int, 12> pos(u);  // row -> bit
   KeptBuffer<int, 11> ends(static_cast<size_t>(u) * T);
   {
@@ -542,7 +551,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
         const int q = static_cast<int>(o[s]);
         int* eq = ends.data() + static_cast<size_t>(q) * T;
         for (int c = 0, cq = static_cast<int>(q / CS); c <= cq; ++c)
-          eq[c] = static_cast<int>(c * WC + (fill[c] + 63) / 64);
+          eq[c] = fill[c];
       }
       t = e;
     }
@@ -601,8 +610,14 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
                     rows.data() + static_cast<size_t>(bp) * d};
       // The chunks up to p's, from p's own (its rows are the nearest to p in objective 0).
       const int* ep = ends.data() + static_cast<size_t>(p) * T;
-      for (int c = static_cast<int>(p / CS); c >= 0 && best + 1 < F; --c)
-        best = scan_dominators(sc, cpb.data(), nt, c * WC, ep[c], best);
+      // The prefix's last, partial word first, masked (its other rows would each fail the
+      // exact check), then the whole words.
+      for (int c = static_cast<int>(p / CS); c >= 0 && best + 1 < F; --c) {
+        const int64_t w = c * WC + ep[c] / 64;
+        const int rest = ep[c] & 63;
+        if (rest) best = scan_word(sc, cpb.data(), nt, w, (uint64_t{1} << rest) - 1, best);
+        best = scan_dominators(sc, cpb.data(), nt, c * WC, w, best);
+      }
     }
     const int r = best + 1;
     if (r == F) {
