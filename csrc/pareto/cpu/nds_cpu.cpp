@@ -505,6 +505,32 @@ int scan_word(const Scan& sc, const uint64_t* const* c, int d, int64_t w, uint64
   return best;
 }
 
+// One column's checkpoints: cj[i] = row i's checkpoint (1..NB), the smallest b with t(b) >=
+// c[i]; base = NB + 1 bitsets of W words (in bit space, pos: row -> bit), bitset b = bitset
+// b - 1 plus the bits of the rows whose checkpoint is b (a counting sort by checkpoint).
+void build_checkpoints(const double* c, int u, int64_t NB, int64_t W, const int* pos, int* cj,
+                       uint64_t* base) {
+  const std::vector<double> t = checkpoint_thresholds(c, u, NB);
+  const ThresholdIndex index(t.data(), NB);
+  std::vector<int> start(NB + 2, 0);
+  KeptBuffer<int, 15> by(u);
+  for (int i = 0; i < u; ++i) {
+    cj[i] = index(c[i]) + 1;
+    ++start[cj[i] + 1];
+  }
+  for (int64_t b = 1; b <= NB + 1; ++b) start[b] += start[b - 1];
+  for (int i = 0; i < u; ++i) by[start[cj[i]]++] = i;  // start[b] -> end of bucket b
+  std::fill_n(base, W, 0);  // rows are filled by copying the previous one
+  int64_t t0 = 0;
+  for (int64_t b = 1; b <= NB; ++b) {
+    std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
+    for (; t0 < start[b]; ++t0) {
+      const int q = pos[by[t0]];
+      base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
+    }
+  }
+}
+
 // Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
 // with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
 // for all j}. The bits cut the rows (in lexicographic order) into a few chunks of whole words,
@@ -556,38 +582,15 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       t = e;
     }
   }
-  // Columns 1..d-1: each row's checkpoint (1..NB) and the tables in bit space; table row b =
-  // row b - 1 plus the bits of the rows whose checkpoint is b (a counting sort by checkpoint).
+  // Columns 1..d-1: each row's checkpoint and the tables in bit space.
   const int nt = d - 1;
   KeptBuffer<int, 14> cpt(static_cast<size_t>(nt) * u);  // row -> checkpoint
   ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
-  {
-    std::vector<int> start(NB + 2);
-    KeptBuffer<int, 15> by(u);
-    for (int j = 1; j < d; ++j) {
-      const double* c = cols[j].data();
-      const std::vector<double> t = checkpoint_thresholds(c, u, NB);
-      int* cj = cpt.data() + static_cast<size_t>(j - 1) * u;
-      const ThresholdIndex index(t.data(), NB);
-      std::fill(start.begin(), start.end(), 0);
-      for (int i = 0; i < u; ++i) {
-        cj[i] = index(c[i]) + 1;
-        ++start[cj[i] + 1];
-      }
-      for (int64_t b = 1; b <= NB + 1; ++b) start[b] += start[b - 1];
-      for (int i = 0; i < u; ++i) by[start[cj[i]]++] = i;  // start[b] -> end of bucket b
-      uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
-      std::fill_n(base, W, 0);  // rows are filled by copying the previous one
-      int64_t t0 = 0;
-      for (int64_t b = 1; b <= NB; ++b) {
-        std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
-        for (; t0 < start[b]; ++t0) {
-          const int q = pos[by[t0]];
-          base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
-        }
-      }
-    }
-  }
+  // Serial: two OpenMP threads here (one column each) made the whole sort 2x slower on a loaded
+  // 2-core machine (the idle worker spins while the scan runs).
+  for (int j = 1; j < d; ++j)
+    build_checkpoints(cols[j].data(), u, NB, W, pos.data(), cpt.data() + static_cast<size_t>(j - 1) * u,
+                      cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W);
   KeptBuffer<double, 16> rows(static_cast<size_t>(W) * 64 * d);  // in bit order (padding unused)
   for (int q = 0; q < u; ++q)
     for (int j = 0; j < d; ++j) rows[static_cast<size_t>(pos[q]) * d + j] = cols[j][q];
