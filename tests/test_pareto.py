@@ -65,6 +65,25 @@ def test_ranks_match_moocore_on_larger_sets(m, n):
     np.testing.assert_array_equal(P.non_dominated_sort(F), moocore.pareto_rank(F))
 
 
+def test_ranks_with_skewed_and_constant_columns_match_moocore():
+    # The M >= 4 checkpoints come from value thresholds of a sample: heavy tails, a column of few
+    # levels, a constant column and duplicated rows make their buckets very uneven.
+    rng = np.random.default_rng(7)
+    n = 8000
+    F = np.column_stack(
+        [
+            rng.random(n),
+            np.exp(20 * rng.random(n)),  # values over 9 decades
+            rng.integers(0, 3, n).astype(float),
+            np.full(n, 2.5),
+            -(np.log(rng.random(n)) ** 3),
+        ]
+    )
+    F[n // 2 :: 7] = F[: n // 2 : 7][: len(F[n // 2 :: 7])]
+    np.testing.assert_array_equal(P.non_dominated_sort(F), moocore.pareto_rank(F))
+    np.testing.assert_array_equal(P.non_dominated_sort(F[:, 1:]), moocore.pareto_rank(F[:, 1:]))
+
+
 @pytest.mark.parametrize("m", [3, 4, 6])
 def test_ranks_with_many_fronts_match_moocore(m):
     # Strongly correlated objectives: hundreds of fronts (M >= 4 leaves the bitset scan for the

@@ -9,15 +9,13 @@
 // Shalyto over objectives 1..M-1 (helper_a: ranks within a set; helper_b: ranks of H raised by a
 // finished set L).
 #include <algorithm>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 #include <cstring>
 #include <map>
 #include <memory>
 #include <numeric>
 #include <vector>
 
+#include "pareto/cpu/nds_bitset.h"
 #include "pareto/cpu/pareto_cpu.h"
 #include "pareto/cpu/sort_util.h"
 
@@ -44,52 +42,6 @@ class MaxFenwick {
  private:
   std::vector<int> t_;
 };
-
-// The bitset sort (M >= 4) runs while its checkpoints (d (W + 1) W words, W = ceil(u / 64))
-// and its front bitsets each fit in these budgets (about 10^5 distinct rows at M <= 8).
-constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
-constexpr int64_t kBitsetMaxFrontWords = int64_t{1} << 23;       // 64 MiB
-constexpr int kBitsetMaxFronts = 256;
-
-// An uninitialised word buffer; up to 16 MiB of it is kept per thread between calls, so that
-// repeated sorts (an NSGA-II run) do not page-fault fresh memory each time.
-class ScratchWords {
- public:
-  explicit ScratchWords(size_t n) {
-    constexpr size_t kKeep = size_t{1} << 21;  // 16 MiB
-    thread_local std::unique_ptr<uint64_t[]> kept;
-    thread_local size_t kept_size = 0;
-    if (n > kKeep) {
-      own_.reset(new uint64_t[n]);
-      p_ = own_.get();
-      return;
-    }
-    if (kept_size < n) {
-      kept.reset(new uint64_t[n]);
-      kept_size = n;
-    }
-    p_ = kept.get();
-  }
-  uint64_t* get() const { return p_; }
-
- private:
-  std::unique_ptr<uint64_t[]> own_;
-  uint64_t* p_ = nullptr;
-};
-
-// Spacing of the checkpoint rows: 64 positions, or 128 when the tables of ceil(u / S) + 1 rows
-// of W words pass 768 KiB (the scan reads them at random; 128 measured faster at u = 20000).
-int64_t checkpoint_spacing(int64_t u, int64_t tables) {
-  const int64_t W = (u + 63) / 64;
-  int64_t S = 64;
-  while (S < 128 && tables * ((u + S - 1) / S + 1) * W * 8 > (int64_t{768} << 10)) S *= 2;
-  return S;
-}
-
-bool bitset_fits(int64_t d, int64_t u) {
-  const int64_t W = (u + 63) / 64;
-  return d * (W + 1) * W <= kBitsetMaxCheckpointWords;
-}
 
 class DivideAndConquer {
  public:
@@ -320,229 +272,6 @@ void rank_three(const double* f1, const double* f2, int64_t u, std::vector<int>&
   }
 }
 
-// Row p's dominator scan. x = AND_j c[j] (the ceiling checkpoints: every dominator of p and a
-// few rows past cnt_j(p), checked exactly when they matter). Returns the largest rank among the
-// dominators before p, or -1; G[k] holds the processed rows of rank >= k.
-struct Scan {
-  const uint64_t* const* G;
-  int F;
-  const int* rank;
-  const double* rows;  // row-major [u, d]
-  int d;
-  const double* rp;    // row p
-
-  bool dominates(int q) const {
-    const double* rq = rows + static_cast<size_t>(q) * d;
-    for (int j = 0; j < d; ++j)
-      if (rq[j] > rp[j]) return false;
-    return true;
-  }
-
-  // Raises best with the rows of word w of x that lie in G[best + 1]; false once best = F - 1.
-  bool raise(uint64_t x, int64_t w, int& best, const uint64_t*& g) const {
-    uint64_t y = x & g[w];
-    while (y) {
-      const int q = static_cast<int>(w * 64 + __builtin_ctzll(y));
-      y &= y - 1;
-      // Rows of G[best + 1] have rank > best: the exact check is all that is left.
-      if (dominates(q)) {
-        best = rank[q];
-        if (best + 1 == F) return false;
-        g = G[best + 1];
-        y &= g[w];
-      }
-    }
-    return true;
-  }
-};
-
-// The scan body, compiled twice: for AVX2 (chosen at run time when the CPU has it) and for the
-// baseline ISA. Words go from the last to the first: rows late in the bit order (larger objective
-// 1) tend to have larger ranks, so best rises early and G[best + 1] thins out; a block of 8 words
-// where G[best + 1] is empty skips the table loads.
-#define NASFAST_SCAN_BODY(AND8, TEST8)                                         \
-  const int dd = kD > 0 ? kD : d;                                              \
-  if (best + 1 >= sc.F) return best;                                           \
-  const uint64_t* g = sc.G[best + 1];                                          \
-  int64_t e = nw;                                                              \
-  for (; e - 8 >= w; e -= 8) {                                                 \
-    const int64_t b = e - 8;                                                   \
-    if (TEST8) continue;                                                       \
-    AND8                                                                       \
-    for (int t = 7; t >= 0; --t)                                               \
-      if (!sc.raise(x[t], b + t, best, g)) return best;                        \
-  }                                                                            \
-  for (int64_t v = e - 1; v >= w; --v) {                                       \
-    uint64_t y = c[0][v];                                                      \
-    for (int j = 1; j < dd; ++j) y &= c[j][v];                                 \
-    if (!sc.raise(y, v, best, g)) return best;                                 \
-  }                                                                            \
-  return best;
-
-template <int kD>
-int scan_fixed(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
-  uint64_t x[8];
-#define NASFAST_AND8                                                           \
-  for (int t = 0; t < 8; ++t) x[t] = c[0][b + t];                              \
-  for (int j = 1; j < dd; ++j)                                                 \
-    for (int t = 0; t < 8; ++t) x[t] &= c[j][b + t];
-#define NASFAST_TEST8                                                          \
-  ((g[b] | g[b + 1] | g[b + 2] | g[b + 3] | g[b + 4] | g[b + 5] | g[b + 6] | g[b + 7]) == 0)
-  NASFAST_SCAN_BODY(NASFAST_AND8, NASFAST_TEST8)
-#undef NASFAST_AND8
-#undef NASFAST_TEST8
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define NASFAST_SCAN_AVX2 1
-// AVX2: 8 words per step as two 256-bit lanes.
-template <int kD>
-__attribute__((target("avx2"))) int scan_fixed_avx2(const Scan& sc, const uint64_t* const* c,
-                                                    int d, int64_t w, int64_t nw, int best) {
-  alignas(32) uint64_t x[8];
-  __m256i g0, g1;
-#define NASFAST_AND8                                                                               \
-  __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b));                   \
-  __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b + 4));               \
-  for (int j = 1; j < dd; ++j) {                                                                   \
-    a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b)));     \
-    a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b + 4))); \
-  }                                                                                                \
-  if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;                         \
-  _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);                                           \
-  _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
-#define NASFAST_TEST8                                                                 \
-  (g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b)),                  \
-   g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b + 4)),              \
-   _mm256_testz_si256(_mm256_or_si256(g0, g1), _mm256_or_si256(g0, g1)))
-  NASFAST_SCAN_BODY(NASFAST_AND8, NASFAST_TEST8)
-#undef NASFAST_AND8
-#undef NASFAST_TEST8
-}
-const bool kHasAvx2 = __builtin_cpu_supports("avx2");
-#endif
-#undef NASFAST_SCAN_BODY
-
-template <int kD>
-int scan_any(const Scan& sc, const uint64_t* const* c, int d, int64_t w, int64_t nw, int best) {
-#ifdef NASFAST_SCAN_AVX2
-  if (kHasAvx2) return scan_fixed_avx2<kD>(sc, c, d, w, nw, best);
-#endif
-  return scan_fixed<kD>(sc, c, d, w, nw, best);
-}
-
-// The largest rank among p's dominators in words [w0, nw), or best if none is larger.
-int scan_dominators(const Scan& sc, const uint64_t* const* c, int d, int64_t w0, int64_t nw,
-                    int best) {
-  switch (d) {
-    case 1: return scan_any<1>(sc, c, d, w0, nw, best);
-    case 2: return scan_any<2>(sc, c, d, w0, nw, best);
-    case 3: return scan_any<3>(sc, c, d, w0, nw, best);
-    case 4: return scan_any<4>(sc, c, d, w0, nw, best);
-    case 5: return scan_any<5>(sc, c, d, w0, nw, best);
-    case 6: return scan_any<6>(sc, c, d, w0, nw, best);
-    default: return scan_any<0>(sc, c, d, w0, nw, best);
-  }
-}
-
-// Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
-// with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
-// for all j} = AND_j S_j(p), S_j(p) = the first cnt_j(p) rows of objective j's sorted order.
-// S_j(p) is a checkpoint bitset C_j (the first 64 * ceil(cnt / 64) rows; one per 64 positions)
-// minus the < 64 rows X_j past cnt_j(p), and AND_j (C_j \ X_j) = (AND_j C_j) \ (OR_j X_j), so
-// one pass over the words ANDs d checkpoints and a scratch mask. G_k = the processed rows of rank
-// >= k; rank(p) = 1 + the largest k with D(p) & G_k != 0, raised word by word in the same pass.
-// O(d u^2 / 64) word operations and (d + fronts) u^2 / 64 bits of memory; returns false
-// (nothing done) when the fronts would pass max_front_words.
-bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
-                 int64_t max_front_words) {
-  const int d = static_cast<int>(cols.size());
-  if (d < 2) return false;
-  const int64_t W = (u + 63) / 64;
-  // Checkpoints b = 0..NB: the first min(S b, u) positions of each objective's order. S = 64
-  // while the tables fit in L2; larger S keeps them there (more rows past a checkpoint, each
-  // rejected by the exact check).
-  const int64_t S = checkpoint_spacing(u, static_cast<int64_t>(cols.size()) - 1);
-  const int64_t NB = (u + S - 1) / S;
-  // Per objective: the sorted order and cnt = how many rows are <= each row.
-  std::unique_ptr<int[]> cnt(new int[static_cast<size_t>(d) * u]);  // fully written below
-  std::unique_ptr<int[]> ord_buf(new int[static_cast<size_t>(d) * u]);
-  const int* ord = ord_buf.get();
-  std::vector<uint64_t> key(u);
-  for (int j = 0; j < d; ++j) {
-    key.resize(u);
-    for (int i = 0; i < u; ++i) key[i] = order_key(cols[j][i]);
-    const std::vector<int64_t> o = radix_order(key);
-    int* oj = ord_buf.get() + static_cast<size_t>(j) * u;
-    int* cj = cnt.get() + static_cast<size_t>(j) * u;
-    for (int t = 0; t < u;) {
-      int e = t + 1;
-      while (e < u && cols[j][o[e]] == cols[j][o[t]]) ++e;
-      for (int s = t; s < e; ++s) {
-        oj[s] = static_cast<int>(o[s]);
-        cj[o[s]] = e;
-      }
-      t = e;
-    }
-  }
-  // Bits index rows in the sorted order of the first column, so S_0(p) is a prefix of the bits
-  // (no checkpoint table); the other d - 1 columns get checkpoint tables in bit space.
-  const int* perm = ord;  // bit -> row
-  std::vector<int> pos(u);       // row -> bit
-  for (int b = 0; b < u; ++b) pos[perm[b]] = b;
-  const int nt = d - 1;
-  ScratchWords cp(static_cast<size_t>(nt) * (NB + 1) * W);
-  for (int j = 1; j < d; ++j) {
-    const int* oj = ord + static_cast<size_t>(j) * u;
-    uint64_t* base = cp.get() + static_cast<size_t>(j - 1) * (NB + 1) * W;
-    std::fill_n(base, W, 0);  // rows are filled by copying the previous one
-    for (int64_t b = 1; b <= NB; ++b) {
-      std::memcpy(base + b * W, base + (b - 1) * W, sizeof(uint64_t) * W);
-      const int64_t end = std::min<int64_t>(S * b, u);
-      for (int64_t t = S * (b - 1); t < end; ++t) {
-        const int q = pos[oj[t]];
-        base[b * W + (q >> 6)] |= uint64_t{1} << (q & 63);
-      }
-    }
-  }
-  std::vector<double> rows(static_cast<size_t>(u) * d);  // in bit order
-  for (int b = 0; b < u; ++b)
-    for (int j = 0; j < d; ++j) rows[static_cast<size_t>(b) * d + j] = cols[j][perm[b]];
-  std::vector<int> rank_bit(u, 0);
-  std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
-  std::vector<const uint64_t*> gp, cpb(nt);
-  // Rows in lexicographic order (each needs the final ranks of the rows before it).
-  // Single-threaded: a parallel scan of the rows before each block measured slower on a loaded
-  // 2-core machine.
-  for (int p = 0; p < u; ++p) {
-    const int bp = pos[p];
-    const int F = static_cast<int>(G.size());
-    int best = -1;
-    if (F > 0) {
-      for (int j = 1; j < d; ++j) {
-        const int64_t b = (cnt[static_cast<size_t>(j) * u + p] + S - 1) / S;
-        cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
-      }
-      const Scan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
-                    rows.data() + static_cast<size_t>(bp) * d};
-      const int64_t nw = (cnt[p] + 63) / 64;  // words holding the bits of S_0(p)
-      best = scan_dominators(sc, cpb.data(), nt, 0, nw, -1);
-    }
-    const int r = best + 1;
-    if (r == F) {
-      // Many fronts: each row sets a bit in every G[k <= r] (O(fronts) per row) and the fronts'
-      // memory grows; the divide and conquer is the better method there.
-      if (F + 1 > kBitsetMaxFronts || static_cast<int64_t>(F + 1) * W > max_front_words) return false;
-      G.emplace_back(W, 0);
-      gp.push_back(G.back().data());
-    }
-    for (int k = 0; k <= r; ++k) G[k][bp >> 6] |= uint64_t{1} << (bp & 63);
-    rank_bit[bp] = r;
-    rank[p] = r;
-  }
-  return true;
-}
-
 }  // namespace
 
 void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, NdsAlgorithm algo) {
@@ -566,21 +295,21 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
     return;
   }
   // Distinct rows in lexicographic order.
-  std::vector<int> uid(n);
-  std::vector<int64_t> first;
-  first.reserve(n);
+  KeptBuffer<int, 20> uid(n);
+  KeptBuffer<int64_t, 21> first(n);
+  int u = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double* a = F + order[i] * m;
-    if (i == 0 || !rows_equal(a, F + order[i - 1] * m, m))
-      first.push_back(order[i]);
-    uid[i] = static_cast<int>(first.size()) - 1;
+    if (i == 0 || !rows_equal(a, F + order[i - 1] * m, m)) first[u++] = order[i];
+    uid[i] = u - 1;
   }
-  const int u = static_cast<int>(first.size());
   if (m == 1) {
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = uid[i];
     return;
   }
-  std::vector<std::vector<double>> cols(m - 1, std::vector<double>(u));
+  KeptBuffer<std::vector<double>, 22> cols_buf(m - 1);  // objectives 1..m-1 of the distinct rows
+  std::vector<std::vector<double>>& cols = cols_buf.vec();
+  for (auto& c : cols) c.resize(u);
   for (int i = 0; i < u; ++i)
     for (int64_t j = 1; j < m; ++j) cols[j - 1][i] = F[first[i] * m + j];
   if (m == 3 && algo != NdsAlgorithm::kDivideConquer) {
@@ -596,7 +325,7 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
       return;
     }
   }
-  DivideAndConquer dc(std::move(cols), u);
+  DivideAndConquer dc(cols, u);
   const std::vector<int>& r = dc.run();
   for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
 }

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "pareto/cpu/kept_buffer.h"
+
 #if defined(_OPENMP) && defined(__GLIBCXX__)
 #include <omp.h>
 #include <parallel/algorithm>
@@ -54,13 +56,13 @@ inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), int64_t{0});
   if (n == 0) return order;
-  // Scratch without zero-filling (every slot is written before it is read).
-  std::unique_ptr<uint64_t[]> tmp_k(new uint64_t[n]);
-  std::unique_ptr<int64_t[]> tmp_o(new int64_t[n]);
+  // Scratch kept per thread (every slot is written before it is read).
+  KeptBuffer<uint64_t, 0> tmp_k(n);
+  KeptBuffer<int64_t, 1> tmp_o(n);
   uint64_t* k_src = key.data();
   int64_t* o_src = order.data();
-  uint64_t* k_dst = tmp_k.get();
-  int64_t* o_dst = tmp_o.get();
+  uint64_t* k_dst = tmp_k.data();
+  int64_t* o_dst = tmp_o.data();
   constexpr int kBits = 11;
   constexpr int kBuckets = 1 << kBits;
   constexpr int kPasses = 3;  // bits 31..63
@@ -123,9 +125,9 @@ inline std::vector<int64_t> lex_order(const double* F, int64_t n, int64_t m) {
     order.resize(n);
     std::iota(order.begin(), order.end(), int64_t{0});
   } else {
-    std::vector<uint64_t> key(n);
+    KeptBuffer<uint64_t, 2> key(n);
     for (int64_t i = 0; i < n; ++i) key[i] = order_key(F[i * m]);
-    order = radix_order(key);
+    order = radix_order(key.vec());
   }
   auto less = [F, m](int64_t x, int64_t y) {
     const double* a = F + x * m;
