@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "nasfast.cli.info",
     "nasfast.cli.bench",
     "nasfast.cli.search",
+    "nasfast.cli.train",
 ]
 
 

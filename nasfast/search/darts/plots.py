@@ -29,6 +29,7 @@ def plot_alpha_history(history: list[dict], out: str) -> list[str]:
     for kind in ("normal", "reduce"):
         P = np.stack([np.asarray(h[kind], dtype=np.float64) for h in history])  # [T, E, K]
         T, E, K = P.shape
+        vmax = max(float(P.max()), 1e-6)
         cols = 7
         rows = int(np.ceil(E / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows + 0.6), squeeze=False)
@@ -39,7 +40,7 @@ def plot_alpha_history(history: list[dict], out: str) -> list[str]:
             if e >= E:
                 ax.axis("off")
                 continue
-            im = ax.imshow(P[:, e, :].T, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+            im = ax.imshow(P[:, e, :].T, aspect="auto", cmap="viridis", vmin=0, vmax=vmax,
                            interpolation="nearest")
             ax.set_title(labels[e], fontsize=8)
             ax.set_yticks(range(K))
