@@ -5,7 +5,8 @@ Second order (DARTS v2, Liu et al. 2019, eq. 7-8): the gradient at the weights a
 SGD step ``w' = w - eta * (momentum * buf + grad_w L_train(w, a) + wd * w)``,
 ``grad_a L_val(w', a) - eta * H v`` where ``v = grad_w' L_val(w', a)`` and the mixed Hessian-vector
 product ``H v = grad_a grad_w L_train(w, a) . v`` is taken by central finite differences,
-``(grad_a L_train(w + r v) - grad_a L_train(w - r v)) / 2r`` with ``r = 0.01 / ||v||``.
+``(grad_a L_train(w + r v) - grad_a L_train(w - r v)) / 2r`` with ``r = 0.01 / ||v||``
+(``hvp_eps`` = 0.01; its error is O(r^2): smaller values trade it for rounding error).
 The network's weights and buffers are restored exactly after the second-order computation.
 """
 
@@ -40,6 +41,7 @@ class Architect:
         weight_decay: float = 1e-3,
         arch_penalty: Callable[[], torch.Tensor] | None = None,
         loss_fn: LossFn = classification_loss,
+        hvp_eps: float = 0.01,
     ):
         if order not in ORDERS:
             raise ValueError(f"--order: expected one of {ORDERS}, got {order!r}")
@@ -49,6 +51,7 @@ class Architect:
         self.optimizer = torch.optim.Adam(self.arch, lr=lr, betas=betas, weight_decay=weight_decay)
         self.arch_penalty = arch_penalty
         self.loss_fn = loss_fn
+        self.hvp_eps = hvp_eps
 
     def _val_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         loss, logits = self.loss_fn(self.net, x, y)
@@ -119,7 +122,7 @@ class Architect:
 
     def _hessian_vector(self, v, saved_w, x, y) -> list[torch.Tensor]:
         norm = torch.cat([t.reshape(-1) for t in v]).norm()
-        r = 0.01 / float(norm) if float(norm) > 0 else 0.0
+        r = self.hvp_eps / float(norm) if float(norm) > 0 else 0.0
         if r == 0.0:
             return [torch.zeros_like(a) for a in self.arch]
         sides = []
