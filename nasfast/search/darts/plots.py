@@ -21,7 +21,8 @@ def _edge_labels(steps: int) -> list[str]:
 
 
 def plot_alpha_history(history: list[dict], out: str) -> list[str]:
-    """``alphas_normal.png`` / ``alphas_reduce.png``: one heat map panel per edge, ops x time."""
+    """``alphas_normal.png`` / ``alphas_reduce.png``: softmax(alpha) as a heat map, one row per
+    (edge, op), one column per recorded search step."""
     paths = []
     if not history:
         return paths
@@ -29,30 +30,23 @@ def plot_alpha_history(history: list[dict], out: str) -> list[str]:
     for kind in ("normal", "reduce"):
         P = np.stack([np.asarray(h[kind], dtype=np.float64) for h in history])  # [T, E, K]
         T, E, K = P.shape
-        vmax = max(float(P.max()), 1e-6)
-        cols = 7
-        rows = int(np.ceil(E / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 1.9 * rows + 0.6), squeeze=False)
+        fig, ax = plt.subplots(figsize=(7.5, 0.105 * E * K + 1.4))
+        im = ax.imshow(P.reshape(T, E * K).T, aspect="auto", cmap="viridis", vmin=0,
+                       vmax=max(float(P.max()), 1e-6), interpolation="nearest")
+        for e in range(1, E):
+            ax.axhline(e * K - 0.5, color="white", lw=0.6)
         labels = _edge_labels(4) if E == 14 else [f"edge {e}" for e in range(E)]
-        im = None
-        for e in range(rows * cols):
-            ax = axes[e // cols][e % cols]
-            if e >= E:
-                ax.axis("off")
-                continue
-            im = ax.imshow(P[:, e, :].T, aspect="auto", cmap="viridis", vmin=0, vmax=vmax,
-                           interpolation="nearest")
-            ax.set_title(labels[e], fontsize=8)
-            ax.set_yticks(range(K))
-            ax.set_yticklabels(PRIMITIVES if e % cols == 0 else [], fontsize=6)
-            ticks = sorted({0, T - 1})
-            ax.set_xticks(ticks)
-            ax.set_xticklabels([str(steps_axis[t]) for t in ticks], fontsize=6)
-        fig.suptitle(f"{kind} cell: softmax(alpha) per edge over search steps")
-        if im is not None:
-            fig.colorbar(im, ax=axes, shrink=0.6)
+        ax.set_yticks([e * K + (K - 1) / 2 for e in range(E)])
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.set_xlabel("search step")
+        ticks = sorted({0, T // 2, T - 1})
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([str(steps_axis[t]) for t in ticks])
+        ax.set_title(f"{kind} cell: softmax(alpha); rows per edge: " + ", ".join(PRIMITIVES),
+                     fontsize=7)
+        fig.colorbar(im, ax=ax, shrink=0.5)
         path = os.path.join(out, f"alphas_{kind}.png")
-        fig.savefig(path, dpi=90)
+        fig.savefig(path, dpi=80, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths

@@ -349,7 +349,9 @@ class DartsSearch:
                 }
             )
 
-    def run(self, *, resume: bool = False, max_steps: int | None = None) -> Genotype:
+    def run(
+        self, *, resume: bool = False, max_steps: int | None = None, plots: bool = True
+    ) -> Genotype:
         c = self.cfg
         if max_steps is not None and max_steps < 0:
             raise ValueError(f"--max-steps: expected an integer >= 0, got {max_steps}")
@@ -396,10 +398,11 @@ class DartsSearch:
         self.save_checkpoint()
         genotype = self.genotype()
         genotype.save(os.path.join(self.out, GENOTYPE_FILE))
-        from nasfast.search.darts.plots import plot_alpha_history, plot_genotype
+        if plots:
+            from nasfast.search.darts.plots import plot_alpha_history, plot_genotype
 
-        plot_alpha_history(self.history, self.out)
-        plot_genotype(genotype, self.out)
+            plot_alpha_history(self.history, self.out)
+            plot_genotype(genotype, self.out)
         return genotype
 
     def _one_step(self, info: StepInfo) -> dict:
