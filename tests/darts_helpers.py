@@ -27,7 +27,12 @@ def write_tiny_npz(path: str, n: int = 40, size: int = 8, classes: int = 3) -> s
 
 def tiny_config(**kw) -> SearchConfig:
     base = dict(
-        dataset="tiny", epochs=2, batch_size=8, channels=2, layers=1, backend="reference",
+        dataset="tiny",
+        epochs=2,
+        batch_size=8,
+        channels=2,
+        layers=1,
+        backend="reference",
         seed=3,
     )
     base.update(kw)

@@ -49,21 +49,21 @@ def _unrolled_val_loss(net, opt, x, y, xv, yv, eta, alphas):
     group = opt.param_groups[0]
     try:
         with torch.no_grad():
-            for a, v in zip(net.arch_parameters(), alphas):
+            for a, v in zip(net.arch_parameters(), alphas, strict=True):
                 a.copy_(v)
         g = torch.autograd.grad(F.cross_entropy(net(x), y), net.weight_parameters())
         with torch.no_grad():
-            for p, gi in zip(net.weight_parameters(), g):
+            for p, gi in zip(net.weight_parameters(), g, strict=True):
                 buf = opt.state[p]["momentum_buffer"]
                 p.sub_(eta * (group["momentum"] * buf + gi + group["weight_decay"] * p))
             return float(F.cross_entropy(net(xv), yv))
     finally:
         with torch.no_grad():
-            for a, v in zip(net.arch_parameters(), saved_a):
+            for a, v in zip(net.arch_parameters(), saved_a, strict=True):
                 a.copy_(v)
-            for p, v in zip(net.weight_parameters(), saved_w):
+            for p, v in zip(net.weight_parameters(), saved_w, strict=True):
                 p.copy_(v)
-            for b, v in zip(net.buffers(), saved_b):
+            for b, v in zip(net.buffers(), saved_b, strict=True):
                 b.copy_(v)
 
 
@@ -82,17 +82,21 @@ def test_second_order_gradient_matches_finite_differences(partial):
     gen = torch.Generator().manual_seed(1)
     dirs = [torch.randn(a.shape, generator=gen, dtype=torch.float64) for a in base]
     h = 1e-5
-    plus = _unrolled_val_loss(net, opt, x, y, xv, yv, eta, [a + h * d for a, d in zip(base, dirs)])
-    minus = _unrolled_val_loss(net, opt, x, y, xv, yv, eta, [a - h * d for a, d in zip(base, dirs)])
+    plus = _unrolled_val_loss(
+        net, opt, x, y, xv, yv, eta, [a + h * d for a, d in zip(base, dirs, strict=True)]
+    )
+    minus = _unrolled_val_loss(
+        net, opt, x, y, xv, yv, eta, [a - h * d for a, d in zip(base, dirs, strict=True)]
+    )
     numeric = (plus - minus) / (2 * h)
-    analytic = sum(float((g * d).sum()) for g, d in zip(grads, dirs))
-    first_order = sum(float((g * d).sum()) for g, d in zip(first, dirs))
+    analytic = sum(float((g * d).sum()) for g, d in zip(grads, dirs, strict=True))
+    first_order = sum(float((g * d).sum()) for g, d in zip(first, dirs, strict=True))
     err = abs(analytic - numeric)
     assert err <= 1e-5 * abs(numeric) + 1e-8, (analytic, numeric)
     # the test can tell the orders apart: the first-order gradient misses the Hessian term
     assert abs(first_order - numeric) > 10 * err
     # the architect leaves the weights, alphas and buffers as it found them
-    assert all(torch.equal(a, b) for a, b in zip(net.arch_parameters(), base))
+    assert all(torch.equal(a, b) for a, b in zip(net.arch_parameters(), base, strict=True))
 
 
 def test_first_order_gradient_is_the_validation_gradient():
@@ -100,7 +104,7 @@ def test_first_order_gradient_is_the_validation_gradient():
     opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
     grads, loss, _ = Architect(net, opt, order="first").arch_gradient(x, y, xv, yv, 0.1)
     expect = torch.autograd.grad(F.cross_entropy(net(xv), yv), net.arch_parameters())
-    for g, e in zip(grads, expect):
+    for g, e in zip(grads, expect, strict=True):
         torch.testing.assert_close(g, e)
 
 

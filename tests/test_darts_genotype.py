@@ -91,8 +91,14 @@ def test_derive_genotype_softmax_mask_and_json_round_trip(tmp_path):
     path = str(tmp_path / "g.json")
     g.save(path)
     d = json.load(open(path))
-    assert set(d) >= {"normal", "reduce", "normal_concat", "reduce_concat", "alphas_normal",
-                      "alphas_reduce"}
+    assert set(d) >= {
+        "normal",
+        "reduce",
+        "normal_concat",
+        "reduce_concat",
+        "alphas_normal",
+        "alphas_reduce",
+    }
     assert all(isinstance(p, list) and len(p) == 2 for p in d["normal"])
     assert np.allclose(d["alphas_normal"], an)
     back = Genotype.load(path)
@@ -105,10 +111,16 @@ def test_derive_genotype_softmax_mask_and_json_round_trip(tmp_path):
         ("not json", "not JSON"),
         ("[1, 2]", "JSON object"),
         ('{"normal": [["sep_conv_3x3", 0]], "reduce": []}', "non-empty list"),
-        ('{"normal": [["conv_9x9", 0], ["sep_conv_3x3", 1]], "reduce": [["sep_conv_3x3", 0], '
-         '["sep_conv_3x3", 1]]}', "unknown op"),
-        ('{"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 5]], "reduce": [["sep_conv_3x3", 0], '
-         '["sep_conv_3x3", 1]]}', "not an earlier node"),
+        (
+            '{"normal": [["conv_9x9", 0], ["sep_conv_3x3", 1]], "reduce": [["sep_conv_3x3", 0], '
+            '["sep_conv_3x3", 1]]}',
+            "unknown op",
+        ),
+        (
+            '{"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 5]], '
+            '"reduce": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1]]}',
+            "not an earlier node",
+        ),
     ],
 )
 def test_bad_genotype_files_give_one_line_errors(tmp_path, content, fragment):

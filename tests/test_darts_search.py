@@ -35,10 +35,29 @@ def _without_time(rows):
     [
         (dict(layers=3, epochs=1), [2]),  # DARTS second order
         # GDAS sampling + P-DARTS stages (pruning, skip dropout) across a stage boundary
-        (dict(progressive=True, sampler="gumbel", stage_layers=[1, 3], stage_ops=[4],
-              stage_skip_dropout=[0.5, 0.5], epochs=2), [3, 4]),
-        (dict(progressive=True, stage_layers=[1, 2], stage_ops=[3], stage_skip_dropout=[0.6, 0.3],
-              partial_channels=2, channels=4, epochs=2), [2]),
+        (
+            dict(
+                progressive=True,
+                sampler="gumbel",
+                stage_layers=[1, 3],
+                stage_ops=[4],
+                stage_skip_dropout=[0.5, 0.5],
+                epochs=2,
+            ),
+            [3, 4],
+        ),
+        (
+            dict(
+                progressive=True,
+                stage_layers=[1, 2],
+                stage_ops=[3],
+                stage_skip_dropout=[0.6, 0.3],
+                partial_channels=2,
+                channels=4,
+                epochs=2,
+            ),
+            [2],
+        ),
     ],
 )
 def test_stop_and_resume_equals_an_uninterrupted_run(tmp_path, kw, stops):
@@ -51,9 +70,11 @@ def test_stop_and_resume_equals_an_uninterrupted_run(tmp_path, kw, stops):
         assert s.step == k
     resumed, g_res = _run(tiny_config(**kw), part_dir, resume=True)
     assert resumed.step == full.step == full.total_steps
-    for a, b in zip(full.net.arch_parameters(), resumed.net.arch_parameters()):
+    for a, b in zip(full.net.arch_parameters(), resumed.net.arch_parameters(), strict=True):
         assert torch.equal(a, b)
-    for (k, a), b in zip(full.net.state_dict().items(), resumed.net.state_dict().values()):
+    for (k, a), b in zip(
+        full.net.state_dict().items(), resumed.net.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b), k
     assert g_full.normal == g_res.normal and g_full.reduce == g_res.reduce
     assert _without_time(_metrics(tmp_path / "full")) == _without_time(_metrics(part_dir))
@@ -70,7 +91,9 @@ def test_outputs(tmp_path):
         assert len(d[key]) == 8 and all(op != "none" and isinstance(j, int) for op, j in d[key])
     assert d["normal_concat"] == d["reduce_concat"] == [2, 3, 4, 5]
     assert torch.tensor(d["alphas_normal"]).shape == (14, 8)
-    assert torch.allclose(torch.tensor(d["alphas_reduce"], dtype=torch.float64), s.net.alphas_reduce.detach().double())
+    assert torch.allclose(
+        torch.tensor(d["alphas_reduce"], dtype=torch.float64), s.net.alphas_reduce.detach().double()
+    )
     assert d["complete"] is True
     for name in ("alphas_normal.png", "alphas_reduce.png", "cell_normal.png", "cell_reduce.png"):
         with open(tmp_path / name, "rb") as f:
@@ -102,8 +125,9 @@ def test_pc_darts_partial_channels_and_betas(tmp_path):
     d = json.load(open(tmp_path / "genotype.json"))
     assert len(d["betas_normal"]) == 14
     with pytest.raises(ValueError, match="--partial-channels"):
-        SearchNetwork(6, 3, 3, in_channels=1, image_size=(8, 8), partial_channels=4,
-                      backend="reference")
+        SearchNetwork(
+            6, 3, 3, in_channels=1, image_size=(8, 8), partial_channels=4, backend="reference"
+        )
 
 
 def test_p_darts_prunes_ops_and_bounds_skips(tmp_path):
@@ -143,8 +167,9 @@ def test_skip_dropout_changes_only_the_skip_path():
 
 @pytest.mark.parametrize("metric", ["params", "flops", "latency"])
 def test_cost_aware_search_lowers_the_expected_cost(tmp_path, metric):
-    cfg = tiny_config(layers=3, order="first", complexity=metric, complexity_weight=50.0,
-                      arch_lr=0.05, epochs=2)
+    cfg = tiny_config(
+        layers=3, order="first", complexity=metric, complexity_weight=50.0, arch_lr=0.05, epochs=2
+    )
     _run(cfg, tmp_path)
     costs = [r[f"expected_{metric}"] for r in _metrics(tmp_path)]
     assert costs[-1] < costs[0]
@@ -153,8 +178,14 @@ def test_cost_aware_search_lowers_the_expected_cost(tmp_path, metric):
 def test_user_cost_table_replaces_the_default(tmp_path):
     table = tmp_path / "t.json"
     table.write_text(json.dumps({"costs": {"sep_conv_3x3": 1.0}}))
-    cfg = tiny_config(layers=3, order="first", complexity="latency", complexity_weight=5.0,
-                      cost_table=str(table), arch_lr=0.05)
+    cfg = tiny_config(
+        layers=3,
+        order="first",
+        complexity="latency",
+        complexity_weight=5.0,
+        cost_table=str(table),
+        arch_lr=0.05,
+    )
     s, _ = _run(cfg, tmp_path / "o")
     # only sep_conv_3x3 costs: 1 per edge and cell, so E[cost] = sum of its probabilities
     costs = s.costs
@@ -168,9 +199,14 @@ def test_user_cost_table_replaces_the_default(tmp_path):
 
 def test_stem_adapts_to_channels_and_image_size():
     for shape in [(3, 32, 32), (1, 28, 28), (2, 30, 22), (3, 96, 80)]:
-        net = SearchNetwork(2, 5, 3, in_channels=shape[0], image_size=shape[1:],
-                            backend="reference")
+        net = SearchNetwork(
+            2, 5, 3, in_channels=shape[0], image_size=shape[1:], backend="reference"
+        )
         out = net(torch.randn(2, *shape))
         assert out.shape == (2, 5)
-    assert SearchNetwork(2, 5, 3, in_channels=3, image_size=(96, 80), backend="reference"
-                         ).stem.out_size[0] <= 64
+    assert (
+        SearchNetwork(
+            2, 5, 3, in_channels=3, image_size=(96, 80), backend="reference"
+        ).stem.out_size[0]
+        <= 64
+    )

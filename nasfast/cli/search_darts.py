@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import argparse
 
+from nasfast.cli.errors import one_line_errors
+
 
 def _int_list(text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
 
 
 def _float_list(text: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
 
 
 def register(strategies: argparse._SubParsersAction) -> None:
@@ -32,30 +38,50 @@ def register(strategies: argparse._SubParsersAction) -> None:
             "skip_connect ops (P-DARTS's rule); --max-skips -1 turns that off."
         ),
     )
+    one_line_errors(p)
     g = p.add_argument_group("data and output")
-    g.add_argument("--dataset", default=d.dataset,
-                   help="mnist-small (shipped, default) | mnist10k | fashion-mnist | cifar10 | PATH "
-                   "(.npz, idx(.gz) directory, CIFAR-10 python directory)")
-    g.add_argument("--train-images", type=int, default=None,
-                   help="use only this many training images (before the 50/50 train/val split)")
+    g.add_argument(
+        "--dataset",
+        default=d.dataset,
+        help="mnist-small (shipped, default) | mnist10k | fashion-mnist | cifar10 | PATH "
+        "(.npz, idx(.gz) directory, CIFAR-10 python directory)",
+    )
+    g.add_argument(
+        "--train-images",
+        type=int,
+        default=None,
+        help="use only this many training images (before the 50/50 train/val split)",
+    )
     g.add_argument("--out", default="darts-search", help="output directory (default darts-search)")
     g.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("schedule")
     g.add_argument("--epochs", type=int, default=d.epochs, help="epochs; schedules follow this")
-    g.add_argument("--max-steps", type=int, default=None,
-                   help="stop after this many steps in total (a later --resume continues)")
+    g.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many steps in total (a later --resume continues)",
+    )
     g.add_argument("--batch-size", type=int, default=d.batch_size)
     g.add_argument("--channels", type=int, default=d.channels, help="initial channels C")
     g.add_argument("--layers", type=int, default=d.layers, help="cells in the search network")
     g.add_argument("--seed", type=int, default=d.seed)
     g.add_argument("--device", default="cpu")
-    g.add_argument("--backend", default="fused", choices=("fused", "reference"),
-                   help="DartsEdge backend (same numbers, fused is faster)")
+    g.add_argument(
+        "--backend",
+        default="fused",
+        choices=("fused", "reference"),
+        help="DartsEdge backend (same numbers, fused is faster)",
+    )
     g.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     g = p.add_argument_group("optimisation (DARTS paper defaults)")
-    g.add_argument("--order", default=d.order, choices=("auto", "first", "second"),
-                   help="architect order; auto = second for plain DARTS, first for the variants")
+    g.add_argument(
+        "--order",
+        default=d.order,
+        choices=("auto", "first", "second"),
+        help="architect order; auto = second for plain DARTS, first for the variants",
+    )
     g.add_argument("--lr", type=float, default=d.lr)
     g.add_argument("--lr-min", type=float, default=d.lr_min)
     g.add_argument("--momentum", type=float, default=d.momentum)
@@ -63,28 +89,64 @@ def register(strategies: argparse._SubParsersAction) -> None:
     g.add_argument("--grad-clip", type=float, default=d.grad_clip)
     g.add_argument("--arch-lr", type=float, default=d.arch_lr)
     g.add_argument("--arch-weight-decay", type=float, default=d.arch_weight_decay)
-    g.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs,
-                   help="epochs (per stage) of weight training before the alphas move")
-    g.add_argument("--max-skips", type=int, default=d.max_skips,
-                   help="most skip_connect ops in the derived normal cell (-1: no bound)")
+    g.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=d.warmup_epochs,
+        help="epochs (per stage) of weight training before the alphas move",
+    )
+    g.add_argument(
+        "--max-skips",
+        type=int,
+        default=d.max_skips,
+        help="most skip_connect ops in the derived normal cell (-1: no bound)",
+    )
     g = p.add_argument_group("variants")
-    g.add_argument("--sampler", default=d.sampler, choices=("softmax", "gumbel"),
-                   help="gumbel = GDAS (hard Gumbel-softmax, one op per edge)")
+    g.add_argument(
+        "--sampler",
+        default=d.sampler,
+        choices=("softmax", "gumbel"),
+        help="gumbel = GDAS (hard Gumbel-softmax, one op per edge)",
+    )
     g.add_argument("--tau-max", type=float, default=d.tau_max)
     g.add_argument("--tau-min", type=float, default=d.tau_min)
-    g.add_argument("--partial-channels", type=int, default=d.partial_channels, metavar="K",
-                   help="PC-DARTS: 1/K of the channels through the mixed op (1 = off)")
+    g.add_argument(
+        "--partial-channels",
+        type=int,
+        default=d.partial_channels,
+        metavar="K",
+        help="PC-DARTS: 1/K of the channels through the mixed op (1 = off)",
+    )
     g.add_argument("--progressive", action="store_true", help="P-DARTS stages")
-    g.add_argument("--stage-layers", type=_int_list, default=None,
-                   help="P-DARTS layers per stage (default L,L+6,L+12)")
-    g.add_argument("--stage-ops", type=_int_list, default=d.stage_ops,
-                   help="P-DARTS ops kept per edge after each stage but the last (default 5,3)")
-    g.add_argument("--stage-skip-dropout", type=_float_list, default=d.stage_skip_dropout,
-                   help="P-DARTS skip_connect dropout per stage (default 0,0.4,0.7)")
-    g.add_argument("--complexity-weight", type=float, default=d.complexity_weight,
-                   metavar="LAMBDA", help="loss + LAMBDA * expected cost (0 = off)")
+    g.add_argument(
+        "--stage-layers",
+        type=_int_list,
+        default=None,
+        help="P-DARTS layers per stage (default L,L+6,L+12)",
+    )
+    g.add_argument(
+        "--stage-ops",
+        type=_int_list,
+        default=d.stage_ops,
+        help="P-DARTS ops kept per edge after each stage but the last (default 5,3)",
+    )
+    g.add_argument(
+        "--stage-skip-dropout",
+        type=_float_list,
+        default=d.stage_skip_dropout,
+        help="P-DARTS skip_connect dropout per stage (default 0,0.4,0.7)",
+    )
+    g.add_argument(
+        "--complexity-weight",
+        type=float,
+        default=d.complexity_weight,
+        metavar="LAMBDA",
+        help="loss + LAMBDA * expected cost (0 = off)",
+    )
     g.add_argument("--complexity", default=d.complexity, choices=("params", "flops", "latency"))
-    g.add_argument("--cost-table", default=None, help="JSON per-op cost table replacing the default")
+    g.add_argument(
+        "--cost-table", default=None, help="JSON per-op cost table replacing the default"
+    )
     p.set_defaults(func=run)
 
 
@@ -92,16 +154,35 @@ def config_from_args(args: argparse.Namespace):
     from nasfast.search.darts.search import SearchConfig
 
     return SearchConfig(
-        dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        channels=args.channels, layers=args.layers, seed=args.seed, lr=args.lr,
-        lr_min=args.lr_min, momentum=args.momentum, weight_decay=args.weight_decay,
-        grad_clip=args.grad_clip, arch_lr=args.arch_lr, arch_weight_decay=args.arch_weight_decay,
-        train_images=args.train_images, order=args.order, sampler=args.sampler,
-        tau_max=args.tau_max, tau_min=args.tau_min, partial_channels=args.partial_channels,
-        progressive=args.progressive, stage_layers=args.stage_layers, stage_ops=args.stage_ops,
-        stage_skip_dropout=args.stage_skip_dropout, complexity_weight=args.complexity_weight,
-        complexity=args.complexity, cost_table=args.cost_table, max_skips=args.max_skips,
-        warmup_epochs=args.warmup_epochs, backend=args.backend,
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        channels=args.channels,
+        layers=args.layers,
+        seed=args.seed,
+        lr=args.lr,
+        lr_min=args.lr_min,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip,
+        arch_lr=args.arch_lr,
+        arch_weight_decay=args.arch_weight_decay,
+        train_images=args.train_images,
+        order=args.order,
+        sampler=args.sampler,
+        tau_max=args.tau_max,
+        tau_min=args.tau_min,
+        partial_channels=args.partial_channels,
+        progressive=args.progressive,
+        stage_layers=args.stage_layers,
+        stage_ops=args.stage_ops,
+        stage_skip_dropout=args.stage_skip_dropout,
+        complexity_weight=args.complexity_weight,
+        complexity=args.complexity,
+        cost_table=args.cost_table,
+        max_skips=args.max_skips,
+        warmup_epochs=args.warmup_epochs,
+        backend=args.backend,
     )
 
 

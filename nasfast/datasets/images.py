@@ -32,8 +32,13 @@ def data_roots() -> list[str]:
     """``$NASFAST_DATA`` (os.pathsep-separated), ./data, ../shared/data, /work/shared/data,
     /usr/share/datasets (Debian's dataset-* packages)."""
     env = [p for p in os.environ.get("NASFAST_DATA", "").split(os.pathsep) if p]
-    return [*env, "data", os.path.join("..", "shared", "data"), "/work/shared/data",
-            "/usr/share/datasets"]
+    return [
+        *env,
+        "data",
+        os.path.join("..", "shared", "data"),
+        "/work/shared/data",
+        "/usr/share/datasets",
+    ]
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import pickle
+import zipfile
 
 import numpy as np
 
@@ -99,7 +100,7 @@ def read_npz(path: str) -> tuple[Split, Split | None]:
     try:
         with np.load(path, allow_pickle=False) as d:
             arrays = {k: d[k] for k in d.files}
-    except (OSError, ValueError, EOFError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{path}: cannot read npz file ({exc})") from None
     if "x_train" in arrays and "y_train" in arrays:
         names = [("x_train", "y_train"), ("x_test", "y_test")]

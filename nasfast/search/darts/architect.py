@@ -53,30 +53,44 @@ class Architect:
         self.loss_fn = loss_fn
         self.hvp_eps = hvp_eps
 
-    def _val_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _val_loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         loss, logits = self.loss_fn(self.net, x, y)
         total = loss if self.arch_penalty is None else loss + self.arch_penalty()
         return total, loss, logits
 
     def arch_gradient(
-        self, x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
-        y_val: torch.Tensor, eta: float,
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        x_val: torch.Tensor,
+        y_val: torch.Tensor,
+        eta: float,
     ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """(gradient per arch parameter, validation loss, validation logits)."""
         if self.order == "first":
             total, loss, logits = self._val_loss(x_val, y_val)
             grads = torch.autograd.grad(total, self.arch, allow_unused=True)
-            return [_zeros_if_none(g, a) for g, a in zip(grads, self.arch)], loss, logits
+            return (
+                [_zeros_if_none(g, a) for g, a in zip(grads, self.arch, strict=True)],
+                loss,
+                logits,
+            )
         return self._second_order(x_train, y_train, x_val, y_val, eta)
 
     def step(
-        self, x_train: torch.Tensor, y_train: torch.Tensor, x_val: torch.Tensor,
-        y_val: torch.Tensor, eta: float,
+        self,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        x_val: torch.Tensor,
+        y_val: torch.Tensor,
+        eta: float,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """One Adam step on the architecture; returns (validation loss, validation logits)."""
         grads, loss, logits = self.arch_gradient(x_train, y_train, x_val, y_val, eta)
         self.optimizer.zero_grad(set_to_none=True)
-        for a, g in zip(self.arch, grads):
+        for a, g in zip(self.arch, grads, strict=True):
             a.grad = g
         self.optimizer.step()
         return loss.detach(), logits.detach()
@@ -86,7 +100,7 @@ class Architect:
         group = self.w_opt.param_groups[0]
         momentum, wd = group.get("momentum", 0.0), group.get("weight_decay", 0.0)
         out = []
-        for p, g in zip(self.weights, grads):
+        for p, g in zip(self.weights, grads, strict=True):
             d = g + wd * p.detach()
             buf = self.w_opt.state.get(p, {}).get("momentum_buffer")
             if momentum and buf is not None:
@@ -101,22 +115,24 @@ class Architect:
         try:
             loss_tr, _ = self.loss_fn(net, x_train, y_train)
             g = torch.autograd.grad(loss_tr, self.weights, allow_unused=True)
-            g = [_zeros_if_none(gi, p) for gi, p in zip(g, self.weights)]
+            g = [_zeros_if_none(gi, p) for gi, p in zip(g, self.weights, strict=True)]
             direction = self._virtual_direction(g)
             with torch.no_grad():
-                for p, w, d in zip(self.weights, saved_w, direction):
+                for p, w, d in zip(self.weights, saved_w, direction, strict=True):
                     p.copy_(w - eta * d)
             total, loss, logits = self._val_loss(x_val, y_val)
             grads = torch.autograd.grad(total, self.arch + self.weights, allow_unused=True)
-            grads = [_zeros_if_none(gi, p) for gi, p in zip(grads, self.arch + self.weights)]
+            grads = [
+                _zeros_if_none(gi, p) for gi, p in zip(grads, self.arch + self.weights, strict=True)
+            ]
             dalpha, v = grads[: len(self.arch)], grads[len(self.arch) :]
             hv = self._hessian_vector(v, saved_w, x_train, y_train)
-            result = [da - eta * h for da, h in zip(dalpha, hv)]
+            result = [da - eta * h for da, h in zip(dalpha, hv, strict=True)]
         finally:
             with torch.no_grad():
-                for p, w in zip(self.weights, saved_w):
+                for p, w in zip(self.weights, saved_w, strict=True):
                     p.copy_(w)
-                for b, s in zip(net.buffers(), saved_b):
+                for b, s in zip(net.buffers(), saved_b, strict=True):
                     b.copy_(s)
         return result, loss, logits
 
@@ -128,12 +144,12 @@ class Architect:
         sides = []
         for sign in (1.0, -1.0):
             with torch.no_grad():
-                for p, w, vi in zip(self.weights, saved_w, v):
+                for p, w, vi in zip(self.weights, saved_w, v, strict=True):
                     p.copy_(w + sign * r * vi)
             loss, _ = self.loss_fn(self.net, x, y)
             ga = torch.autograd.grad(loss, self.arch, allow_unused=True)
-            sides.append([_zeros_if_none(gi, a) for gi, a in zip(ga, self.arch)])
-        return [(gp - gm) / (2 * r) for gp, gm in zip(*sides)]
+            sides.append([_zeros_if_none(gi, a) for gi, a in zip(ga, self.arch, strict=True)])
+        return [(gp - gm) / (2 * r) for gp, gm in zip(*sides, strict=True)]
 
 
 def _zeros_if_none(g: torch.Tensor | None, p: torch.Tensor) -> torch.Tensor:

@@ -4,7 +4,7 @@
 network's own edge modules at their own input sizes. ``latency`` uses a per-op table (ms at a
 reference size, scaled per edge by C*H*W / (C*H*W of the reference)); the default table ships in
 ``nasfast/data/darts_latency_cpu.json``. A user table (``--cost-table PATH``) replaces the
-default for any metric: JSON ``{"costs": {op: value, ...}, "reference": {"C": .., "H": .., "W": ..}}``
+default for any metric: JSON ``{"costs": {op: value}, "reference": {"C": c, "H": h, "W": w}}``
 (``reference`` optional: without it every edge costs ``value`` as given; missing ops cost 0).
 
 The penalty added to the loss is ``LAMBDA * E[cost]``: the expected cost of the sampled
@@ -92,7 +92,7 @@ def edge_costs(net: nn.Module, metric: str, table_path: str | None = None) -> to
     out = torch.zeros(2, E, K, dtype=torch.float64)
     for c, sizes in enumerate(net.edge_input_sizes()):
         t = int(net.cells[c].reduction)
-        for e, (edge, (C, H, W, _stride)) in enumerate(zip(net.darts_edges(c), sizes)):
+        for e, (edge, (C, H, W, _stride)) in enumerate(zip(net.darts_edges(c), sizes, strict=True)):
             for k, op in enumerate(edge.ops):
                 if table is not None:
                     costs, ref = table

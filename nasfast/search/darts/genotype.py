@@ -94,7 +94,9 @@ class Genotype:
         except OSError as exc:
             raise ValueError(f"--genotype: cannot read {path} ({exc.strerror})") from None
         except json.JSONDecodeError as exc:
-            raise ValueError(f"--genotype: {path} is not JSON ({exc.msg}, line {exc.lineno})") from None
+            raise ValueError(
+                f"--genotype: {path} is not JSON ({exc.msg}, line {exc.lineno})"
+            ) from None
         if not isinstance(d, dict):
             raise ValueError(f"--genotype: {path} must hold a JSON object")
         return cls.from_dict(d, source=path)
@@ -138,7 +140,7 @@ def derive_cell(
                 gene.append((PRIMITIVES[k_best], j))
                 rows.append(start + j)
             start += n
-        skips = [r for (op, _), r in zip(gene, rows) if op == "skip_connect"]
+        skips = [r for (op, _), r in zip(gene, rows, strict=True) if op == "skip_connect"]
         if max_skips is None or len(skips) <= max_skips:
             return gene
         weakest = min(skips, key=lambda r: W[r][skip])

@@ -61,9 +61,7 @@ class EvalCell(nn.Module):
         self.steps = len(gene) // 2
         self.concat = list(concat)
         self.indices = [j for _, j in gene]
-        self.ops = nn.ModuleList(
-            eval_op(op, C, 2 if reduction and j < 2 else 1) for op, j in gene
-        )
+        self.ops = nn.ModuleList(eval_op(op, C, 2 if reduction and j < 2 else 1) for op, j in gene)
         self.multiplier = len(self.concat)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0) -> torch.Tensor:

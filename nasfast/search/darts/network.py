@@ -111,7 +111,7 @@ class SearchCell(nn.Module):
     ) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         offset = 0
-        for i in range(self.steps):
+        for _i in range(self.steps):
             s = 0
             for j, h in enumerate(states):
                 e = offset + j
@@ -173,7 +173,14 @@ class SearchNetwork(nn.Module):
                 C_cur *= 2
             cells.append(
                 SearchCell(
-                    steps, multiplier, C_pp, C_p, C_cur, reduction, reduction_prev, backend,
+                    steps,
+                    multiplier,
+                    C_pp,
+                    C_p,
+                    C_cur,
+                    reduction,
+                    reduction_prev,
+                    backend,
                     partial_channels,
                 )
             )
@@ -274,6 +281,4 @@ class SearchNetwork(nn.Module):
         return out
 
     def darts_edges(self, cell: int) -> list[DartsEdge]:
-        return [
-            e.edge if isinstance(e, PartialChannelEdge) else e for e in self.cells[cell].edges
-        ]
+        return [e.edge if isinstance(e, PartialChannelEdge) else e for e in self.cells[cell].edges]

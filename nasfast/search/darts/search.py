@@ -89,9 +89,13 @@ class SearchConfig:
         for name in ("lr", "lr_min", "arch_lr", "tau_max", "tau_min"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive number, got {v!r}")
+                raise ValueError(
+                    f"--{name.replace('_', '-')}: expected a positive number, got {v!r}"
+                )
         if not 0 < self.train_portion < 1:
-            raise ValueError(f"--train-portion: expected a fraction in (0, 1), got {self.train_portion}")
+            raise ValueError(
+                f"--train-portion: expected a fraction in (0, 1), got {self.train_portion}"
+            )
         if self.order not in ("auto", *ORDERS):
             raise ValueError(f"--order: expected auto, first or second, got {self.order!r}")
         if self.sampler not in ("softmax", "gumbel"):
@@ -99,23 +103,36 @@ class SearchConfig:
         if self.complexity not in METRICS:
             raise ValueError(f"--complexity: expected one of {METRICS}, got {self.complexity!r}")
         if not (math.isfinite(self.complexity_weight) and self.complexity_weight >= 0):
-            raise ValueError(f"--complexity-weight: expected a number >= 0, got {self.complexity_weight}")
+            raise ValueError(
+                f"--complexity-weight: expected a number >= 0, got {self.complexity_weight}"
+            )
         if self.backend not in ("fused", "reference"):
             raise ValueError(f"--backend: expected fused or reference, got {self.backend!r}")
         if self.progressive:
             n = len(self.stages_layers())
             if any(not isinstance(v, int) or v < 1 for v in self.stages_layers()):
-                raise ValueError(f"--stage-layers: expected positive integers, got {self.stage_layers}")
+                raise ValueError(
+                    f"--stage-layers: expected positive integers, got {self.stage_layers}"
+                )
             if len(self.stage_ops) != n - 1:
-                raise ValueError(f"--stage-ops: expected {n - 1} counts (one per stage after the first)")
+                raise ValueError(
+                    f"--stage-ops: expected {n - 1} counts (one per stage after the first)"
+                )
             if any(not 2 <= k <= NUM_OPS for k in self.stage_ops) or list(self.stage_ops) != sorted(
                 self.stage_ops, reverse=True
             ):
-                raise ValueError(f"--stage-ops: expected non-increasing counts in [2, {NUM_OPS}], got {self.stage_ops}")
-            if len(self.stage_skip_dropout) != n or any(not 0 <= p < 1 for p in self.stage_skip_dropout):
+                raise ValueError(
+                    f"--stage-ops: expected non-increasing counts in [2, {NUM_OPS}], "
+                    f"got {self.stage_ops}"
+                )
+            if len(self.stage_skip_dropout) != n or any(
+                not 0 <= p < 1 for p in self.stage_skip_dropout
+            ):
                 raise ValueError(f"--stage-skip-dropout: expected {n} rates in [0, 1)")
             if self.epochs < n:
-                raise ValueError(f"--epochs: P-DARTS needs at least one epoch per stage ({n}), got {self.epochs}")
+                raise ValueError(
+                    f"--epochs: P-DARTS needs at least one epoch per stage ({n}), got {self.epochs}"
+                )
 
     def stages_layers(self) -> list[int]:
         if not self.progressive:
@@ -157,8 +174,14 @@ class DartsSearch:
         self.cfg, self.data, self.out, self.progress, self.log = cfg, data, out, progress, log
         self.device = torch.device(device)
         self.order = cfg.resolved_order()
-        n = data.x_train.shape[0] if cfg.train_images is None else min(cfg.train_images, data.x_train.shape[0])
-        perm = torch.randperm(data.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed))[:n]
+        n = (
+            data.x_train.shape[0]
+            if cfg.train_images is None
+            else min(cfg.train_images, data.x_train.shape[0])
+        )
+        perm = torch.randperm(
+            data.x_train.shape[0], generator=torch.Generator().manual_seed(cfg.seed)
+        )[:n]
         n_train = int(n * cfg.train_portion)
         self.train_idx, self.val_idx = perm[:n_train], perm[n_train:]
         if min(len(self.train_idx), len(self.val_idx)) < cfg.batch_size:
@@ -192,7 +215,10 @@ class DartsSearch:
 
     def lr_at(self, info: StepInfo) -> float:
         c = self.cfg
-        return c.lr_min + (c.lr - c.lr_min) * (1 + math.cos(math.pi * info.stage_epoch / info.stage_epochs)) / 2
+        return (
+            c.lr_min
+            + (c.lr - c.lr_min) * (1 + math.cos(math.pi * info.stage_epoch / info.stage_epochs)) / 2
+        )
 
     def tau_at(self, info: StepInfo) -> float:
         c = self.cfg
@@ -244,8 +270,13 @@ class DartsSearch:
             self.costs = edge_costs(self.net, c.complexity, c.cost_table).to(self.device)
             penalty = self._penalty
         self.architect = Architect(
-            self.net, self.w_opt, order=self.order, lr=c.arch_lr, betas=(0.5, 0.999),
-            weight_decay=c.arch_weight_decay, arch_penalty=penalty,
+            self.net,
+            self.w_opt,
+            order=self.order,
+            lr=c.arch_lr,
+            betas=(0.5, 0.999),
+            weight_decay=c.arch_weight_decay,
+            arch_penalty=penalty,
         )
         self.stage = stage
 
@@ -315,7 +346,8 @@ class DartsSearch:
         if diff:
             k = diff[0]
             raise ValueError(
-                f"--resume: the checkpoint was made with {k}={saved.get(k)!r}, this run has {mine[k]!r}"
+                f"--resume: the checkpoint was made with {k}={saved.get(k)!r}, "
+                f"this run has {mine[k]!r}"
             )
         self.op_mask = ck["op_mask"].bool()
         torch.set_rng_state(ck["torch_rng"])
@@ -368,7 +400,10 @@ class DartsSearch:
         if self.step == 0 and not self.history:
             self._record_history()
         bar = tqdm(
-            total=stop, initial=min(self.step, stop), disable=not self.progress, unit="step",
+            total=stop,
+            initial=min(self.step, stop),
+            disable=not self.progress,
+            unit="step",
             desc=f"darts {self.order}" + (" gumbel" if c.sampler == "gumbel" else ""),
         )
         t0 = time.perf_counter() - self.elapsed

@@ -37,7 +37,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "cutout_length"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
-                raise ValueError(f"--{name.replace('_', '-')}: expected a positive integer, got {v!r}")
+                raise ValueError(
+                    f"--{name.replace('_', '-')}: expected a positive integer, got {v!r}"
+                )
         if not self.lr > 0:
             raise ValueError(f"--lr: expected a positive number, got {self.lr}")
         if not 0 <= self.drop_path < 1:
@@ -55,14 +57,15 @@ def cutout(x: torch.Tensor, length: int, generator: torch.Generator) -> torch.Te
     xs = torch.arange(w).view(1, 1, w)
     half = length // 2
     inside = (
-        ((ys - cy.view(n, 1, 1)).abs() <= half - (1 - length % 2) * (ys < cy.view(n, 1, 1)).long())
-        & ((xs - cx.view(n, 1, 1)).abs() <= half - (1 - length % 2) * (xs < cx.view(n, 1, 1)).long())
-    )
+        (ys - cy.view(n, 1, 1)).abs() <= half - (1 - length % 2) * (ys < cy.view(n, 1, 1)).long()
+    ) & ((xs - cx.view(n, 1, 1)).abs() <= half - (1 - length % 2) * (xs < cx.view(n, 1, 1)).long())
     return x * (~inside).unsqueeze(1).to(x.dtype).to(x.device)
 
 
 @torch.no_grad()
-def evaluate(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device) -> tuple[float, float]:
+def evaluate(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int, device
+) -> tuple[float, float]:
     net.eval()
     correct, loss = 0, 0.0
     for i in range(0, x.shape[0], batch):
@@ -89,13 +92,19 @@ def train_network(
     dev = torch.device(device)
     net.to(dev)
     g = torch.Generator().manual_seed(cfg.seed)
-    n = data.x_train.shape[0] if cfg.train_images is None else min(cfg.train_images, data.x_train.shape[0])
+    n = (
+        data.x_train.shape[0]
+        if cfg.train_images is None
+        else min(cfg.train_images, data.x_train.shape[0])
+    )
     idx = torch.randperm(data.x_train.shape[0], generator=g)[:n]
     if n < cfg.batch_size:
         raise ValueError(f"--batch-size: {cfg.batch_size} is larger than the {n} training images")
     spe = n // cfg.batch_size
     total = spe * cfg.epochs if max_steps is None else min(spe * cfg.epochs, max_steps)
-    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    opt = torch.optim.SGD(
+        net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+    )
     metrics = open(os.path.join(out, "train_metrics.jsonl"), "w") if out else None
     t0 = time.perf_counter()
     step = 0
@@ -124,7 +133,9 @@ def train_network(
                 out_ = net(x)
                 if isinstance(out_, tuple):
                     logits, aux = out_
-                    loss = F.cross_entropy(logits, y) + cfg.auxiliary_weight * F.cross_entropy(aux, y)
+                    loss = F.cross_entropy(logits, y) + cfg.auxiliary_weight * F.cross_entropy(
+                        aux, y
+                    )
                 else:
                     logits = out_
                     loss = F.cross_entropy(logits, y)
@@ -140,9 +151,14 @@ def train_network(
                 bar.set_postfix(loss=f"{run_loss / seen:.3f}")
             test_loss, test_acc = evaluate(net, data.x_test, data.y_test, 256, dev)
             rec = {
-                "epoch": epoch, "step": step, "time_s": round(time.perf_counter() - t0, 3),
-                "train_loss": run_loss / max(1, seen), "train_acc": run_correct / max(1, seen),
-                "test_loss": test_loss, "test_acc": test_acc, "lr": lr,
+                "epoch": epoch,
+                "step": step,
+                "time_s": round(time.perf_counter() - t0, 3),
+                "train_loss": run_loss / max(1, seen),
+                "train_acc": run_correct / max(1, seen),
+                "test_loss": test_loss,
+                "test_acc": test_acc,
+                "lr": lr,
             }
             if metrics:
                 metrics.write(json.dumps(rec) + "\n")
