@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from nasfast.nn.darts_primitives import PRIMITIVES, make_primitive
+from nasfast.ops.darts_edge import ALL_OPS, SLOT_OP, darts_edge_fused
 
 BACKENDS = ("fused", "reference")
 
@@ -42,6 +43,13 @@ class DartsEdge(nn.Module):
             raise ValueError(f"weights: expected shape [{len(PRIMITIVES)}], got {shape}")
         if weights.device != x.device:
             raise ValueError(f"weights: expected device {x.device} (as x), got {weights.device}")
+        if self.stride == 2 and (x.shape[2] % 2 or x.shape[3] % 2):
+            # FactorizedReduce's two halves (x and x shifted by one pixel) differ in size for odd
+            # H or W, so the reference cannot concatenate them: both backends refuse up front.
+            raise ValueError(
+                f"x: a stride-2 edge needs even H and W (FactorizedReduce), got "
+                f"{tuple(x.shape[2:])}"
+            )
 
     def forward(
         self, x: torch.Tensor, weights: torch.Tensor, *, single_path: bool = False
@@ -60,4 +68,108 @@ class DartsEdge(nn.Module):
                 rest = weights.sum() - weights[j]
                 return weights[j] * self.ops[j](x) + rest
             return sum(w * op(x) for w, op in zip(weights, self.ops))
-        raise NotImplementedError("DartsEdge backend='fused' is not built yet (issue 3)")
+        return self._forward_fused(x, weights, single_path)
+
+    # -- fused backend -------------------------------------------------------------------------
+
+    def _bn_slots(self) -> list[nn.BatchNorm2d | None]:
+        """The BatchNorm module of each slot of the fused op (None: FR slot at stride 1)."""
+        o = self.ops
+        fr = o[3].bn if self.stride == 2 else None
+        return [
+            o[1][1],
+            o[2][1],
+            fr,
+            o[4].op[3],
+            o[4].op[7],
+            o[5].op[3],
+            o[5].op[7],
+            o[6].op[3],
+            o[7].op[3],
+        ]
+
+    def _conv_weights(self) -> list[torch.Tensor]:
+        o = self.ops
+        ws = [
+            o[4].op[1].weight,
+            o[4].op[2].weight,
+            o[4].op[5].weight,
+            o[4].op[6].weight,
+            o[5].op[1].weight,
+            o[5].op[2].weight,
+            o[5].op[5].weight,
+            o[5].op[6].weight,
+            o[6].op[1].weight,
+            o[6].op[2].weight,
+            o[7].op[1].weight,
+            o[7].op[2].weight,
+        ]
+        if self.stride == 2:
+            ws += [o[3].conv_1.weight, o[3].conv_2.weight]
+        return ws
+
+    def _forward_fused(
+        self, x: torch.Tensor, weights: torch.Tensor, single_path: bool
+    ) -> torch.Tensor:
+        if not x.is_floating_point():
+            raise ValueError(f"x: expected a floating-point tensor, got dtype {x.dtype}")
+        weights = weights.to(x.dtype)
+        slots = self._bn_slots()
+        if single_path:
+            j = int(weights.argmax())
+            rest = weights.sum() - weights[j]
+            if j == 0:  # none: nothing to compute
+                return weights[j] * self.ops[0](x) + rest
+            active = 1 << j
+        else:
+            active = ALL_OPS
+        training = self.training
+        if (
+            training
+            and x.shape[0]
+            * ((x.shape[2] - 1) // self.stride + 1)
+            * ((x.shape[3] - 1) // self.stride + 1)
+            == 1
+        ):
+            raise ValueError(
+                f"x: training needs more than 1 value per channel for BatchNorm, got shape "
+                f"{tuple(x.shape)}"
+            )
+        eps = slots[0].eps
+        if training:
+            running = x.new_empty(0)
+        else:
+            zero, one = x.new_zeros(self.C), x.new_ones(self.C)
+            running = torch.stack(
+                [
+                    torch.stack([b.running_mean if b is not None else zero for b in slots]),
+                    torch.stack([b.running_var if b is not None else one for b in slots]),
+                ]
+            )
+        out, stats = darts_edge_fused(
+            x, weights, self._conv_weights(), running, self.stride, training, eps, active
+        )
+        if training:
+            self._update_running_stats(slots, stats, active)
+        if single_path:
+            out = out + rest
+        return out
+
+    @torch.no_grad()
+    def _update_running_stats(
+        self, slots: list[nn.BatchNorm2d | None], stats: torch.Tensor, active: int
+    ) -> None:
+        used = [
+            (i, b)
+            for i, b in enumerate(slots)
+            if b is not None and (active >> SLOT_OP[i]) & 1 and b.track_running_stats
+        ]
+        if not used:
+            return
+        for i, b in used:
+            m = b.momentum
+            b.num_batches_tracked.add_(1)
+            if m is None:  # cumulative moving average, as nn.BatchNorm2d
+                m = 1.0 / float(b.num_batches_tracked)
+            b.running_mean.mul_(1 - m).add_(stats[0, i] * m)
+            b.running_var.mul_(1 - m).add_(stats[2, i] * m)

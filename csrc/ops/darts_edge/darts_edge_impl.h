@@ -1,0 +1,326 @@
+#pragma once
+// The device-generic body of the fused DARTS edge, shared by the CPU op (darts_edge.cpp) and the
+// CUDA glue (cuda/darts_edge_glue.cpp). `K` is a kernel policy (CpuKernels, CudaKernels) with the
+// primitive kernels of cpu/darts_edge_cpu.h as static members; GEMMs (pointwise convs) and small
+// bookkeeping go through ATen.
+//
+// Forward: one pass over x computes relu(x) once, the four first depthwise stages and both pools;
+// pointwise convs are GEMMs; BN statistics per slot; the second sep-conv stage reads the first
+// BN's normalised, rectified output on the fly; one epilogue pass forms sum_k w_k * BN_k(z_k).
+// Only x, the weights and the [3, 9, C] statistics are kept for backward.
+// Backward recomputes the intermediates from x (cheap next to saving ~30 activation tensors),
+// folds the final BatchNorm backward with the weighted sum (grad w_k = <g, y_k> comes out of the
+// same reduction), and ends with one pass that writes grad x from every branch.
+#include <ATen/ATen.h>
+
+#include <array>
+#include <vector>
+
+#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/darts_edge.h"
+
+namespace nasfast::darts_edge {
+
+using cpu::Dims;
+using cpu::DwSpec;
+using cpu::kStage1;
+
+inline Dims dims_of(const at::Tensor& x, int64_t s) {
+  return Dims{x.size(0), x.size(1), x.size(2), x.size(3), s, (x.size(2) - 1) / s + 1,
+              (x.size(3) - 1) / s + 1};
+}
+
+inline bool is_active(int64_t active, int k) { return (active >> k) & 1; }
+
+// 1x1 conv [Co, Ci] on in [N, Ci, H, W] (channel slice [c0, c0 + Ci) of a larger tensor allowed
+// through in_c0/in_ctot), written into channels [o0, o0 + Co) of out (out_ctot channels).
+template <typename K, typename T>
+void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Tensor& out,
+               int64_t out_c0, bool transpose_w = false) {
+  const int64_t co = transpose_w ? w.size(1) : w.size(0), ci = transpose_w ? w.size(0) : w.size(1);
+  const int64_t P = in.size(2) * in.size(3);
+  const int64_t wco = transpose_w ? 1 : ci, wci = transpose_w ? co : 1;
+  K::template pointwise<T>(w.data_ptr<T>(), wco, wci, in.data_ptr<T>() + in_c0 * P,
+                           in.size(1) * P, in.size(0), co, ci, P,
+                           out.data_ptr<T>() + out_c0 * P, out.size(1) * P);
+}
+
+template <typename K, typename T>
+at::Tensor pointwise(const at::Tensor& w, const at::Tensor& in) {
+  at::Tensor out = at::empty({in.size(0), w.size(0), in.size(2), in.size(3)}, in.options());
+  pointwise<K, T>(w, in, 0, out, 0);
+  return out;
+}
+
+// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)).
+template <typename K, typename T>
+at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,
+                            const at::Tensor& w) {
+  at::Tensor dw = at::empty_like(w);
+  const int64_t P = in.size(2) * in.size(3);
+  K::template pointwise_grad_w<T>(dz.data_ptr<T>() + dz_c0 * P, dz.size(1) * P, in.data_ptr<T>(),
+                                  in.size(1) * P, in.size(0), w.size(0), w.size(1), P,
+                                  dw.data_ptr<T>());
+  return dw;
+}
+
+// din = W^T dz (dz channels [dz_c0, dz_c0 + Co)).
+template <typename K, typename T>
+at::Tensor pointwise_grad_in(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& w) {
+  at::Tensor din = at::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)}, dz.options());
+  pointwise<K, T>(w, dz, dz_c0, din, 0, /*transpose_w=*/true);
+  return din;
+}
+
+template <typename T>
+T* ptr(const at::Tensor& t) {
+  return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+struct Branches {
+  std::array<at::Tensor, 4> dw1;  // first depthwise stage of sep3, sep5, dil3, dil5
+  at::Tensor maxp, avgp, fr0, fr1;
+};
+
+template <typename K, typename T>
+Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor>& cw,
+                int64_t active) {
+  Branches b;
+  const auto opts = x.options();
+  static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
+  std::array<const T*, 4> w{};
+  std::array<T*, 4> out{};
+  for (int i = 0; i < 4; ++i) {
+    if (!is_active(active, 4 + i)) continue;
+    b.dw1[i] = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    w[i] = cw[kDwIdx[i]].data_ptr<T>();
+    out[i] = b.dw1[i].data_ptr<T>();
+  }
+  if (is_active(active, 1)) b.maxp = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  if (is_active(active, 2)) b.avgp = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  if (d.s == 2 && is_active(active, 3)) {
+    b.fr0 = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.fr1 = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  }
+  K::template stage1_forward<T>(x.data_ptr<T>(), d, w.data(), out.data(), ptr<T>(b.maxp),
+                                ptr<T>(b.avgp), ptr<T>(b.fr0), ptr<T>(b.fr1));
+  return b;
+}
+
+// Pre-BN outputs of every slot (z) and the sep-conv hidden tensors (h = dw2 output).
+struct Zs {
+  std::array<at::Tensor, kSlots> z;
+  std::array<at::Tensor, 2> h;
+};
+
+// Statistics accessor: st[0]=mean, st[1]=invstd, st[2]=unbiased var, each [kSlots, C].
+template <typename T>
+struct Stats {
+  T* base;
+  int64_t C;
+  T* mean(int s) const { return base + (0 * kSlots + s) * C; }
+  T* invstd(int s) const { return base + (1 * kSlots + s) * C; }
+  T* var(int s) const { return base + (2 * kSlots + s) * C; }
+};
+
+// Computes z for every active slot; with `compute_stats` the batch statistics are written into
+// st as each slot's z appears (the second sep stage needs the first BN's statistics).
+template <typename K, typename T>
+Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
+                  int64_t active, const Stats<T>& st, bool compute_stats, double eps) {
+  Zs zs;
+  const int64_t HWo = d.Ho * d.Wo;
+  auto bn = [&](int slot, const at::Tensor& z) {
+    zs.z[slot] = z;
+    if (compute_stats)
+      K::template bn_stats<T>(z.data_ptr<T>(), d.N, d.C, HWo, eps, st.mean(slot), st.invstd(slot),
+                              st.var(slot));
+  };
+  if (b.maxp.defined()) bn(kMax, b.maxp);
+  if (b.avgp.defined()) bn(kAvg, b.avgp);
+  if (b.fr0.defined()) {
+    at::Tensor z = at::empty({d.N, d.C, d.Ho, d.Wo}, b.fr0.options());
+    pointwise<K, T>(cw[kFrConv1], b.fr0, 0, z, 0);
+    pointwise<K, T>(cw[kFrConv2], b.fr1, 0, z, d.C / 2);
+    bn(kFr, z);
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (!b.dw1[i].defined()) continue;
+    const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
+    const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
+    at::Tensor z1 = pointwise<K, T>(cw[base + 1], b.dw1[i]);
+    bn(s1, z1);
+    const int k = i == 0 ? 3 : 5;
+    at::Tensor h = at::empty_like(z1);
+    K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
+                                      d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
+                                      DwSpec{k, k / 2, 1}, h.data_ptr<T>());
+    zs.h[i] = h;
+    bn(s1 + 1, pointwise<K, T>(cw[base + 3], h));
+  }
+  for (int i = 2; i < 4; ++i) {
+    if (!b.dw1[i].defined()) continue;
+    const int pw = i == 2 ? kDil3Pw : kDil5Pw;
+    bn(i == 2 ? kDil3 : kDil5, pointwise<K, T>(cw[pw], b.dw1[i]));
+  }
+  return zs;
+}
+
+// The final slot of primitive k (-1: none / identity skip).
+inline int final_slot(int k, int64_t s) {
+  switch (k) {
+    case 1: return kMax;
+    case 2: return kAvg;
+    case 3: return s == 2 ? kFr : -1;
+    case 4: return kSep3Bn2;
+    case 5: return kSep5Bn2;
+    case 6: return kDil3;
+    case 7: return kDil5;
+    default: return -1;
+  }
+}
+
+// Returns (out, stats). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in training.
+template <typename K, typename T>
+std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::vector<double>& wv,
+                                           const std::vector<at::Tensor>& cw_in,
+                                           const at::Tensor& running, int64_t s, bool training,
+                                           double eps, int64_t active) {
+  const at::Tensor x = x_in.contiguous();
+  std::vector<at::Tensor> cw;
+  for (const auto& t : cw_in) cw.push_back(t.contiguous());
+  const Dims d = dims_of(x, s);
+  at::Tensor stats;
+  if (training) {
+    stats = at::zeros({3, kSlots, d.C}, x.options());
+  } else {
+    stats = at::empty({3, kSlots, d.C}, x.options());
+    stats[0].copy_(running[0]);
+    stats[1].copy_(at::reciprocal(at::sqrt(running[1] + eps)));
+    stats[2].copy_(running[1]);
+  }
+  const Stats<T> st{stats.data_ptr<T>(), d.C};
+  const Branches b = stage1<K, T>(x, d, cw, active);
+  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps);
+  std::vector<const T*> z, mean, invstd;
+  std::vector<T> w;
+  for (int k = 1; k < kOps; ++k) {
+    if (!is_active(active, k)) continue;
+    const int slot = final_slot(k, s);
+    if (slot < 0) {
+      z.push_back(x.data_ptr<T>());
+      mean.push_back(nullptr);
+      invstd.push_back(nullptr);
+    } else {
+      z.push_back(zs.z[slot].data_ptr<T>());
+      mean.push_back(st.mean(slot));
+      invstd.push_back(st.invstd(slot));
+    }
+    w.push_back(static_cast<T>(wv[k]));
+  }
+  at::Tensor out = at::empty({d.N, d.C, d.Ho, d.Wo}, x.options());
+  K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(),
+                             static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
+                             out.data_ptr<T>());
+  return {out, stats};
+}
+
+// Returns (grad_x, grad_weights [8] in double, grad conv weights).
+template <typename K, typename T>
+std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
+    const at::Tensor& grad, const at::Tensor& x_in, const std::vector<double>& wv,
+    const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, int64_t s, bool training,
+    int64_t active) {
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor g = grad.contiguous();
+  const at::Tensor stats = stats_in.contiguous();
+  std::vector<at::Tensor> cw;
+  for (const auto& t : cw_in) cw.push_back(t.contiguous());
+  const Dims d = dims_of(x, s);
+  const int64_t HWo = d.Ho * d.Wo;
+  const Stats<T> st{stats.data_ptr<T>(), d.C};
+  const auto opts = x.options();
+  const auto dopts = opts.dtype(at::kDouble);
+
+  const Branches b = stage1<K, T>(x, d, cw, active);
+  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0);
+
+  at::Tensor gw = at::zeros({kOps}, dopts);
+  std::vector<at::Tensor> gcw;
+  for (const auto& t : cw) gcw.push_back(at::zeros_like(t));
+  at::Tensor sgy = at::empty({d.C}, dopts);
+
+  // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g).
+  std::array<at::Tensor, kSlots> dz;
+  for (int k = 1; k < kOps; ++k) {
+    if (!is_active(active, k)) continue;
+    const int slot = final_slot(k, s);
+    const bool prop = wv[k] != 0.0;  // w_k = 0: every gradient through branch k is exactly 0
+    if (slot < 0) {
+      K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(), gw.data_ptr<double>() + k);
+      continue;
+    }
+    if (prop) dz[slot] = at::empty_like(zs.z[slot]);
+    K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
+                               st.invstd(slot), static_cast<T>(wv[k]), false, training, d.N, d.C,
+                               HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
+                               sgy.data_ptr<double>());
+    gw[k].copy_(sgy.sum());
+  }
+
+  std::array<at::Tensor, 4> g_dw1;
+  static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
+  for (int i = 0; i < 2; ++i) {
+    const int slot2 = i == 0 ? kSep3Bn2 : kSep5Bn2;
+    if (!dz[slot2].defined()) continue;
+    const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
+    const int s1 = slot2 - 1;
+    const int k = i == 0 ? 3 : 5;
+    gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
+    at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
+    at::Tensor ga = at::empty_like(gh);
+    K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
+                                       st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
+                                       cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
+                                       ga.data_ptr<T>(), gcw[base + 2].data_ptr<T>());
+    at::Tensor dz1 = at::empty_like(ga);
+    K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
+                               st.invstd(s1), T(1), true, training, d.N, d.C, HWo,
+                               dz1.data_ptr<T>(), nullptr);
+    gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
+    g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
+  }
+  for (int i = 2; i < 4; ++i) {
+    const int slot = i == 2 ? kDil3 : kDil5;
+    if (!dz[slot].defined()) continue;
+    gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
+    g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
+  }
+  at::Tensor g_fr0, g_fr1;
+  if (dz[kFr].defined()) {
+    const int64_t h = d.C / 2;
+    gcw[kFrConv1] = pointwise_grad_w<K, T>(dz[kFr], 0, b.fr0, cw[kFrConv1]);
+    gcw[kFrConv2] = pointwise_grad_w<K, T>(dz[kFr], h, b.fr1, cw[kFrConv2]);
+    g_fr0 = pointwise_grad_in<K, T>(dz[kFr], 0, cw[kFrConv1]);
+    g_fr1 = pointwise_grad_in<K, T>(dz[kFr], h, cw[kFrConv2]);
+  }
+
+  static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
+  std::array<const T*, 4> w{}, gd{};
+  std::array<T*, 4> gdw{};
+  for (int i = 0; i < 4; ++i) {
+    if (!g_dw1[i].defined()) continue;
+    w[i] = cw[kDwIdx[i]].data_ptr<T>();
+    gd[i] = g_dw1[i].data_ptr<T>();
+    gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
+  }
+  const bool skip = s == 1 && is_active(active, 3) && wv[3] != 0.0;
+  at::Tensor gx = at::empty_like(x);
+  K::template stage1_backward<T>(x.data_ptr<T>(), d, w.data(), gd.data(), ptr<T>(dz[kMax]),
+                                 ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
+                                 skip ? g.data_ptr<T>() : nullptr, static_cast<T>(wv[3]),
+                                 gx.data_ptr<T>(), gdw.data());
+  return {gx, gw, gcw};
+}
+
+}  // namespace nasfast::darts_edge

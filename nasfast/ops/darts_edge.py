@@ -1,0 +1,83 @@
+"""The fused DARTS edge: ``torch.ops.nasfast.darts_edge_forward`` / ``_backward`` with autograd.
+
+The op computes ``sum_k w_k * op_k(x)`` over the eight DARTS primitives in a few passes (see
+``csrc/ops/darts_edge/darts_edge_impl.h``) and keeps only ``x``, the weights and a small
+``[3, 9, C]`` tensor of BatchNorm statistics for backward; the backward op recomputes the cheap
+intermediates from ``x``. The module-level entry point is :class:`nasfast.nn.DartsEdge`, whose
+``backend="reference"`` is the pure-PyTorch twin.
+
+Layout (shared with the C++ op): ``conv_weights`` are sep3 dw1, pw1, dw2, pw2; sep5 dw1, pw1,
+dw2, pw2; dil3 dw, pw; dil5 dw, pw; and at stride 2 FactorizedReduce conv_1, conv_2. BatchNorm
+slots: max, avg, FR, sep3 bn1, sep3 bn2, sep5 bn1, sep5 bn2, dil3, dil5.
+"""
+
+from __future__ import annotations
+
+import torch
+
+import nasfast._ext  # noqa: F401  (registers torch.ops.nasfast)
+
+NUM_SLOTS = 9
+#: primitive index owning each BatchNorm slot
+SLOT_OP: tuple[int, ...] = (1, 2, 3, 4, 4, 5, 5, 6, 7)
+#: primitive index owning each conv weight (14 at stride 2, the first 12 at stride 1)
+CONV_OP: tuple[int, ...] = (4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 3, 3)
+ALL_OPS = (1 << 8) - 1
+
+
+@torch.library.register_fake("nasfast::darts_edge_forward")
+def _forward_fake(x, weights, conv_weights, running, stride, training, eps, active):
+    n, c, h, w = x.shape
+    out = x.new_empty((n, c, (h - 1) // stride + 1, (w - 1) // stride + 1))
+    return out, x.new_empty((3, NUM_SLOTS, c))
+
+
+@torch.library.register_fake("nasfast::darts_edge_backward")
+def _backward_fake(grad, x, weights, conv_weights, stats, stride, training, active):
+    return (
+        x.new_empty(x.shape),
+        weights.new_empty(weights.shape),
+        [w.new_empty(w.shape) for w in conv_weights],
+    )
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    x, weights, conv_weights, _running, stride, training, _eps, active = inputs
+    _out, stats = output
+    ctx.mark_non_differentiable(stats)
+    ctx.stride, ctx.training, ctx.active = stride, training, active
+    ctx.num_conv = len(conv_weights)
+    ctx.save_for_backward(x, weights, stats, *conv_weights)
+
+
+def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None):
+    x, weights, stats, *conv_weights = ctx.saved_tensors
+    gx, gw, gcw = torch.ops.nasfast.darts_edge_backward(
+        grad_out, x, weights, conv_weights, stats, ctx.stride, ctx.training, ctx.active
+    )
+    # Parameters of primitives that did not run (GDAS single path) get no gradient, as in the
+    # reference, where they are not part of the graph.
+    gcw = [g if (ctx.active >> CONV_OP[i]) & 1 else None for i, g in enumerate(gcw)]
+    need_x, need_w = ctx.needs_input_grad[:2]
+    return (gx if need_x else None), (gw if need_w else None), gcw, None, None, None, None, None
+
+
+torch.library.register_autograd(
+    "nasfast::darts_edge_forward", _backward, setup_context=_setup_context
+)
+
+
+def darts_edge_fused(
+    x: torch.Tensor,
+    weights: torch.Tensor,
+    conv_weights: list[torch.Tensor],
+    running: torch.Tensor,
+    stride: int,
+    training: bool,
+    eps: float,
+    active: int = ALL_OPS,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(sum_{k in active} w_k op_k(x), stats)``; inputs already validated by the caller."""
+    return torch.ops.nasfast.darts_edge_forward(
+        x, weights, conv_weights, running, stride, training, eps, active
+    )

@@ -1,0 +1,214 @@
+"""The fused DARTS edge against its reference twin (float64), opcheck, validation, saved bytes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nasfast.bench.saved_bytes import saved_tensor_bytes
+from nasfast.nn import PRIMITIVES, DartsEdge
+from nasfast.ops.darts_edge import NUM_SLOTS
+
+DT = torch.float64
+TOL = dict(rtol=1e-9, atol=1e-11)
+
+
+def _pair(C: int, stride: int, train: bool, seed: int = 0, dtype=DT):
+    torch.manual_seed(seed)
+    ref = DartsEdge(C, stride, backend="reference").to(dtype)
+    fused = DartsEdge(C, stride, backend="fused").to(dtype)
+    fused.load_state_dict(ref.state_dict())
+    ref.train(train)
+    fused.train(train)
+    if not train:  # non-trivial running statistics
+        with torch.no_grad():
+            for (_, a), (_, b) in zip(ref.named_buffers(), fused.named_buffers(), strict=True):
+                if a.is_floating_point():
+                    a.uniform_(0.5, 1.5)
+                    b.copy_(a)
+    return ref, fused
+
+
+def _step(m: DartsEdge, x: torch.Tensor, w: torch.Tensor, g_seed: int = 1, single_path=False):
+    x = x.detach().clone().requires_grad_()
+    w = w.detach().clone().requires_grad_()
+    y = m(x, w, single_path=single_path)
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(g_seed), dtype=y.dtype)
+    y.backward(g)
+    grads = {n: p.grad for n, p in m.named_parameters()}
+    return y.detach(), x.grad, w.grad, grads, {n: b.clone() for n, b in m.named_buffers()}
+
+
+def _assert_same(a, b, tol=TOL):
+    ya, gxa, gwa, pa, ba = a
+    yb, gxb, gwb, pb, bb = b
+    torch.testing.assert_close(yb, ya, **tol)
+    torch.testing.assert_close(gxb, gxa, **tol)
+    torch.testing.assert_close(gwb, gwa, **tol)
+    assert pa.keys() == pb.keys()
+    for n in pa:
+        if pa[n] is None:
+            assert pb[n] is None, n
+        else:
+            assert pb[n] is not None, n
+            torch.testing.assert_close(pb[n], pa[n], **tol, msg=lambda m, n=n: f"{n}: {m}")
+    assert list(ba) == list(bb)
+    for n in ba:
+        torch.testing.assert_close(bb[n], ba[n], **tol, msg=lambda m, n=n: f"{n}: {m}")
+
+
+def _weights(kind: str, seed: int = 2) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    w = torch.softmax(torch.randn(8, generator=gen, dtype=DT), 0)
+    if kind == "onehot":
+        return torch.zeros(8, dtype=DT).index_fill_(0, torch.tensor([5]), 1.0)
+    if kind == "zeros":
+        return w * torch.tensor([1, 0, 1, 0, 1, 0, 0, 1], dtype=DT)
+    return w
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize(
+    ("stride", "shape"),
+    [
+        (1, (3, 8, 10, 12)),
+        (2, (3, 8, 10, 12)),
+        (1, (1, 4, 6, 8)),
+        (2, (1, 4, 6, 8)),
+        (1, (2, 6, 7, 9)),
+    ],
+    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd"],
+)
+def test_matches_reference(stride, train, shape):
+    # odd H/W at stride 2 is refused by both backends: test_odd_stride2_refused
+    ref, fused = _pair(shape[1], stride, train)
+    x = torch.randn(shape, dtype=DT)
+    w = _weights("soft")
+    _assert_same(_step(ref, x, w), _step(fused, x, w))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("layout", ["transposed", "sliced", "channels_last"])
+def test_strided_inputs(stride, layout):
+    ref, fused = _pair(4, stride, True)
+    if layout == "transposed":
+        x = torch.randn(2, 4, 8, 6, dtype=DT).transpose(2, 3)
+    elif layout == "sliced":
+        x = torch.randn(2, 8, 6, 16, dtype=DT)[:, ::2, :, ::2]
+    else:
+        x = torch.randn(2, 4, 6, 8, dtype=DT).to(memory_format=torch.channels_last)
+    assert not x.is_contiguous()
+    w = _weights("soft")
+    _assert_same(_step(ref, x, w), _step(fused, x, w))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("kind", ["onehot", "zeros"])
+def test_special_weights(stride, kind):
+    ref, fused = _pair(4, stride, True)
+    x = torch.randn(2, 4, 6, 6, dtype=DT)
+    w = _weights(kind)
+    _assert_same(_step(ref, x, w), _step(fused, x, w))
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("j", range(len(PRIMITIVES)))
+def test_single_path(stride, j):
+    ref, fused = _pair(4, stride, True)
+    x = torch.randn(2, 4, 6, 6, dtype=DT)
+    w = torch.zeros(8, dtype=DT)
+    w[j] = 1.0
+    _assert_same(_step(ref, x, w, single_path=True), _step(fused, x, w, single_path=True))
+
+
+def test_running_stats_over_steps():
+    ref, fused = _pair(4, 2, True)
+    for i in range(3):
+        x = torch.randn(2, 4, 6, 6, dtype=DT) * (i + 1)
+        _step(ref, x, _weights("soft", i))
+        _step(fused, x, _weights("soft", i))
+    for (n, a), (_, b) in zip(ref.named_buffers(), fused.named_buffers(), strict=True):
+        torch.testing.assert_close(b, a, **TOL, msg=lambda m, n=n: f"{n}: {m}")
+    assert int(fused.ops[4].op[3].num_batches_tracked) == 3
+    ref.eval()
+    fused.eval()
+    x = torch.randn(2, 4, 6, 6, dtype=DT)
+    _assert_same(_step(ref, x, _weights("soft")), _step(fused, x, _weights("soft")))
+
+
+def test_float32_close():
+    ref, fused = _pair(8, 1, True, dtype=torch.float32)
+    x = torch.randn(4, 8, 12, 12)
+    w = _weights("soft").float()
+    _assert_same(_step(ref, x, w), _step(fused, x, w), tol=dict(rtol=1e-4, atol=1e-4))
+
+
+def test_state_dict_names_cross():
+    for s in (1, 2):
+        a = DartsEdge(4, s, backend="reference").state_dict()
+        b = DartsEdge(4, s, backend="fused").state_dict()
+        assert list(a) == list(b)
+        DartsEdge(4, s, backend="reference").load_state_dict(b)
+
+
+def test_odd_stride2_refused():
+    for backend in ("reference", "fused"):
+        m = DartsEdge(4, 2, backend=backend)
+        with pytest.raises(ValueError, match="even H and W"):
+            m(torch.randn(2, 4, 7, 8), _weights("soft").float())
+
+
+@pytest.mark.parametrize("backend", ["reference", "fused"])
+def test_bad_input(backend):
+    m = DartsEdge(4, 1, backend=backend)
+    w = _weights("soft").float()
+    with pytest.raises(ValueError, match="^x: expected 4 channels"):
+        m(torch.randn(2, 3, 6, 6), w)
+    with pytest.raises(ValueError, match="^x: expected a 4-D"):
+        m(torch.randn(4, 6, 6), w)
+    with pytest.raises(ValueError, match="^weights: expected shape"):
+        m(torch.randn(2, 4, 6, 6), w[:7])
+    with pytest.raises(ValueError, match="^weights: expected device"):
+        m(torch.randn(2, 4, 6, 6), w.to("meta"))
+
+
+def test_op_checks_value_errors():
+    m = DartsEdge(4, 1)
+    x = torch.randn(2, 4, 6, 6)
+    with pytest.raises(ValueError, match="conv_weights: expected 12"):
+        torch.ops.nasfast.darts_edge_forward(
+            x, _weights("soft").float(), m._conv_weights()[:5], x.new_empty(0), 1, True, 1e-5, 255
+        )
+
+
+def _op_args(stride: int, train: bool):
+    torch.manual_seed(0)
+    m = DartsEdge(4, stride).double()
+    x = torch.randn(2, 4, 6, 6, dtype=DT, requires_grad=True)
+    w = _weights("soft").requires_grad_()
+    cw = m._conv_weights()
+    running = x.new_empty(0) if train else torch.rand(2, NUM_SLOTS, 4, dtype=DT) + 0.5
+    return m, x, w, cw, running
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("train", [True, False])
+def test_opcheck(stride, train):
+    m, x, w, cw, running = _op_args(stride, train)
+    args = (x, w, cw, running, stride, train, 1e-5, 255)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
+    out, stats = torch.ops.nasfast.darts_edge_forward(*args)
+    g = torch.randn_like(out)
+    bargs = (g, x.detach(), w.detach(), [c.detach() for c in cw], stats, stride, train, 255)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, bargs)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_saved_bytes_at_most_a_third(stride):
+    ref, fused = _pair(8, stride, True, dtype=torch.float32)
+    x = torch.randn(4, 8, 16, 16, requires_grad=True)
+    w = _weights("soft").float().requires_grad_()
+    ref_unique, _ = saved_tensor_bytes(lambda: ref(x, w))
+    _, fused_total = saved_tensor_bytes(lambda: fused(x, w))
+    # the fused op keeps x, the weights, the conv weights and [3, 9, C] statistics
+    assert fused_total <= ref_unique / 3, (fused_total, ref_unique)
