@@ -75,6 +75,13 @@ def register(strategies: argparse._SubParsersAction) -> None:
         help="DartsEdge backend (same numbers, fused is faster)",
     )
     g.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    g.add_argument(
+        "--time-backends",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="after the search, time ROUNDS interleaved steps fused vs reference; print the ratio",
+    )
     g = p.add_argument_group("optimisation (DARTS paper defaults)")
     g.add_argument(
         "--order",
@@ -210,8 +217,19 @@ def run(args: argparse.Namespace) -> int:
         f"{C}x{H}x{W}, {data.num_classes} classes), order {search.order}, backend {cfg.backend}, "
         f"{search.total_steps} steps"
     )
+    if args.time_backends < 0:
+        raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
     genotype = search.run(resume=args.resume, max_steps=args.max_steps)
     print(genotype.describe())
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
     print(f"search {status} in {search.elapsed:.1f} s; wrote {args.out}/genotype.json")
+    if args.time_backends:
+        from nasfast.search.darts.timing import time_backends
+
+        t = time_backends(cfg, data, args.time_backends, device=args.device)
+        print(
+            f"step time: fused {t['fused_s'] * 1e3:.0f} ms, reference {t['reference_s'] * 1e3:.0f}"
+            f" ms; fused/reference speed-up {t['ratio']:.2f}x (median of {t['rounds']} "
+            "interleaved rounds)"
+        )
     return 0
