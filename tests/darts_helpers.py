@@ -9,6 +9,8 @@ import torch
 from nasfast.datasets import ImageData
 from nasfast.search.darts.search import SearchConfig
 
+BACKENDS = ("reference", "fused")
+
 
 def tiny_data(n: int = 48, size: int = 8, classes: int = 3, channels: int = 1, seed: int = 0):
     g = torch.Generator().manual_seed(seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from darts_helpers import BACKENDS
 
 from nasfast.search.darts.architect import Architect
 from nasfast.search.darts.network import SearchNetwork
@@ -18,9 +19,9 @@ def _one_thread():
     torch.set_num_threads(n)
 
 
-def _tiny(seed: int = 0, **kw):
+def _tiny(seed: int = 0, backend: str = "reference", **kw):
     torch.manual_seed(seed)
-    net = SearchNetwork(2, 3, 3, in_channels=1, image_size=(4, 4), backend="reference", **kw)
+    net = SearchNetwork(2, 3, 3, in_channels=1, image_size=(4, 4), backend=backend, **kw)
     net = net.double()
     with torch.no_grad():  # alphas away from uniform so the op choice matters
         for a in net.arch_parameters():
@@ -67,9 +68,10 @@ def _unrolled_val_loss(net, opt, x, y, xv, yv, eta, alphas):
                 b.copy_(v)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("partial", [1, 2])
-def test_second_order_gradient_matches_finite_differences(partial):
-    net, x, y, xv, yv = _tiny(partial_channels=partial)
+def test_second_order_gradient_matches_finite_differences(partial, backend):
+    net, x, y, xv, yv = _tiny(partial_channels=partial, backend=backend)
     opt = _sgd_with_momentum(net, x, y)
     eta = 0.5
     # float64: a small finite-difference step makes the Hessian-vector product exact to ~1e-9,

@@ -7,7 +7,7 @@ import os
 
 import pytest
 import torch
-from darts_helpers import one_thread, tiny_config, tiny_data  # noqa: F401
+from darts_helpers import BACKENDS, one_thread, tiny_config, tiny_data  # noqa: F401
 
 from nasfast.search.darts.network import SKIP, SearchNetwork
 from nasfast.search.darts.search import DartsSearch
@@ -34,6 +34,7 @@ def _without_time(rows):
     "kw, stops",
     [
         (dict(layers=3, epochs=1), [2]),  # DARTS second order
+        (dict(layers=3, epochs=1, backend="fused"), [2]),
         # GDAS sampling + P-DARTS stages (pruning, skip dropout) across a stage boundary
         (
             dict(
@@ -103,8 +104,9 @@ def test_outputs(tmp_path):
     assert not any(n.endswith(".tmp") for n in os.listdir(tmp_path))
 
 
-def test_gdas_runs_single_path_with_annealed_temperature(tmp_path):
-    cfg = tiny_config(sampler="gumbel", layers=3, epochs=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_gdas_runs_single_path_with_annealed_temperature(tmp_path, backend):
+    cfg = tiny_config(sampler="gumbel", layers=3, epochs=3, backend=backend)
     s, _ = _run(cfg, tmp_path)
     taus = [r["tau"] for r in _metrics(tmp_path)]
     assert taus[0] == pytest.approx(10.0) and taus[-1] == pytest.approx(0.1)
@@ -115,8 +117,9 @@ def test_gdas_runs_single_path_with_annealed_temperature(tmp_path):
     assert torch.equal(w.detach().sum(1), torch.ones(14))
 
 
-def test_pc_darts_partial_channels_and_betas(tmp_path):
-    cfg = tiny_config(partial_channels=2, channels=4, layers=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pc_darts_partial_channels_and_betas(tmp_path, backend):
+    cfg = tiny_config(partial_channels=2, channels=4, layers=3, backend=backend)
     s, g = _run(cfg, tmp_path)
     net = s.net
     assert net.betas_normal is not None and net.cells[0].edges[0].edge.C == 4 * 1 // 2 * 2 // 2
@@ -130,8 +133,11 @@ def test_pc_darts_partial_channels_and_betas(tmp_path):
         )
 
 
-def test_p_darts_prunes_ops_and_bounds_skips(tmp_path):
-    cfg = tiny_config(progressive=True, stage_layers=[1, 1, 3], stage_ops=[5, 3], epochs=3)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_p_darts_prunes_ops_and_bounds_skips(tmp_path, backend):
+    cfg = tiny_config(
+        progressive=True, stage_layers=[1, 1, 3], stage_ops=[5, 3], epochs=3, backend=backend
+    )
     s, g = _run(cfg, tmp_path)
     rows = _metrics(tmp_path)
     assert [r["stage"] for r in rows] == [0] * 3 + [1] * 3 + [2] * 3
@@ -168,7 +174,7 @@ def test_skip_dropout_changes_only_the_skip_path():
 @pytest.mark.parametrize("metric", ["params", "flops", "latency"])
 def test_cost_aware_search_lowers_the_expected_cost(tmp_path, metric):
     cfg = tiny_config(
-        layers=3, order="first", complexity=metric, complexity_weight=50.0, arch_lr=0.05, epochs=2
+        layers=1, order="first", complexity=metric, complexity_weight=50.0, arch_lr=0.05, epochs=2
     )
     _run(cfg, tmp_path)
     costs = [r[f"expected_{metric}"] for r in _metrics(tmp_path)]
@@ -210,3 +216,18 @@ def test_stem_adapts_to_channels_and_image_size():
         ).stem.out_size[0]
         <= 64
     )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(layers=3, epochs=1),
+        dict(layers=3, sampler="gumbel", epochs=1),
+        dict(layers=3, partial_channels=2, channels=4, order="first", epochs=1),
+        dict(progressive=True, stage_layers=[1, 3], stage_ops=[4], stage_skip_dropout=[0.5, 0.5]),
+    ],
+)
+def test_fused_and_reference_backends_search_alike(tmp_path, kw):
+    nets = [_run(tiny_config(backend=b, **kw), tmp_path / b)[0].net for b in ("reference", "fused")]
+    for a, b in zip(nets[0].arch_parameters(), nets[1].arch_parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
