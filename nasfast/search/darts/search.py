@@ -197,7 +197,7 @@ class DartsSearch:
         self.history: list[dict] = []
         self.op_mask = torch.ones(2, self._num_edges(), NUM_OPS, dtype=torch.bool)
         self.net: SearchNetwork | None = None
-        self.gumbel_gen = torch.Generator().manual_seed(cfg.seed + 7919)
+        self.gumbel_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
 
     # -- schedule ----------------------------------------------------------------------------
     @staticmethod
@@ -321,6 +321,11 @@ class DartsSearch:
             "a_opt": self.architect.optimizer.state_dict(),
             "torch_rng": torch.get_rng_state(),
             "gumbel_rng": self.gumbel_gen.get_state(),
+            "cuda_rng": (
+                torch.cuda.get_rng_state(self.device)
+                if self.device.type == "cuda"
+                else torch.zeros(0, dtype=torch.uint8)
+            ),
             "history": self.history,
         }
 
@@ -356,6 +361,8 @@ class DartsSearch:
         self.w_opt.load_state_dict(ck["w_opt"])
         self.architect.optimizer.load_state_dict(ck["a_opt"])
         self.gumbel_gen.set_state(ck["gumbel_rng"])
+        if self.device.type == "cuda" and ck.get("cuda_rng") is not None and ck["cuda_rng"].numel():
+            torch.cuda.set_rng_state(ck["cuda_rng"], self.device)
         self.step, self.elapsed, self.history = ck["step"], ck["elapsed"], ck["history"]
         torch.set_rng_state(ck["torch_rng"])
         self._truncate_metrics()
