@@ -59,7 +59,7 @@ def _extension():
     from torch.utils.cpp_extension import CppExtension, CUDAExtension
 
     with_cuda = _cuda_requested()
-    cxx = ["-O3", "-g0", "-fopenmp", "-DNASFAST_VERSION=\"" + _version() + "\""]
+    cxx = ["-O3", "-g0", "-fopenmp", "-Wno-psabi", "-DNASFAST_VERSION=\"" + _version() + "\""]
     kwargs: dict = dict(
         name="nasfast._C",
         sources=_sources(with_cuda),

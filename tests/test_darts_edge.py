@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import requires_cuda
 
 from nasfast.bench.saved_bytes import saved_tensor_bytes
 from nasfast.nn import PRIMITIVES, DartsEdge
@@ -212,3 +213,23 @@ def test_saved_bytes_at_most_a_third(stride):
     _, fused_total = saved_tensor_bytes(lambda: fused(x, w))
     # the fused op keeps x, the weights, the conv weights and [3, 9, C] statistics
     assert fused_total <= ref_unique / 3, (fused_total, ref_unique)
+
+
+@requires_cuda
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("train", [True, False])
+def test_cuda_matches_cpu_reference(stride, train):
+    ref, fused = _pair(4, stride, train)
+    fused = fused.cuda()
+    x = torch.randn(2, 4, 6, 8, dtype=DT)
+    w = _weights("soft")
+    a = _step(ref, x, w)
+    y, gx, gw, grads, bufs = _step(fused, x.cuda(), w.cuda())
+    b = (
+        y.cpu(),
+        gx.cpu(),
+        gw.cpu(),
+        {n: g.cpu() for n, g in grads.items()},
+        {n: t.cpu() for n, t in bufs.items()},
+    )
+    _assert_same(a, b)

@@ -67,7 +67,7 @@ class DartsEdge(nn.Module):
                 j = int(weights.argmax())
                 rest = weights.sum() - weights[j]
                 return weights[j] * self.ops[j](x) + rest
-            return sum(w * op(x) for w, op in zip(weights, self.ops))
+            return sum(w * op(x) for w, op in zip(weights, self.ops, strict=True))
         return self._forward_fused(x, weights, single_path)
 
     # -- fused backend -------------------------------------------------------------------------

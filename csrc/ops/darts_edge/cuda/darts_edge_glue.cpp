@@ -1,0 +1,95 @@
+// CUDA dispatch of nasfast::darts_edge_forward / _backward: the device-generic body of
+// darts_edge_impl.h with the CUDA kernel policy (launchers in darts_edge_kernel.cu).
+// Compiled only with a CUDA torch (never compiled or run on the CPU-only development machine).
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <torch/library.h>
+
+#include "common/check.h"
+#include "ops/darts_edge/cuda/darts_edge_kernel.h"
+#include "ops/darts_edge/darts_edge_boundary.h"
+#include "ops/darts_edge/darts_edge_impl.h"
+
+namespace nasfast::darts_edge {
+namespace {
+
+#define NASFAST_CUDA_CALL(expr)                                                              \
+  do {                                                                                       \
+    const cudaError_t err_ = (expr);                                                         \
+    TORCH_CHECK(err_ == cudaSuccess, "nasfast::darts_edge CUDA launch failed: ",             \
+                cudaGetErrorString(err_));                                                   \
+  } while (0)
+
+struct CudaKernels {
+  static cudaStream_t stream() { return at::cuda::getCurrentCUDAStream(); }
+  template <typename T, typename... A>
+  static void stage1_forward(A... a) { NASFAST_CUDA_CALL(cuda::stage1_forward<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_stats(A... a) { NASFAST_CUDA_CALL(cuda::bn_stats<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_relu_dw_forward(A... a) {
+    NASFAST_CUDA_CALL(cuda::bn_relu_dw_forward<T>(a..., stream()));
+  }
+  template <typename T, typename... A>
+  static void mix_forward(A... a) { NASFAST_CUDA_CALL(cuda::mix_forward<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_backward(A... a) { NASFAST_CUDA_CALL(cuda::bn_backward<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_relu_dw_backward(A... a) {
+    NASFAST_CUDA_CALL(cuda::bn_relu_dw_backward<T>(a..., stream()));
+  }
+  template <typename T, typename... A>
+  static void stage1_backward(A... a) {
+    NASFAST_CUDA_CALL(cuda::stage1_backward<T>(a..., stream()));
+  }
+  template <typename T, typename... A>
+  static void pointwise(A... a) { NASFAST_CUDA_CALL(cuda::pointwise<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void pointwise_grad_w(A... a) {
+    NASFAST_CUDA_CALL(cuda::pointwise_grad_w<T>(a..., stream()));
+  }
+  template <typename T>
+  static void dot(const T* a, const T* b, int64_t n, double* out) {
+    NASFAST_CUDA_CALL(cuda::dot<T>(a, b, n, out, stream()));
+  }
+};
+
+std::tuple<at::Tensor, at::Tensor> forward_cuda(const at::Tensor& x, const at::Tensor& weights,
+                                                at::TensorList conv_weights,
+                                                const at::Tensor& running, int64_t stride,
+                                                bool training, double eps, int64_t active) {
+  check_forward_args(x, weights, conv_weights, running, stride, training, active);
+  c10::cuda::CUDAGuard guard(x.device());
+  const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
+  const auto wv = weight_values(weights);
+  std::tuple<at::Tensor, at::Tensor> r;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cuda", [&] {
+    r = forward<CudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active);
+  });
+  return r;
+}
+
+std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
+    const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
+    at::TensorList conv_weights, const at::Tensor& stats, int64_t stride, bool training,
+    int64_t active) {
+  check_backward_args(grad, x, weights, conv_weights, stats, stride, active);
+  c10::cuda::CUDAGuard guard(x.device());
+  const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
+  const auto wv = weight_values(weights);
+  std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
+    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active);
+  });
+  std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
+  return r;
+}
+
+}  // namespace
+}  // namespace nasfast::darts_edge
+
+TORCH_LIBRARY_IMPL(nasfast, CUDA, m) {
+  m.impl("darts_edge_forward", &nasfast::darts_edge::forward_cuda);
+  m.impl("darts_edge_backward", &nasfast::darts_edge::backward_cuda);
+}

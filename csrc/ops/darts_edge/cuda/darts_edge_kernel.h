@@ -1,0 +1,55 @@
+#pragma once
+// Torch-free CUDA launchers of the fused DARTS edge, one per CPU kernel of
+// cpu/darts_edge_cpu.h with the same contracts; every pointer is device memory except the
+// pointer tables and the mixing weights, which are passed by value. float and double.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+
+namespace nasfast::darts_edge::cuda {
+
+using cpu::Dims;
+using cpu::DwSpec;
+constexpr int kMaxMix = 8;
+
+template <typename T>
+cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
+                           T* maxp, T* avgp, T* fr0, T* fr1, cudaStream_t st);
+template <typename T>
+cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
+                     T* invstd, T* var_unbiased, cudaStream_t st);
+template <typename T>
+cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
+                               int64_t H, int64_t W, const T* w, DwSpec spec, T* out,
+                               cudaStream_t st);
+// mean[k] / invstd[k] null: identity (skip_connect). wk: host array of K weights.
+template <typename T>
+cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const* invstd,
+                        const T* wk, int K, int64_t N, int64_t C, int64_t HW, T* out,
+                        cudaStream_t st);
+template <typename T>
+cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
+                        bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* dz,
+                        double* sum_gy, cudaStream_t st);
+template <typename T>
+cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invstd,
+                                int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
+                                DwSpec spec, T* ga, T* dw, cudaStream_t st);
+template <typename T>
+cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
+                            const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
+                            const T* g_skip, T skip_w, T* gx, T* const* dw_grad, cudaStream_t st);
+template <typename T>
+cudaError_t pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
+                      int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride,
+                      cudaStream_t st);
+template <typename T>
+cudaError_t pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
+                             int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw, cudaStream_t st);
+// *out (device double) = sum a * b.
+template <typename T>
+cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st);
+
+}  // namespace nasfast::darts_edge::cuda

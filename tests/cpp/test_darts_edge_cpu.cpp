@@ -1,0 +1,157 @@
+// darts_edge CPU kernels against naive loops: the fused first stage (4 depthwise convs + pools)
+// forward and backward, the 1x1 conv kernels, odd and even sizes, stride 1 and 2, float/double.
+// Under ASan this also checks that the padded register blocks never read outside their buffers.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+
+namespace {
+
+using nasfast::darts_edge::cpu::Dims;
+using nasfast::darts_edge::cpu::kStage1;
+namespace k = nasfast::darts_edge::cpu;
+
+template <typename T>
+std::vector<T> randn(size_t n, std::mt19937& rng) {
+  std::normal_distribution<double> nd;
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(nd(rng));
+  return v;
+}
+
+template <typename T>
+void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng) {
+  const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
+  const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
+  const double tol = sizeof(T) == 8 ? 1e-11 : 1e-4;
+  auto x = randn<T>(N * C * HW, rng);
+  std::vector<std::vector<T>> w(4), out(4, std::vector<T>(n_out)), g(4), gw(4);
+  for (int b = 0; b < 4; ++b) {
+    w[b] = randn<T>(C * kStage1[b].k * kStage1[b].k, rng);
+    g[b] = randn<T>(n_out, rng);
+    gw[b].assign(w[b].size(), T(0));
+  }
+  std::vector<T> maxp(n_out), avgp(n_out), fr0(s == 2 ? n_out : 0), fr1(s == 2 ? n_out : 0);
+  const T* wp[4] = {w[0].data(), w[1].data(), w[2].data(), w[3].data()};
+  T* op[4] = {out[0].data(), out[1].data(), out[2].data(), out[3].data()};
+  k::stage1_forward<T>(x.data(), d, wp, op, maxp.data(), avgp.data(),
+                       s == 2 ? fr0.data() : nullptr, s == 2 ? fr1.data() : nullptr);
+  auto gmax = randn<T>(n_out, rng), gavg = randn<T>(n_out, rng);
+  std::vector<T> gx(N * C * HW);
+  const T* gp[4] = {g[0].data(), g[1].data(), g[2].data(), g[3].data()};
+  T* gwp[4] = {gw[0].data(), gw[1].data(), gw[2].data(), gw[3].data()};
+  k::stage1_backward<T>(x.data(), d, wp, gp, gmax.data(), gavg.data(), nullptr, nullptr, nullptr,
+                        T(0), gx.data(), gwp);
+
+  std::vector<double> gx_ref(N * C * HW, 0.0);
+  for (int b = 0; b < 4; ++b) {
+    const auto sp = kStage1[b];
+    std::vector<double> gw_ref(w[b].size(), 0.0);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t oy = 0; oy < d.Ho; ++oy)
+          for (int64_t ox = 0; ox < d.Wo; ++ox) {
+            double acc = 0;
+            const int64_t o = ((n * C + c) * d.Ho + oy) * d.Wo + ox;
+            for (int ki = 0; ki < sp.k; ++ki)
+              for (int kj = 0; kj < sp.k; ++kj) {
+                const int64_t iy = oy * s - sp.p + ki * sp.d, ix = ox * s - sp.p + kj * sp.d;
+                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                const int64_t i = (n * C + c) * HW + iy * W + ix;
+                const double r = std::max<double>(x[i], 0.0);
+                const double wv = w[b][c * sp.k * sp.k + ki * sp.k + kj];
+                acc += wv * r;
+                gw_ref[c * sp.k * sp.k + ki * sp.k + kj] += g[b][o] * r;
+                if (x[i] > 0) gx_ref[i] += wv * g[b][o];
+              }
+            CHECK_NEAR(out[b][o], acc, tol * (1 + std::fabs(acc)));
+          }
+    for (size_t t = 0; t < gw_ref.size(); ++t)
+      CHECK_NEAR(gw[b][t], gw_ref[t], tol * (1 + std::fabs(gw_ref[t])) * 10);
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t oy = 0; oy < d.Ho; ++oy)
+        for (int64_t ox = 0; ox < d.Wo; ++ox) {
+          const int64_t o = ((n * C + c) * d.Ho + oy) * d.Wo + ox;
+          double m = -std::numeric_limits<double>::infinity(), sum = 0;
+          int64_t arg = -1, cnt = 0;
+          for (int64_t iy = std::max<int64_t>(oy * s - 1, 0); iy < std::min(oy * s + 2, H); ++iy)
+            for (int64_t ix = std::max<int64_t>(ox * s - 1, 0); ix < std::min(ox * s + 2, W);
+                 ++ix) {
+              const int64_t i = (n * C + c) * HW + iy * W + ix;
+              if (x[i] > m) {
+                m = x[i];
+                arg = i;
+              }
+              sum += x[i];
+              ++cnt;
+            }
+          CHECK_NEAR(maxp[o], m, 0.0);
+          CHECK_NEAR(avgp[o], sum / cnt, tol * (1 + std::fabs(sum)));
+          gx_ref[arg] += gmax[o];
+          for (int64_t iy = std::max<int64_t>(oy * s - 1, 0); iy < std::min(oy * s + 2, H); ++iy)
+            for (int64_t ix = std::max<int64_t>(ox * s - 1, 0); ix < std::min(ox * s + 2, W); ++ix)
+              gx_ref[(n * C + c) * HW + iy * W + ix] += static_cast<double>(gavg[o]) / cnt;
+          if (s == 2) {
+            const int64_t i0 = (n * C + c) * HW + (2 * oy) * W + 2 * ox;
+            CHECK_NEAR(fr0[o], std::max<T>(x[i0], T(0)), 0.0);
+            CHECK_NEAR(fr1[o], std::max<T>(x[i0 + W + 1], T(0)), 0.0);
+          }
+        }
+  for (size_t i = 0; i < gx.size(); ++i)
+    CHECK_NEAR(gx[i], gx_ref[i], tol * (1 + std::fabs(gx_ref[i])) * 10);
+}
+
+template <typename T>
+void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
+  auto w = randn<T>(Co * Ci, rng), in = randn<T>(N * Ci * P, rng), dz = randn<T>(N * Co * P, rng);
+  std::vector<T> out(N * Co * P), dw(Co * Ci), din(N * Ci * P);
+  const double tol = sizeof(T) == 8 ? 1e-11 : 1e-4;
+  k::pointwise<T>(w.data(), Ci, 1, in.data(), Ci * P, N, Co, Ci, P, out.data(), Co * P);
+  k::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din.data(), Ci * P);
+  k::pointwise_grad_w<T>(dz.data(), Co * P, in.data(), Ci * P, N, Co, Ci, P, dw.data());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t p = 0; p < P; ++p) {
+      for (int64_t co = 0; co < Co; ++co) {
+        double a = 0;
+        for (int64_t ci = 0; ci < Ci; ++ci) a += double(w[co * Ci + ci]) * in[(n * Ci + ci) * P + p];
+        CHECK_NEAR(out[(n * Co + co) * P + p], a, tol * (1 + std::fabs(a)));
+      }
+      for (int64_t ci = 0; ci < Ci; ++ci) {
+        double a = 0;
+        for (int64_t co = 0; co < Co; ++co) a += double(w[co * Ci + ci]) * dz[(n * Co + co) * P + p];
+        CHECK_NEAR(din[(n * Ci + ci) * P + p], a, tol * (1 + std::fabs(a)));
+      }
+    }
+  for (int64_t co = 0; co < Co; ++co)
+    for (int64_t ci = 0; ci < Ci; ++ci) {
+      double a = 0;
+      for (int64_t n = 0; n < N; ++n)
+        for (int64_t p = 0; p < P; ++p) a += double(dz[(n * Co + co) * P + p]) * in[(n * Ci + ci) * P + p];
+      CHECK_NEAR(dw[co * Ci + ci], a, tol * (1 + std::fabs(a)) * 10);
+    }
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(7);
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{7, 9}, {1, 1}, {5, 37}, {2, 3}}) {
+    check_stage1<double>(2, 3, H, W, 1, rng);
+    check_stage1<float>(1, 2, H, W, 1, rng);
+  }
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 10}, {2, 2}, {6, 36}}) {
+    check_stage1<double>(2, 3, H, W, 2, rng);
+    check_stage1<float>(1, 2, H, W, 2, rng);
+  }
+  check_pointwise<double>(2, 5, 7, 37, rng);
+  check_pointwise<float>(3, 8, 4, 100, rng);
+  check_pointwise<double>(1, 3, 2, 1, rng);
+  TEST_MAIN_RETURN();
+}
