@@ -231,3 +231,13 @@ def test_fused_and_reference_backends_search_alike(tmp_path, kw):
     nets = [_run(tiny_config(backend=b, **kw), tmp_path / b)[0].net for b in ("reference", "fused")]
     for a, b in zip(nets[0].arch_parameters(), nets[1].arch_parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_time_backends_reports_both_step_times():
+    from nasfast.search.darts.timing import time_backends
+
+    r = time_backends(tiny_config(layers=1, order="first"), tiny_data(), 2)
+    assert r["fused_s"] > 0 and r["reference_s"] > 0 and r["rounds"] == 2
+    assert r["ratio"] > 0
+    with pytest.raises(ValueError, match="--time-backends"):
+        time_backends(tiny_config(), tiny_data(), 0)
