@@ -12,7 +12,8 @@ The network's weights and buffers are restored exactly after the second-order co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -70,7 +71,8 @@ class Architect:
     ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """(gradient per arch parameter, validation loss, validation logits)."""
         if self.order == "first":
-            total, loss, logits = self._val_loss(x_val, y_val)
+            with self._frozen_weights():
+                total, loss, logits = self._val_loss(x_val, y_val)
             grads = torch.autograd.grad(total, self.arch, allow_unused=True)
             return (
                 [_zeros_if_none(g, a) for g, a in zip(grads, self.arch, strict=True)],
@@ -94,6 +96,19 @@ class Architect:
             a.grad = g
         self.optimizer.step()
         return loss.detach(), logits.detach()
+
+    @contextmanager
+    def _frozen_weights(self) -> Iterator[None]:
+        """Passes that need only alpha gradients build their graph with the weights frozen, so
+        no op has to compute weight gradients (ops see ``needs_input_grad`` False for them)."""
+        flags = [p.requires_grad for p in self.weights]
+        for p in self.weights:
+            p.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for p, f in zip(self.weights, flags, strict=True):
+                p.requires_grad_(f)
 
     # -- second order ----------------------------------------------------------------------
     def _virtual_direction(self, grads: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -146,7 +161,8 @@ class Architect:
             with torch.no_grad():
                 for p, w, vi in zip(self.weights, saved_w, v, strict=True):
                     p.copy_(w + sign * r * vi)
-            loss, _ = self.loss_fn(self.net, x, y)
+            with self._frozen_weights():
+                loss, _ = self.loss_fn(self.net, x, y)
             ga = torch.autograd.grad(loss, self.arch, allow_unused=True)
             sides.append([_zeros_if_none(gi, a) for gi, a in zip(ga, self.arch, strict=True)])
         return [(gp - gm) / (2 * r) for gp, gm in zip(*sides, strict=True)]

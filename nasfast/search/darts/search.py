@@ -26,7 +26,7 @@ from nasfast.datasets import ImageData
 from nasfast.search.darts.architect import ORDERS, Architect
 from nasfast.search.darts.costs import METRICS, edge_costs, expected_cost
 from nasfast.search.darts.genotype import Genotype, derive_genotype
-from nasfast.search.darts.network import NONE, NUM_OPS, SearchNetwork
+from nasfast.search.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_FILE = "metrics.jsonl"
@@ -195,15 +195,11 @@ class DartsSearch:
         self.stage = -1
         self.elapsed = 0.0
         self.history: list[dict] = []
-        self.op_mask = torch.ones(2, self._num_edges(), NUM_OPS, dtype=torch.bool)
+        self.op_mask = torch.ones(2, num_edges(4), NUM_OPS, dtype=torch.bool)
         self.net: SearchNetwork | None = None
         self.gumbel_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
 
     # -- schedule ----------------------------------------------------------------------------
-    @staticmethod
-    def _num_edges() -> int:
-        return 14
-
     def locate(self, step: int) -> StepInfo:
         epoch, batch = divmod(step, self.steps_per_epoch)
         start = 0
