@@ -173,6 +173,12 @@ def test_bad_input(backend):
         m(torch.randn(2, 4, 6, 6), w.to("meta"))
 
 
+def test_fused_dtype_refused():
+    m = DartsEdge(4, 1).to(torch.bfloat16)
+    with pytest.raises(ValueError, match="^x: the fused DartsEdge supports"):
+        m(torch.randn(2, 4, 6, 6, dtype=torch.bfloat16), _weights("soft").bfloat16())
+
+
 def test_op_checks_value_errors():
     m = DartsEdge(4, 1)
     x = torch.randn(2, 4, 6, 6)

@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(results) -> str:
-    head = f"| {'case':<48} | {'ratio':>6} | {'IQR':>11} | {'fast ms':>9} | {'base ms':>9} | target |"
+    head = (
+        f"| {'case':<48} | {'ratio':>6} | {'IQR':>11} | {'fast ms':>9} | {'base ms':>9} | target |"
+    )
     lines = [head, "|" + "|".join("-" * (len(c)) for c in head.split("|")[1:-1]) + "|"]
     for r in results:
         target = f"{r.target:g}x" if r.target else ""

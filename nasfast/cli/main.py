@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "nasfast.cli.info",
     "nasfast.cli.bench",
     "nasfast.cli.search",
+    "nasfast.cli.compare",
     "nasfast.cli.train",
 ]
 
@@ -23,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     from nasfast._version import __version__
 
     parser = argparse.ArgumentParser(
-        prog="nasfast", description="Neural-architecture search whose hot paths are compiled kernels."
+        prog="nasfast",
+        description="Neural-architecture search whose hot paths are compiled kernels.",
     )
     parser.add_argument("--version", action="version", version=f"nasfast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -56,7 +56,9 @@ class FactorizedReduce(nn.Module):
 class SepConv(nn.Module):
     """Twice [ReLU, depthwise kxk, pointwise 1x1, BN]; only the first depthwise conv is strided."""
 
-    def __init__(self, C_in: int, C_out: int, k: int, stride: int, padding: int, affine: bool = True):
+    def __init__(
+        self, C_in: int, C_out: int, k: int, stride: int, padding: int, affine: bool = True
+    ):
         super().__init__()
         self.op = nn.Sequential(
             nn.ReLU(inplace=False),
@@ -77,7 +79,13 @@ class DilConv(nn.Module):
     """ReLU, depthwise kxk with dilation, pointwise 1x1, BN."""
 
     def __init__(
-        self, C_in: int, C_out: int, k: int, stride: int, padding: int, dilation: int,
+        self,
+        C_in: int,
+        C_out: int,
+        k: int,
+        stride: int,
+        padding: int,
+        dilation: int,
         affine: bool = True,
     ):
         super().__init__()
@@ -97,7 +105,9 @@ def make_primitive(name: str, C: int, stride: int, affine: bool = False) -> nn.M
     if name == "none":
         return Zero(stride)
     if name == "max_pool_3x3":
-        return nn.Sequential(nn.MaxPool2d(3, stride=stride, padding=1), nn.BatchNorm2d(C, affine=False))
+        return nn.Sequential(
+            nn.MaxPool2d(3, stride=stride, padding=1), nn.BatchNorm2d(C, affine=False)
+        )
     if name == "avg_pool_3x3":
         return nn.Sequential(
             nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False),

@@ -48,6 +48,11 @@ class MixedOp(nn.Module):
             raise ValueError("alpha: this MixedOp owns no alpha, pass one to forward()")
         outs = [op(x) for op in self.ops]
         return mixed_op(
-            outs, a.to(outs[0].dtype), mode=self.mode, tau=self.tau, hard=self.hard,
-            generator=generator, backend=self.backend,
+            outs,
+            a.to(outs[0].dtype),
+            mode=self.mode,
+            tau=self.tau,
+            hard=self.hard,
+            generator=generator,
+            backend=self.backend,
         )

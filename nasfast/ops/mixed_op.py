@@ -57,12 +57,11 @@ def _backward(ctx, grad: torch.Tensor):
     grads, grad_weights = torch.ops.nasfast.mixed_op_backward(
         grad, outputs, weights, bool(need_outputs), bool(need_weights)
     )
-    return (list(grads) if need_outputs else None), (grad_weights if need_weights else None)
+    grads_out = list(grads) if need_outputs else [None] * ctx.num_outputs
+    return grads_out, (grad_weights if need_weights else None)
 
 
-torch.library.register_autograd(
-    "nasfast::mixed_op", _backward, setup_context=_setup_context
-)
+torch.library.register_autograd("nasfast::mixed_op", _backward, setup_context=_setup_context)
 
 
 def _as_list(outputs: Outputs) -> list[torch.Tensor]:
@@ -74,7 +73,9 @@ def _as_list(outputs: Outputs) -> list[torch.Tensor]:
             )
         return list(outputs.unbind(0))
     if not isinstance(outputs, (list, tuple)) or len(outputs) == 0:
-        raise ValueError("outputs: expected a non-empty list of tensors or a stacked [K, ...] tensor")
+        raise ValueError(
+            "outputs: expected a non-empty list of tensors or a stacked [K, ...] tensor"
+        )
     return list(outputs)
 
 

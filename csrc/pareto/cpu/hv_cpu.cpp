@@ -1,0 +1,213 @@
+// Exact hypervolume, see pareto_cpu.h.
+//
+// M = 2: sort by f0, sweep. M = 3: sweep along f2 keeping the 2-D staircase of (f0, f1) in a
+// std::map with its area updated per insertion (O(n log n) overall). M >= 4: sweep along the
+// last objective adding each row's exclusive (M-1)-dimensional contribution against the current
+// front (hv_sweep), recursing down to the 3-D sweep.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "pareto/cpu/pareto_cpu.h"
+#include "pareto/cpu/sort_util.h"
+
+namespace nasfast::pareto::cpu {
+namespace {
+
+// Points as a flat row-major array of n rows of d values, all strictly better than ref.
+using Pts = std::vector<double>;
+
+// Row order by column j (stable): a radix sort for large n, a comparison sort for small.
+std::vector<int64_t> order_by(const double* P, int64_t n, int64_t d, int64_t j) {
+  if (n >= 256) {
+    std::vector<uint64_t> key(n);
+    for (int64_t i = 0; i < n; ++i) key[i] = order_key(P[i * d + j]);
+    return radix_order(key);
+  }
+  std::vector<int64_t> o(n);
+  std::iota(o.begin(), o.end(), int64_t{0});
+  std::stable_sort(o.begin(), o.end(), [P, d, j](int64_t a, int64_t b) { return P[a * d + j] < P[b * d + j]; });
+  return o;
+}
+
+double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
+  // By f0 (ties in any order: the sweep below only adds area for a strictly lower f1).
+  const std::vector<int64_t> o = order_by(P, n, d, 0);
+  double hv = 0.0, y_min = ref[1];
+  for (int64_t i : o) {
+    const double x = P[i * d], y = P[i * d + 1];
+    if (y < y_min) {
+      hv += (ref[0] - x) * (y_min - y);
+      y_min = y;
+    }
+  }
+  return hv;
+}
+
+// Small inputs (the limit sets of the M >= 4 sweep): the staircase in a sorted vector, no node
+// allocations; O(n^2) moves at worst, so only up to kFlatMax points.
+constexpr int64_t kFlatMax = 1024;
+
+double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
+  std::vector<std::pair<double, double>> st;  // (f0, f1), f1 strictly decreasing as f0 grows
+  st.reserve(32);
+  double area = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
+  for (int64_t i : o) {
+    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
+    if (!first) hv += area * (z - z_prev);
+    first = false;
+    z_prev = z;
+    auto it = std::upper_bound(st.begin(), st.end(), x,
+                               [](double v, const std::pair<double, double>& e) { return v < e.first; });
+    double h = ref[1];
+    if (it != st.begin()) {
+      const auto pred = it - 1;
+      if (pred->second <= y) continue;
+      h = pred->second;
+      if (pred->first == x) it = pred;
+    }
+    double cx = x, added = 0.0;
+    auto e = it;
+    while (e != st.end() && e->second >= y) {
+      added += (e->first - cx) * (h - y);
+      cx = e->first;
+      h = e->second;
+      ++e;
+    }
+    const double next_x = e == st.end() ? ref[0] : e->first;
+    added += (next_x - cx) * (h - y);
+    area += added;
+    if (it == e) {
+      st.insert(it, {x, y});
+    } else {
+      *it = {x, y};
+      st.erase(it + 1, e);
+    }
+  }
+  if (!first) hv += area * (ref[2] - z_prev);
+  return hv;
+}
+
+double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
+  if (n <= kFlatMax) return hv3_flat(P, n, d, ref);
+  const std::vector<int64_t> o = order_by(P, n, d, 2);
+  std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
+  double area = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
+  for (int64_t i : o) {
+    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
+    if (!first) hv += area * (z - z_prev);
+    first = false;
+    z_prev = z;
+    auto it = stair.upper_bound(x);  // first key > x
+    double h = ref[1];               // current height of the staircase at x
+    if (it != stair.begin()) {
+      const auto pred = std::prev(it);
+      if (pred->second <= y) continue;  // weakly dominated in (f0, f1)
+      h = pred->second;
+      if (pred->first == x) it = pred;  // same f0, worse f1: replaced below
+    }
+    double cx = x, added = 0.0;
+    while (it != stair.end() && it->second >= y) {
+      added += (it->first - cx) * (h - y);
+      cx = it->first;
+      h = it->second;
+      it = stair.erase(it);
+    }
+    const double next_x = it == stair.end() ? ref[0] : it->first;
+    added += (next_x - cx) * (h - y);
+    area += added;
+    stair.emplace_hint(it, x, y);
+  }
+  if (!first) hv += area * (ref[2] - z_prev);
+  return hv;
+}
+
+// d >= 4: sweep along the last objective (ascending). V = the (d-1)-volume of the rows seen so
+// far, projected; hv += V * (next z - z). Inserting row p raises V by its exclusive contribution
+// against the non-dominated (d-1)-front of the rows seen: box(p) - HV_{d-1}(front limited by p),
+// recursing (the 3-D and 2-D sweeps at the bottom). Rows weakly dominated in (d-1) dimensions
+// add nothing. For random data the front stays small, so this is far below WFG's cost; the
+// worst case (every row on the front) is O(n^2 log n) at d = 4.
+double hv_rec(const Pts& P, int64_t d, const double* ref);
+
+double hv_sweep(const Pts& P, int64_t d, const double* ref) {
+  const int64_t n = static_cast<int64_t>(P.size()) / d;
+  const int64_t e = d - 1;
+  const std::vector<int64_t> o = order_by(P.data(), n, d, e);
+  Pts front, limit, kept;
+  double V = 0.0, hv = 0.0, z_prev = 0.0;
+  bool first = true;
+  for (int64_t i : o) {
+    const double* p = &P[i * d];
+    if (!first) hv += V * (p[e] - z_prev);
+    first = false;
+    z_prev = p[e];
+    const int64_t nf = static_cast<int64_t>(front.size()) / e;
+    bool dominated = false;
+    for (int64_t k = 0; k < nf && !dominated; ++k) {
+      const double* q = &front[k * e];
+      bool le = true;
+      for (int64_t j = 0; j < e && le; ++j) le = q[j] <= p[j];
+      dominated = le;
+    }
+    if (dominated) continue;
+    double box = 1.0;
+    for (int64_t j = 0; j < e; ++j) box *= ref[j] - p[j];
+    limit.clear();
+    kept.clear();
+    for (int64_t k = 0; k < nf; ++k) {
+      const double* q = &front[k * e];
+      bool covered = true;  // p weakly dominates q: q leaves the front
+      for (int64_t j = 0; j < e; ++j) {
+        limit.push_back(std::max(p[j], q[j]));
+        covered &= p[j] <= q[j];
+      }
+      if (!covered) kept.insert(kept.end(), q, q + e);
+    }
+    V += box - hv_rec(limit, e, ref);
+    kept.insert(kept.end(), p, p + e);
+    front.swap(kept);
+  }
+  if (!first) hv += V * (ref[e] - z_prev);
+  return hv;
+}
+
+double hv_rec(const Pts& P, int64_t d, const double* ref) {
+  const int64_t n = static_cast<int64_t>(P.size()) / d;
+  if (n == 0) return 0.0;
+  if (n == 1) {
+    double v = 1.0;
+    for (int64_t j = 0; j < d; ++j) v *= ref[j] - P[j];
+    return v;
+  }
+  if (d == 2) return hv2(P.data(), n, d, ref);
+  if (d == 3) return hv3(P.data(), n, d, ref);
+  return hv_sweep(P, d, ref);
+}
+
+}  // namespace
+
+double hypervolume(const double* F, int64_t n, int64_t m, const double* ref) {
+  Pts P;
+  P.reserve(n * m);
+  for (int64_t i = 0; i < n; ++i) {
+    const double* p = F + i * m;
+    bool inside = true;
+    for (int64_t j = 0; j < m && inside; ++j) inside = p[j] < ref[j];
+    if (inside) P.insert(P.end(), p, p + m);
+  }
+  if (P.empty()) return 0.0;
+  if (m == 1) {
+    double best = P[0];
+    for (double v : P) best = std::min(best, v);
+    return ref[0] - best;
+  }
+  return hv_rec(P, m, ref);
+}
+
+}  // namespace nasfast::pareto::cpu

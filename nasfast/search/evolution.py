@@ -1,0 +1,98 @@
+"""Regularized evolution (Real et al., AAAI 2019): tournament selection, mutation, aging."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+
+from nasfast.search.base import Strategy
+from nasfast.search.problem import Metrics
+from nasfast.spaces.discrete import Candidate
+
+
+class RegularizedEvolution(Strategy):
+    """REA: keep the ``population_size`` most recent members; each child mutates the best of a
+    random sample of ``sample_size`` members; the oldest member dies.
+
+    Args:
+        population_size: members alive at once (the first ones are uniform samples).
+        sample_size: tournament size.
+        n_mutations: positions changed per child.
+        crossover_prob: probability that a child first takes a uniform crossover of the two best
+            of its tournament (0 = the original algorithm).
+        batch_size: children per ask (a generation evaluated together).
+    """
+
+    name = "rea"
+
+    def __init__(
+        self,
+        population_size: int = 20,
+        sample_size: int = 5,
+        n_mutations: int = 1,
+        crossover_prob: float = 0.0,
+        batch_size: int = 1,
+    ) -> None:
+        if population_size < 2:
+            raise ValueError(f"population_size: expected >= 2, got {population_size}")
+        if not 1 <= sample_size <= population_size:
+            raise ValueError(f"sample_size: expected 1..{population_size}, got {sample_size}")
+        if n_mutations < 1:
+            raise ValueError(f"n_mutations: expected >= 1, got {n_mutations}")
+        if not 0.0 <= crossover_prob <= 1.0:
+            raise ValueError(f"crossover_prob: expected 0..1, got {crossover_prob}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.n_mutations = n_mutations
+        self.crossover_prob = crossover_prob
+        self.batch_size = batch_size
+
+    def _setup(self) -> None:
+        self.population: deque[tuple[Candidate, float]] = deque()
+        self.seen: set[Candidate] = set()
+        self.n_told = 0
+
+    def ask(self) -> list[Candidate]:
+        if self.n_told < self.population_size:
+            n = self.population_size - self.n_told
+            return self._fresh(self.space.sample(self.rng, n))
+        return self._fresh(self._child() for _ in range(self.batch_size))
+
+    def _fresh(self, cands) -> list[Candidate]:
+        out = []
+        for c in cands:
+            self.seen.add(c)
+            out.append(c)
+        return out
+
+    def _child(self) -> Candidate:
+        members = list(self.population)
+        for _ in range(50):  # prefer a child not evaluated yet
+            pick = self.rng.choice(len(members), size=self.sample_size, replace=False)
+            order = sorted(pick, key=lambda i: -members[i][1])
+            parent = members[order[0]][0]
+            if (
+                self.crossover_prob > 0
+                and len(order) > 1
+                and self.rng.random() < self.crossover_prob
+            ):
+                parent = self.space.crossover(parent, members[order[1]][0], self.rng)
+            child = self.space.mutate(parent, self.rng, self.n_mutations)
+            if child not in self.seen:
+                return child
+        return child
+
+    def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:
+        if not cands:
+            return
+        fit = self.problem.fitness(metrics)
+        for c, f in zip(cands, np.asarray(fit, dtype=float), strict=True):
+            self.seen.add(c)
+            self.population.append((c, float(f)))
+            if len(self.population) > self.population_size:
+                self.population.popleft()
+        self.n_told += len(cands)

@@ -1,0 +1,160 @@
+"""A search problem: a discrete space, an objective callable, and which metrics to optimise."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nasfast.spaces.discrete import Candidate, DiscreteSpace
+
+if TYPE_CHECKING:
+    from nasfast.search.scalarise import Scalarisation
+
+Metrics = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One metric the search optimises: its key in the objective's dict and its direction."""
+
+    name: str
+    maximize: bool = True
+
+    @staticmethod
+    def parse(spec: Objective | str | tuple[str, str | bool]) -> Objective:
+        """``Objective``, ``"name"`` (maximised), ``"max:name"`` / ``"min:name"`` or
+        ``(name, "max" | "min" | bool)``."""
+        if isinstance(spec, Objective):
+            return spec
+        if isinstance(spec, str):
+            sense, sep, name = spec.partition(":")
+            if sep and sense in ("max", "min"):
+                return Objective(name, sense == "max")
+            return Objective(spec, True)
+        name, sense = spec
+        if isinstance(sense, str):
+            if sense not in ("max", "min"):
+                raise ValueError(f"objectives: sense must be 'max' or 'min', got {sense!r}")
+            return Objective(name, sense == "max")
+        return Objective(name, bool(sense))
+
+
+class Problem:
+    """What a strategy searches: ``space``, ``objective`` and the metrics to optimise.
+
+    Args:
+        space: the discrete space candidates come from.
+        objective: ``f(candidate) -> dict`` of metrics, or with ``batched=True``
+            ``f(list_of_candidates) -> list_of_dicts`` (a whole generation at once).
+        objectives: which keys of those dicts to optimise (see :meth:`Objective.parse`).
+        batched: whether ``objective`` takes a list of candidates.
+        describe: candidate -> readable string (default ``space.describe``).
+        scalarisation: folds several objectives into one for single-objective strategies.
+        bounds: (min, max) per objective, for normalising to [0, 1] (scalarisation, reports).
+    """
+
+    def __init__(
+        self,
+        space: DiscreteSpace,
+        objective: Callable[..., Any],
+        objectives: Sequence[Objective | str | tuple[str, str | bool]],
+        *,
+        batched: bool = False,
+        describe: Callable[[Candidate], str] | None = None,
+        scalarisation: Scalarisation | None = None,
+        bounds: Sequence[tuple[float, float]] | None = None,
+    ) -> None:
+        if not isinstance(space, DiscreteSpace):
+            raise ValueError(f"space: expected a DiscreteSpace, got {type(space).__name__}")
+        if not callable(objective):
+            raise ValueError("objective: expected a callable returning a dict of metrics")
+        objs = [Objective.parse(o) for o in objectives]
+        if not objs:
+            raise ValueError("objectives: expected at least one metric name")
+        if len({o.name for o in objs}) != len(objs):
+            raise ValueError(f"objectives: duplicate names in {[o.name for o in objs]}")
+        if bounds is not None:
+            bounds = [(float(lo), float(hi)) for lo, hi in bounds]
+            if len(bounds) != len(objs):
+                raise ValueError(
+                    f"bounds: expected {len(objs)} (min, max) pairs, got {len(bounds)}"
+                )
+        self.space = space
+        self.objective = objective
+        self.objectives = objs
+        self.batched = batched
+        self.describe = describe or space.describe
+        self.bounds = bounds
+        self.scalarisation = scalarisation
+        if scalarisation is not None:
+            scalarisation.bind(self)
+
+    @property
+    def n_obj(self) -> int:
+        return len(self.objectives)
+
+    @property
+    def names(self) -> list[str]:
+        return [o.name for o in self.objectives]
+
+    def evaluate(self, cands: Sequence[Candidate]) -> list[Metrics]:
+        """Metrics of each candidate (one call when batched), checked for the objectives."""
+        if not cands:
+            return []
+        if self.batched:
+            out = list(self.objective(list(cands)))
+            if len(out) != len(cands):
+                raise ValueError(
+                    f"objective: returned {len(out)} results for {len(cands)} candidates"
+                )
+        else:
+            out = [self.objective(c) for c in cands]
+        for m in out:
+            if not isinstance(m, dict):
+                raise ValueError(f"objective: expected a dict of metrics, got {type(m).__name__}")
+            for o in self.objectives:
+                if o.name not in m:
+                    raise ValueError(
+                        f"objectives: metric {o.name!r} missing from the objective's result "
+                        f"(it has {sorted(m)})"
+                    )
+                v = float(m[o.name])
+                if not math.isfinite(v):
+                    raise ValueError(f"objective: metric {o.name!r} is {v} (must be finite)")
+        return out
+
+    def F(self, metrics: Sequence[Metrics]) -> np.ndarray:
+        """Objectives in minimisation form, shape (n, n_obj) (maximised ones negated)."""
+        F = np.array([[float(m[o.name]) for o in self.objectives] for m in metrics], dtype=float)
+        F = F.reshape(len(metrics), self.n_obj)
+        sign = np.array([-1.0 if o.maximize else 1.0 for o in self.objectives])
+        return F * sign
+
+    def normalised_F(self, metrics: Sequence[Metrics]) -> np.ndarray:
+        """Minimisation form scaled to [0, 1] by ``bounds`` (0 = best bound); raw when no bounds."""
+        F = self.F(metrics)
+        if self.bounds is None:
+            return F
+        lo = np.array(
+            [
+                -hi if o.maximize else lo
+                for o, (lo, hi) in zip(self.objectives, self.bounds, strict=True)
+            ]
+        )
+        span = np.array([max(hi - lo, 1e-300) for lo, hi in self.bounds])
+        return (F - lo) / span
+
+    def fitness(self, metrics: Sequence[Metrics]) -> np.ndarray:
+        """One score per result, higher is better: the objective itself, or the scalarisation."""
+        if self.scalarisation is not None:
+            return -self.scalarisation(self.normalised_F(metrics))
+        if self.n_obj != 1:
+            raise ValueError(
+                f"objectives: a single-objective strategy needs one objective or a "
+                f"scalarisation, got {self.names}"
+            )
+        return -self.F(metrics)[:, 0]

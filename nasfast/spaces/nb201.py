@@ -1,0 +1,115 @@
+"""The NAS-Bench-201 cell space: 4 nodes, 6 edges, 5 operations (15,625 cells).
+
+Three forms of one cell, converted both ways:
+
+- op codes: 6 ints in the official edge order (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2), each
+  0=none 1=skip_connect 2=nor_conv_1x1 3=nor_conv_3x3 4=avg_pool_3x3;
+- the official arch string, e.g. ``|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|``;
+- the official benchmark index (0..15624), the row of the NAS-Bench-201 table (needs the table,
+  which nasfast ships: the index order is the benchmark's own, not computable from the ops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from nasfast.spaces.discrete import Candidate, DiscreteSpace
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+# (to_node, from_node) for each of the 6 edges, in the order of the official arch string.
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+N_EDGES = len(EDGES)
+N_CELLS = len(OPS) ** N_EDGES
+_OP_CODE = {op: i for i, op in enumerate(OPS)}
+
+
+def ops_to_arch_str(ops: Sequence[int]) -> str:
+    """Op codes -> official arch string."""
+    ops = _check_ops(ops)
+    nodes = []
+    for node in (1, 2, 3):
+        parts = [f"{OPS[ops[e]]}~{src}" for e, (dst, src) in enumerate(EDGES) if dst == node]
+        nodes.append("|" + "|".join(parts) + "|")
+    return "+".join(nodes)
+
+
+def arch_str_to_ops(arch: str) -> Candidate:
+    """Official arch string -> op codes (ValueError naming ``arch`` when malformed)."""
+    if not isinstance(arch, str):
+        raise ValueError(f"arch: expected an arch string, got {type(arch).__name__}")
+    nodes = arch.split("+")
+    if len(nodes) != 3:
+        raise ValueError(f"arch: expected 3 nodes separated by '+', got {arch!r}")
+    ops: list[int] = []
+    for node, text in enumerate(nodes, start=1):
+        if not (text.startswith("|") and text.endswith("|")):
+            raise ValueError(f"arch: node {node} must be written |op~src|...|, got {text!r}")
+        parts = text[1:-1].split("|")
+        if len(parts) != node:
+            raise ValueError(f"arch: node {node} expects {node} inputs, got {text!r}")
+        for src, part in enumerate(parts):
+            op, _, s = part.partition("~")
+            if op not in _OP_CODE:
+                raise ValueError(f"arch: unknown op {op!r}; expected one of {', '.join(OPS)}")
+            if s != str(src):
+                raise ValueError(f"arch: node {node} input {src} written {part!r}")
+            ops.append(_OP_CODE[op])
+    return tuple(ops)
+
+
+def _check_ops(ops: Sequence[int]) -> Candidate:
+    try:
+        out = tuple(int(v) for v in ops)
+    except (TypeError, ValueError):
+        raise ValueError(f"ops: expected 6 op codes, got {ops!r}") from None
+    if len(out) != N_EDGES or not all(0 <= v < len(OPS) for v in out):
+        raise ValueError(f"ops: expected 6 op codes in 0..4, got {list(out)}")
+    return out
+
+
+def index_of(arch: str | Sequence[int]) -> int:
+    """Official NAS-Bench-201 index of a cell given as arch string or op codes."""
+    from nasfast.tabular.nb201 import NB201Table
+
+    ops = arch_str_to_ops(arch) if isinstance(arch, str) else _check_ops(arch)
+    return NB201Table.load().index_of(ops)
+
+
+def ops_of_index(index: int) -> Candidate:
+    """Op codes of the cell with official NAS-Bench-201 index ``index``."""
+    from nasfast.tabular.nb201 import NB201Table
+
+    return NB201Table.load().ops_of(index)
+
+
+def arch_str_of_index(index: int) -> str:
+    return ops_to_arch_str(ops_of_index(index))
+
+
+class NB201Space(DiscreteSpace):
+    """The NAS-Bench-201 space as a :class:`DiscreteSpace`: 6 edges x 5 ops.
+
+    Candidates are op-code tuples; :meth:`describe` gives the official arch string and
+    :meth:`parse` reads an arch string, a 6-digit op string or an official index.
+    """
+
+    def __init__(self) -> None:
+        super().__init__([OPS] * N_EDGES, names=[f"{d}<-{s}" for d, s in EDGES])
+
+    def describe(self, c: Sequence[int]) -> str:
+        return ops_to_arch_str(c)
+
+    def parse(self, text: str | int) -> Candidate:
+        if isinstance(text, int):
+            return ops_of_index(text)
+        text = text.strip()
+        if text.startswith("|"):
+            return arch_str_to_ops(text)
+        if len(text) == N_EDGES and text.isdigit():
+            return _check_ops([int(ch) for ch in text])
+        if text.isdigit():
+            return ops_of_index(int(text))
+        raise ValueError(f"arch: expected an arch string, 6 op digits or an index, got {text!r}")
+
+    def bench_index(self, c: Sequence[int]) -> int:
+        return index_of(c)
