@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "nasfast.cli.bench",
     "nasfast.cli.search",
     "nasfast.cli.compare",
+    "nasfast.cli.train",
 ]
 
 

@@ -1,0 +1,235 @@
+"""``nasfast search darts``: DARTS (first/second order), GDAS, PC-DARTS, P-DARTS, cost-aware."""
+
+from __future__ import annotations
+
+import argparse
+
+from nasfast.cli.errors import one_line_errors
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+
+
+def register(strategies: argparse._SubParsersAction) -> None:
+    from nasfast.search.darts.search import SearchConfig
+
+    d = SearchConfig()
+    p = strategies.add_parser(
+        "darts",
+        help="differentiable architecture search (DARTS, GDAS, PC-DARTS, P-DARTS, cost-aware)",
+        description=(
+            "DARTS search on image data. Defaults follow the DARTS paper. Against the "
+            "skip-connect collapse the derived normal cell keeps at most --max-skips (2) "
+            "skip_connect ops (P-DARTS's rule); --max-skips -1 turns that off."
+        ),
+    )
+    one_line_errors(p)
+    g = p.add_argument_group("data and output")
+    g.add_argument(
+        "--dataset",
+        default=d.dataset,
+        help="mnist-small (shipped, default) | mnist10k | fashion-mnist | cifar10 | PATH "
+        "(.npz, idx(.gz) directory, CIFAR-10 python directory)",
+    )
+    g.add_argument(
+        "--train-images",
+        type=int,
+        default=None,
+        help="use only this many training images (before the 50/50 train/val split)",
+    )
+    g.add_argument("--out", default="darts-search", help="output directory (default darts-search)")
+    g.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g = p.add_argument_group("schedule")
+    g.add_argument("--epochs", type=int, default=d.epochs, help="epochs; schedules follow this")
+    g.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many steps in total (a later --resume continues)",
+    )
+    g.add_argument("--batch-size", type=int, default=d.batch_size)
+    g.add_argument("--channels", type=int, default=d.channels, help="initial channels C")
+    g.add_argument("--layers", type=int, default=d.layers, help="cells in the search network")
+    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--device", default="cpu")
+    g.add_argument(
+        "--backend",
+        default="fused",
+        choices=("fused", "reference"),
+        help="DartsEdge backend (same numbers, fused is faster)",
+    )
+    g.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    g.add_argument(
+        "--time-backends",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="after the search, time ROUNDS interleaved steps fused vs reference; print the ratio",
+    )
+    g = p.add_argument_group("optimisation (DARTS paper defaults)")
+    g.add_argument(
+        "--order",
+        default=d.order,
+        choices=("auto", "first", "second"),
+        help="architect order; auto = second for plain DARTS, first for the variants",
+    )
+    g.add_argument("--lr", type=float, default=d.lr)
+    g.add_argument("--lr-min", type=float, default=d.lr_min)
+    g.add_argument("--momentum", type=float, default=d.momentum)
+    g.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    g.add_argument("--grad-clip", type=float, default=d.grad_clip)
+    g.add_argument("--arch-lr", type=float, default=d.arch_lr)
+    g.add_argument("--arch-weight-decay", type=float, default=d.arch_weight_decay)
+    g.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=d.warmup_epochs,
+        help="epochs (per stage) of weight training before the alphas move",
+    )
+    g.add_argument(
+        "--max-skips",
+        type=int,
+        default=d.max_skips,
+        help="most skip_connect ops in the derived normal cell (-1: no bound)",
+    )
+    g = p.add_argument_group("variants")
+    g.add_argument(
+        "--sampler",
+        default=d.sampler,
+        choices=("softmax", "gumbel"),
+        help="gumbel = GDAS (hard Gumbel-softmax, one op per edge)",
+    )
+    g.add_argument("--tau-max", type=float, default=d.tau_max)
+    g.add_argument("--tau-min", type=float, default=d.tau_min)
+    g.add_argument(
+        "--partial-channels",
+        type=int,
+        default=d.partial_channels,
+        metavar="K",
+        help="PC-DARTS: 1/K of the channels through the mixed op (1 = off)",
+    )
+    g.add_argument("--progressive", action="store_true", help="P-DARTS stages")
+    g.add_argument(
+        "--stage-layers",
+        type=_int_list,
+        default=None,
+        help="P-DARTS layers per stage (default L,L+6,L+12)",
+    )
+    g.add_argument(
+        "--stage-ops",
+        type=_int_list,
+        default=d.stage_ops,
+        help="P-DARTS ops kept per edge after each stage but the last (default 5,3)",
+    )
+    g.add_argument(
+        "--stage-skip-dropout",
+        type=_float_list,
+        default=d.stage_skip_dropout,
+        help="P-DARTS skip_connect dropout per stage (default 0,0.4,0.7)",
+    )
+    g.add_argument(
+        "--complexity-weight",
+        type=float,
+        default=d.complexity_weight,
+        metavar="LAMBDA",
+        help="loss + LAMBDA * expected cost (0 = off)",
+    )
+    g.add_argument("--complexity", default=d.complexity, choices=("params", "flops", "latency"))
+    g.add_argument(
+        "--cost-table", default=None, help="JSON per-op cost table replacing the default"
+    )
+    p.set_defaults(func=run)
+
+
+def config_from_args(args: argparse.Namespace):
+    from nasfast.search.darts.search import SearchConfig
+
+    return SearchConfig(
+        dataset=args.dataset,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        channels=args.channels,
+        layers=args.layers,
+        seed=args.seed,
+        lr=args.lr,
+        lr_min=args.lr_min,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip,
+        arch_lr=args.arch_lr,
+        arch_weight_decay=args.arch_weight_decay,
+        train_images=args.train_images,
+        order=args.order,
+        sampler=args.sampler,
+        tau_max=args.tau_max,
+        tau_min=args.tau_min,
+        partial_channels=args.partial_channels,
+        progressive=args.progressive,
+        stage_layers=args.stage_layers,
+        stage_ops=args.stage_ops,
+        stage_skip_dropout=args.stage_skip_dropout,
+        complexity_weight=args.complexity_weight,
+        complexity=args.complexity,
+        cost_table=args.cost_table,
+        max_skips=args.max_skips,
+        warmup_epochs=args.warmup_epochs,
+        backend=args.backend,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from nasfast.datasets import load_images
+    from nasfast.search.darts.search import DartsSearch
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads: expected a positive count, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.device != "cpu" and not args.device.startswith("cuda"):
+        raise ValueError(f"--device: expected cpu or cuda[:N], got {args.device!r}")
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device: {args.device} requested but CUDA is not available")
+    cfg = config_from_args(args)
+    cfg.validate()
+    data = load_images(cfg.dataset)
+    search = DartsSearch(cfg, data, args.out, device=args.device, progress=not args.no_progress)
+    C, H, W = data.shape
+    print(
+        f"darts search: {cfg.dataset} ({len(search.train_idx)} train / {len(search.val_idx)} val, "
+        f"{C}x{H}x{W}, {data.num_classes} classes), order {search.order}, backend {cfg.backend}, "
+        f"{search.total_steps} steps"
+    )
+    if args.time_backends < 0:
+        raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
+    genotype = search.run(resume=args.resume, max_steps=args.max_steps)
+    print(genotype.describe())
+    status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
+    print(f"search {status} in {search.elapsed:.1f} s; wrote {args.out}/genotype.json")
+    if args.time_backends:
+        from nasfast.search.darts.timing import time_backends
+
+        t = time_backends(cfg, data, args.time_backends, device=args.device)
+        print(
+            f"step time: fused {t['fused_s'] * 1e3:.0f} ms, reference {t['reference_s'] * 1e3:.0f}"
+            f" ms; fused/reference speed-up {t['ratio']:.2f}x (median of {t['rounds']} "
+            "interleaved rounds)"
+        )
+    return 0

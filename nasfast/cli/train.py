@@ -1,0 +1,151 @@
+"""``nasfast train --genotype genotype.json``: train the derived network from scratch."""
+
+from __future__ import annotations
+
+import argparse
+
+from nasfast.cli.errors import one_line_errors
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from nasfast.search.darts.train import TrainConfig
+
+    d = TrainConfig()
+    p = sub.add_parser(
+        "train",
+        help="train the network of a DARTS genotype from scratch and report test accuracy",
+        description="Defaults follow the DARTS CIFAR-10 evaluation (600 epochs, 20 cells, C=36).",
+    )
+    one_line_errors(p)
+    p.add_argument("--genotype", required=True, help="genotype.json from `nasfast search darts`")
+    p.add_argument(
+        "--dataset",
+        default="mnist-small",
+        help="mnist-small (shipped) | mnist10k | fashion-mnist | cifar10 | PATH",
+    )
+    p.add_argument(
+        "--train-images", type=int, default=None, help="use only this many training images"
+    )
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--channels", type=int, default=36)
+    p.add_argument("--layers", type=int, default=20)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--momentum", type=float, default=d.momentum)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument("--grad-clip", type=float, default=d.grad_clip)
+    p.add_argument("--cutout", action="store_true", help="cutout augmentation")
+    p.add_argument("--cutout-length", type=int, default=d.cutout_length)
+    p.add_argument(
+        "--drop-path", type=float, default=d.drop_path, help="final drop-path probability"
+    )
+    p.add_argument("--auxiliary", action="store_true", help="auxiliary head at 2/3 of the depth")
+    p.add_argument("--auxiliary-weight", type=float, default=d.auxiliary_weight)
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    p.add_argument(
+        "--out", default=None, help="directory for train_metrics.jsonl, model.pt, result.json"
+    )
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="PATH",
+        help="also save the trained network with torch.export (load: torch.export.load)",
+    )
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    import torch
+
+    from nasfast.datasets import load_images
+    from nasfast.search.darts.genotype import Genotype
+    from nasfast.search.darts.model import GenotypeNetwork, count_parameters
+    from nasfast.search.darts.train import TrainConfig, export_module, train_network
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads: expected a positive count, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device: {args.device} requested but CUDA is not available")
+    if args.max_steps is not None and args.max_steps < 1:
+        raise ValueError(f"--max-steps: expected a positive count, got {args.max_steps}")
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip,
+        cutout=args.cutout,
+        cutout_length=args.cutout_length,
+        drop_path=args.drop_path,
+        auxiliary_weight=args.auxiliary_weight,
+        seed=args.seed,
+        train_images=args.train_images,
+    )
+    cfg.validate()
+    genotype = Genotype.load(args.genotype)
+    data = load_images(args.dataset)
+    torch.manual_seed(args.seed)
+    C_in, H, W = data.shape
+    net = GenotypeNetwork(
+        genotype,
+        args.channels,
+        data.num_classes,
+        args.layers,
+        in_channels=C_in,
+        image_size=(H, W),
+        auxiliary=args.auxiliary,
+    )
+    n_params = count_parameters(net)
+    print(
+        f"train: {args.dataset}, {args.layers} cells, C={args.channels}, "
+        f"{n_params / 1e6:.3f} M params"
+    )
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+    result = train_network(
+        net,
+        data,
+        cfg,
+        out=args.out,
+        device=args.device,
+        max_steps=args.max_steps,
+        progress=not args.no_progress,
+    )
+    result["params"] = n_params
+    print(
+        f"test accuracy: {100 * result['test_acc']:.2f}% ({data.x_test.shape[0]} images, "
+        f"{result['steps']} steps, {result['train_seconds']:.1f} s)"
+    )
+    if args.out:
+        tmp = os.path.join(args.out, "model.pt.tmp")
+        torch.save(
+            {
+                "genotype": genotype.to_dict(),
+                "state_dict": net.state_dict(),
+                "channels": args.channels,
+                "layers": args.layers,
+                "num_classes": data.num_classes,
+                "in_channels": C_in,
+                "image_size": [H, W],
+                "auxiliary": args.auxiliary,
+            },
+            tmp,
+        )
+        os.replace(tmp, os.path.join(args.out, "model.pt"))
+        with open(os.path.join(args.out, "result.json"), "w") as f:
+            json.dump(result, f, indent=1)
+    if args.export:
+        net.auxiliary_head = None
+        export_module(net.cpu(), data.x_test[:2].cpu(), args.export)
+        print(f"exported to {args.export} (torch.export.load(path).module())")
+    return 0
