@@ -242,8 +242,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   const auto opts = x.options();
   const auto dopts = opts.dtype(at::kDouble);
 
-  const Branches b = stage1<K, T>(x, d, cw, active);
-  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0);
+  // Intermediates are released as soon as they are dead (reset()), so later allocations of the
+  // same size reuse their pages instead of faulting in fresh ones.
+  Branches b = stage1<K, T>(x, d, cw, active);
+  Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0);
 
   at::Tensor gw = at::zeros({kOps}, dopts);
   std::vector<at::Tensor> gcw;
@@ -266,7 +268,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
                                sgy.data_ptr<double>());
     gw[k].copy_(sgy.sum());
+    if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
   }
+  b.maxp.reset();
+  b.avgp.reset();
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -278,23 +283,32 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const int k = i == 0 ? 3 : 5;
     gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
     at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
+    zs.h[i].reset();
+    zs.z[slot2].reset();
+    dz[slot2].reset();
     at::Tensor ga = at::empty_like(gh);
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
                                        ga.data_ptr<T>(), gcw[base + 2].data_ptr<T>());
+    gh.reset();
     at::Tensor dz1 = at::empty_like(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                st.invstd(s1), T(1), true, training, d.N, d.C, HWo,
                                dz1.data_ptr<T>(), nullptr);
+    zs.z[s1].reset();
+    ga.reset();
     gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
+    b.dw1[i].reset();
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
     if (!dz[slot].defined()) continue;
     gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
+    dz[slot].reset();
+    b.dw1[i].reset();
   }
   at::Tensor g_fr0, g_fr1;
   if (dz[kFr].defined()) {
