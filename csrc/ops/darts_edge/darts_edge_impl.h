@@ -125,9 +125,11 @@ struct Stats {
 
 // Computes z for every active slot; with `compute_stats` the batch statistics are written into
 // st as each slot's z appears (the second sep stage needs the first BN's statistics).
+// With `forward_only` the tensors only backward needs (b.dw1, the first sep BN inputs, h) are
+// released as soon as they are consumed, so later allocations reuse their pages.
 template <typename K, typename T>
-Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
-                  int64_t active, const Stats<T>& st, bool compute_stats, double eps) {
+Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw, int64_t active,
+                  const Stats<T>& st, bool compute_stats, double eps, bool forward_only) {
   Zs zs;
   const int64_t HWo = d.Ho * d.Wo;
   auto bn = [&](int slot, const at::Tensor& z) {
@@ -149,19 +151,25 @@ Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
     at::Tensor z1 = pointwise<K, T>(cw[base + 1], b.dw1[i]);
+    if (forward_only) b.dw1[i].reset();
     bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
     at::Tensor h = at::empty_like(z1);
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
-    zs.h[i] = h;
     bn(s1 + 1, pointwise<K, T>(cw[base + 3], h));
+    if (forward_only) {
+      zs.z[s1].reset();
+    } else {
+      zs.h[i] = h;
+    }
   }
   for (int i = 2; i < 4; ++i) {
     if (!b.dw1[i].defined()) continue;
     const int pw = i == 2 ? kDil3Pw : kDil5Pw;
     bn(i == 2 ? kDil3 : kDil5, pointwise<K, T>(cw[pw], b.dw1[i]));
+    if (forward_only) b.dw1[i].reset();
   }
   return zs;
 }
@@ -200,8 +208,8 @@ std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::ve
     stats[2].copy_(running[1]);
   }
   const Stats<T> st{stats.data_ptr<T>(), d.C};
-  const Branches b = stage1<K, T>(x, d, cw, active);
-  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps);
+  Branches b = stage1<K, T>(x, d, cw, active);
+  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true);
   std::vector<const T*> z, mean, invstd;
   std::vector<T> w;
   for (int k = 1; k < kOps; ++k) {
@@ -245,7 +253,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   // Intermediates are released as soon as they are dead (reset()), so later allocations of the
   // same size reuse their pages instead of faulting in fresh ones.
   Branches b = stage1<K, T>(x, d, cw, active);
-  Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0);
+  Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
 
   at::Tensor gw = at::zeros({kOps}, dopts);
   std::vector<at::Tensor> gcw;
