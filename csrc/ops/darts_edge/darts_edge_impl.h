@@ -52,16 +52,14 @@ at::Tensor pointwise(const at::Tensor& w, const at::Tensor& in) {
   return out;
 }
 
-// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)).
+// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)): one batched GEMM through ATen
+// (the vendor BLAS) and a sum over the batch.
 template <typename K, typename T>
 at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,
                             const at::Tensor& w) {
-  at::Tensor dw = at::empty_like(w);
-  const int64_t P = in.size(2) * in.size(3);
-  K::template pointwise_grad_w<T>(dz.data_ptr<T>() + dz_c0 * P, dz.size(1) * P, in.data_ptr<T>(),
-                                  in.size(1) * P, in.size(0), w.size(0), w.size(1), P,
-                                  dw.data_ptr<T>());
-  return dw;
+  const at::Tensor a = dz.narrow(1, dz_c0, w.size(0)).flatten(2);  // [N, Co, P]
+  const at::Tensor b = in.flatten(2);                               // [N, Ci, P]
+  return at::bmm(a, b.transpose(1, 2)).sum(0).reshape(w.sizes());
 }
 
 // din = W^T dz (dz channels [dz_c0, dz_c0 + Co)).
@@ -125,9 +123,11 @@ struct Stats {
 
 // Computes z for every active slot; with `compute_stats` the batch statistics are written into
 // st as each slot's z appears (the second sep stage needs the first BN's statistics).
+// With `forward_only` the tensors only backward needs (b.dw1, the first sep BN inputs, h) are
+// released as soon as they are consumed, so later allocations reuse their pages.
 template <typename K, typename T>
-Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
-                  int64_t active, const Stats<T>& st, bool compute_stats, double eps) {
+Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw, int64_t active,
+                  const Stats<T>& st, bool compute_stats, double eps, bool forward_only) {
   Zs zs;
   const int64_t HWo = d.Ho * d.Wo;
   auto bn = [&](int slot, const at::Tensor& z) {
@@ -149,19 +149,25 @@ Zs branch_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
     at::Tensor z1 = pointwise<K, T>(cw[base + 1], b.dw1[i]);
+    if (forward_only) b.dw1[i].reset();
     bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
     at::Tensor h = at::empty_like(z1);
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
-    zs.h[i] = h;
     bn(s1 + 1, pointwise<K, T>(cw[base + 3], h));
+    if (forward_only) {
+      zs.z[s1].reset();
+    } else {
+      zs.h[i] = h;
+    }
   }
   for (int i = 2; i < 4; ++i) {
     if (!b.dw1[i].defined()) continue;
     const int pw = i == 2 ? kDil3Pw : kDil5Pw;
     bn(i == 2 ? kDil3 : kDil5, pointwise<K, T>(cw[pw], b.dw1[i]));
+    if (forward_only) b.dw1[i].reset();
   }
   return zs;
 }
@@ -200,8 +206,8 @@ std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::ve
     stats[2].copy_(running[1]);
   }
   const Stats<T> st{stats.data_ptr<T>(), d.C};
-  const Branches b = stage1<K, T>(x, d, cw, active);
-  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps);
+  Branches b = stage1<K, T>(x, d, cw, active);
+  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true);
   std::vector<const T*> z, mean, invstd;
   std::vector<T> w;
   for (int k = 1; k < kOps; ++k) {
@@ -242,8 +248,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   const auto opts = x.options();
   const auto dopts = opts.dtype(at::kDouble);
 
-  const Branches b = stage1<K, T>(x, d, cw, active);
-  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0);
+  // Intermediates are released as soon as they are dead (reset()), so later allocations of the
+  // same size reuse their pages instead of faulting in fresh ones.
+  Branches b = stage1<K, T>(x, d, cw, active);
+  Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
 
   at::Tensor gw = at::zeros({kOps}, dopts);
   std::vector<at::Tensor> gcw;
@@ -266,7 +274,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
                                sgy.data_ptr<double>());
     gw[k].copy_(sgy.sum());
+    if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
   }
+  b.maxp.reset();
+  b.avgp.reset();
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -278,23 +289,32 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const int k = i == 0 ? 3 : 5;
     gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
     at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
+    zs.h[i].reset();
+    zs.z[slot2].reset();
+    dz[slot2].reset();
     at::Tensor ga = at::empty_like(gh);
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
                                        ga.data_ptr<T>(), gcw[base + 2].data_ptr<T>());
+    gh.reset();
     at::Tensor dz1 = at::empty_like(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                st.invstd(s1), T(1), true, training, d.N, d.C, HWo,
                                dz1.data_ptr<T>(), nullptr);
+    zs.z[s1].reset();
+    ga.reset();
     gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
+    b.dw1[i].reset();
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
     if (!dz[slot].defined()) continue;
     gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
+    dz[slot].reset();
+    b.dw1[i].reset();
   }
   at::Tensor g_fr0, g_fr1;
   if (dz[kFr].defined()) {
