@@ -3,8 +3,9 @@
 //
 // Naming: "plane" = one [H, W] image of one (sample, channel). Depthwise convolutions have
 // kernel k, padding p, dilation d and stride s; every conv/pool here maps H to Ho = (H - 1) / s + 1.
-// Reductions over a channel run inside one task in a fixed order, so results do not depend on
-// the thread count.
+// Reductions over a channel run inside one task in a fixed order, so these kernels' results do
+// not depend on the thread count. (The op's 1x1-conv weight gradients go through at::bmm in
+// darts_edge_impl.h, whose summation order is the BLAS library's.)
 #include <cstdint>
 
 namespace nasfast::darts_edge::cpu {
