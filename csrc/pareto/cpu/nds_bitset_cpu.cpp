@@ -4,6 +4,7 @@
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -19,24 +20,34 @@ namespace {
 constexpr int64_t kBitsetMaxCheckpointWords = int64_t{1} << 25;  // 256 MiB
 constexpr int kBitsetMaxFronts = 256;
 
-// An uninitialised word buffer; up to 16 MiB of it is kept per thread between calls, so that
-// repeated sorts (an NSGA-II run) do not page-fault fresh memory each time.
+// Words per cache line: the scan reads 8-word blocks at multiples of 8 words from 64-byte
+// aligned tables (an unaligned block spans two lines in each table).
+constexpr int64_t kLineWords = 8;
+
+uint64_t* align_line(uint64_t* p) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+  return reinterpret_cast<uint64_t*>((a + 63) & ~uintptr_t{63});
+}
+
+// An uninitialised word buffer aligned to 64 bytes; up to 16 MiB of it is kept per thread
+// between calls, so that repeated sorts (an NSGA-II run) do not page-fault fresh memory each time.
 class ScratchWords {
  public:
   explicit ScratchWords(size_t n) {
     constexpr size_t kKeep = size_t{1} << 21;  // 16 MiB
     thread_local std::unique_ptr<uint64_t[]> kept;
     thread_local size_t kept_size = 0;
+    n += kLineWords;  // room to align
     if (n > kKeep) {
       own_.reset(new uint64_t[n]);
-      p_ = own_.get();
+      p_ = align_line(own_.get());
       return;
     }
     if (kept_size < n) {
       kept.reset(new uint64_t[n]);
       kept_size = n;
     }
-    p_ = kept.get();
+    p_ = align_line(kept.get());
   }
   uint64_t* get() const { return p_; }
 
@@ -67,11 +78,12 @@ bool bitset_fits(int64_t d, int64_t u) {
 namespace {
 
 // Finds the first index b of t[0, n) (sorted, t[n - 1] = the largest value) with t[b] >= v:
-// a table over 4 n equal cells of [t.front(), t.back()] gives the first candidate, then a short
-// walk (a binary search mispredicted on every step and cost more than the sort it replaces).
+// a table over 16 n equal cells of [t.front(), t.back()] gives the first candidate, then a short
+// walk, rarely more than the first test with 16 cells per threshold (a binary search mispredicted
+// on every step and cost more than the sort it replaces).
 class ThresholdIndex {
  public:
-  ThresholdIndex(const double* t, int64_t n) : t_(t), lo_(t[0]), cells_(4 * n) {
+  ThresholdIndex(const double* t, int64_t n) : t_(t), lo_(t[0]), cells_(16 * n) {
     const double span = t[n - 1] - lo_;
     scale_ = span > 0 ? static_cast<double>(cells_) / span : 0.0;
     start_.resize(cells_ + 1);
@@ -153,12 +165,21 @@ struct Scan {
 // The scan body, compiled twice: for AVX2 (chosen at run time when the CPU has it) and for the
 // baseline ISA. Words go from the last to the first: rows late in the bit order (larger objective
 // 1) tend to have larger ranks, so best rises early and G[best + 1] thins out; a block of 8 words
-// where G[best + 1] is empty skips the table loads.
+// where G[best + 1] is empty skips the table loads. Blocks start at multiples of 8 words (w is
+// one; the tables and bitsets are 64-byte aligned, rows a multiple of 8 words): the words above
+// the last multiple of 8 below nw go one by one first.
 #define NASFAST_SCAN_BODY(AND8, TEST8)                                         \
   const int dd = kD > 0 ? kD : d;                                              \
   if (best + 1 >= sc.F) return best;                                           \
   const uint64_t* g = sc.G[best + 1];                                          \
   int64_t e = nw;                                                              \
+  for (const int64_t top = std::max(w, nw & ~int64_t{7}); e > top;) {          \
+    --e;                                                                       \
+    if (!g[e]) continue; /* no candidates: skip the table loads */             \
+    uint64_t y = c[0][e];                                                      \
+    for (int j = 1; j < dd; ++j) y &= c[j][e];                                 \
+    if (!sc.raise(y, e, best, g)) return best;                                 \
+  }                                                                            \
   for (; e - 8 >= w; e -= 8) {                                                 \
     const int64_t b = e - 8;                                                   \
     if (TEST8) continue;                                                       \
@@ -196,18 +217,18 @@ __attribute__((target("avx2"))) int scan_fixed_avx2(const Scan& sc, const uint64
   alignas(32) uint64_t x[8];
   __m256i g0, g1;
 #define NASFAST_AND8                                                                               \
-  __m256i a0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b));                   \
-  __m256i a1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[0] + b + 4));               \
+  __m256i a0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c[0] + b));                    \
+  __m256i a1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(c[0] + b + 4));                \
   for (int j = 1; j < dd; ++j) {                                                                   \
-    a0 = _mm256_and_si256(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b)));     \
-    a1 = _mm256_and_si256(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c[j] + b + 4))); \
+    a0 = _mm256_and_si256(a0, _mm256_load_si256(reinterpret_cast<const __m256i*>(c[j] + b)));      \
+    a1 = _mm256_and_si256(a1, _mm256_load_si256(reinterpret_cast<const __m256i*>(c[j] + b + 4)));  \
   }                                                                                                \
   if (_mm256_testz_si256(a0, g0) && _mm256_testz_si256(a1, g1)) continue;                         \
   _mm256_store_si256(reinterpret_cast<__m256i*>(x), a0);                                           \
   _mm256_store_si256(reinterpret_cast<__m256i*>(x + 4), a1);
 #define NASFAST_TEST8                                                                 \
-  (g0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b)),                  \
-   g1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(g + b + 4)),              \
+  (g0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(g + b)),                   \
+   g1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(g + b + 4)),               \
    _mm256_testz_si256(_mm256_or_si256(g0, g1), _mm256_or_si256(g0, g1)))
   NASFAST_SCAN_BODY(NASFAST_AND8, NASFAST_TEST8)
 #undef NASFAST_AND8
@@ -295,7 +316,8 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   // Chunks: 4, or 8 from 5*10^4 rows (measured at M = 5: 4 best at 10^4 and 2*10^4, 8 at 10^5;
   // 16 or more cost more in per-chunk overhead than they save).
   const int64_t chunks = u < 50000 ? 4 : 8;
-  const int64_t WC = std::max<int64_t>(1, ((u + 63) / 64 + chunks - 1) / chunks);  // words
+  const int64_t WC =  // words, a multiple of kLineWords
+      (((u + 63) / 64 + chunks - 1) / chunks + kLineWords - 1) / kLineWords * kLineWords;
   const int64_t CS = 64 * WC;                  // rows (bits) per chunk
   const int T = static_cast<int>((u + CS - 1) / CS);
   const int64_t W = T * WC;                    // words of a bitset (chunks padded to words)
@@ -343,7 +365,8 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
     for (int j = 0; j < d; ++j) rows[static_cast<size_t>(pos[q]) * d + j] = cols[j][q];
   KeptBuffer<int, 17> rank_bit(W * 64);  // written before it is read (rows join G once ranked)
   std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
-  std::vector<const uint64_t*> gp, cpb(nt);
+  std::vector<uint64_t*> gp;              // G[k]'s words, 64-byte aligned
+  std::vector<const uint64_t*> cpb(nt);
   // Rows in lexicographic order (each needs the final ranks of the rows before it).
   // Single-threaded: a parallel scan of the rows before each block measured slower on a loaded
   // 2-core machine.
@@ -375,10 +398,10 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       // memory grows; the divide and conquer is the better method there.
       if (F + 1 > kBitsetMaxFronts || static_cast<int64_t>(F + 1) * W > max_front_words)
         return false;
-      G.emplace_back(W, 0);
-      gp.push_back(G.back().data());
+      G.emplace_back(W + kLineWords, 0);
+      gp.push_back(align_line(G.back().data()));
     }
-    for (int k = 0; k <= r; ++k) G[k][bp >> 6] |= uint64_t{1} << (bp & 63);
+    for (int k = 0; k <= r; ++k) gp[k][bp >> 6] |= uint64_t{1} << (bp & 63);
     rank_bit[bp] = r;
     rank[p] = r;
   }
