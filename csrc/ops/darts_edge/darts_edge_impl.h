@@ -315,10 +315,11 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     zs.z[slot2].reset();
     dz[slot2].reset();
     at::Tensor ga = at::empty_like(gh);
+    T* const gdw2 = need.conv ? gcw[base + 2].data_ptr<T>() : nullptr;
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
-                                       ga.data_ptr<T>(), ptr<T>(need.conv ? gcw[base + 2] : at::Tensor()));
+                                       ga.data_ptr<T>(), gdw2);
     gh.reset();
     at::Tensor dz1 = at::empty_like(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
