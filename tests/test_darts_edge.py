@@ -207,7 +207,57 @@ def test_opcheck(stride, train):
     out, stats = torch.ops.nasfast.darts_edge_forward(*args)
     g = torch.randn_like(out)
     bargs = (g, x.detach(), w.detach(), [c.detach() for c in cw], stats, stride, train, 255)
-    torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, bargs)
+    for need in [
+        (True, True, True),
+        (True, True, False),
+        (False, True, False),
+        (True, False, True),
+    ]:
+        torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, (*bargs, *need))
+
+
+def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):
+    """One backward with every conv weight frozen (the architect's alpha-only pass)."""
+    for p in m.parameters():
+        p.requires_grad_(False)
+    x = x.detach().clone().requires_grad_(need_x)
+    w = w.detach().clone().requires_grad_(need_w)
+    y = m(x, w)
+    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(1), dtype=y.dtype)
+    # a parameter-free head keeps the graph alive when neither x nor w needs a gradient
+    (y * g).sum().backward()
+    return x.grad, w.grad, [p.grad for p in m.parameters()]
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize(("need_x", "need_w"), [(True, True), (False, True), (True, False)])
+def test_frozen_conv_weights(stride, train, need_x, need_w):
+    ref, fused = _pair(4, stride, train)
+    x = torch.randn(2, 4, 6, 8, dtype=DT)
+    w = _weights("soft")
+    gx_r, gw_r, gp_r = _frozen_step(ref, x, w, need_x, need_w)
+    gx_f, gw_f, gp_f = _frozen_step(fused, x, w, need_x, need_w)
+    assert all(g is None for g in gp_r + gp_f)
+    for a, b, need in ((gx_r, gx_f, need_x), (gw_r, gw_f, need_w)):
+        if need:
+            torch.testing.assert_close(b, a, **TOL)
+        else:
+            assert a is None and b is None
+
+
+def test_frozen_conv_weights_skips_their_grads():
+    # the backward op is asked for no conv-weight gradient and returns none
+    _, x, w, cw, _ = _op_args(2, True)
+    out, stats = torch.ops.nasfast.darts_edge_forward(x, w, cw, x.new_empty(0), 2, True, 1e-5, 255)
+    args = (torch.ones_like(out), x.detach(), w.detach(), [c.detach() for c in cw], stats, 2, True)
+    full = torch.ops.nasfast.darts_edge_backward(*args, 255, True, True, True)
+    gx, gw, gcw = torch.ops.nasfast.darts_edge_backward(*args, 255, True, True, False)
+    assert gcw == [] and len(full[2]) == 14
+    torch.testing.assert_close(gx, full[0], rtol=0, atol=0)
+    torch.testing.assert_close(gw, full[1], rtol=0, atol=0)
+    _, gw_only, _ = torch.ops.nasfast.darts_edge_backward(*args, 255, False, True, False)
+    torch.testing.assert_close(gw_only, full[1], rtol=0, atol=0)
 
 
 @pytest.mark.parametrize("stride", [1, 2])

@@ -33,11 +33,13 @@ def _forward_fake(x, weights, conv_weights, running, stride, training, eps, acti
 
 
 @torch.library.register_fake("nasfast::darts_edge_backward")
-def _backward_fake(grad, x, weights, conv_weights, stats, stride, training, active):
+def _backward_fake(
+    grad, x, weights, conv_weights, stats, stride, training, active, need_x, need_weights, need_conv
+):
     return (
         x.new_empty(x.shape),
         weights.new_empty(weights.shape),
-        [w.new_empty(w.shape) for w in conv_weights],
+        [w.new_empty(w.shape) for w in conv_weights] if need_conv else [],
     )
 
 
@@ -52,13 +54,33 @@ def _setup_context(ctx, inputs, output) -> None:
 
 def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None):
     x, weights, stats, *conv_weights = ctx.saved_tensors
+    # Only the gradients autograd asks for are computed: the architect's alpha-only passes freeze
+    # the conv weights, and their gradients are most of the backward's GEMM work.
+    need_x, need_w, need_cw = ctx.needs_input_grad[:3]
+    if not isinstance(need_cw, (list, tuple)):
+        need_cw = [bool(need_cw)] * ctx.num_conv
+    need_conv = any(need_cw)
     gx, gw, gcw = torch.ops.nasfast.darts_edge_backward(
-        grad_out, x, weights, conv_weights, stats, ctx.stride, ctx.training, ctx.active
+        grad_out,
+        x,
+        weights,
+        conv_weights,
+        stats,
+        ctx.stride,
+        ctx.training,
+        ctx.active,
+        need_x,
+        need_w,
+        need_conv,
     )
     # Parameters of primitives that did not run (GDAS single path) get no gradient, as in the
     # reference, where they are not part of the graph.
-    gcw = [g if (ctx.active >> CONV_OP[i]) & 1 else None for i, g in enumerate(gcw)]
-    need_x, need_w = ctx.needs_input_grad[:2]
+    if need_conv:
+        gcw = [
+            g if (ctx.active >> CONV_OP[i]) & 1 and need_cw[i] else None for i, g in enumerate(gcw)
+        ]
+    else:
+        gcw = [None] * ctx.num_conv
     return (gx if need_x else None), (gw if need_w else None), gcw, None, None, None, None, None
 
 

@@ -50,13 +50,14 @@ std::tuple<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Te
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
     at::TensorList conv_weights, const at::Tensor& stats, int64_t stride, bool training,
-    int64_t active) {
+    int64_t active, bool need_x, bool need_weights, bool need_conv) {
   check_backward_args(grad, x, weights, conv_weights, stats, stride, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cpu", [&] {
-    r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active);
+    r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active,
+                                    NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
@@ -71,8 +72,8 @@ TORCH_LIBRARY_FRAGMENT(nasfast, m) {
       "int stride, bool training, float eps, int active) -> (Tensor out, Tensor stats)");
   m.def(
       "darts_edge_backward(Tensor grad, Tensor x, Tensor weights, Tensor[] conv_weights, "
-      "Tensor stats, int stride, bool training, int active) -> (Tensor grad_x, Tensor "
-      "grad_weights, Tensor[] grad_conv_weights)");
+      "Tensor stats, int stride, bool training, int active, bool need_x, bool need_weights, "
+      "bool need_conv) -> (Tensor grad_x, Tensor grad_weights, Tensor[] grad_conv_weights)");
 }
 
 TORCH_LIBRARY_IMPL(nasfast, CPU, m) {

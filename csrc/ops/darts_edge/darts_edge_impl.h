@@ -11,6 +11,8 @@
 // Backward recomputes the intermediates from x (cheap next to saving ~30 activation tensors),
 // folds the final BatchNorm backward with the weighted sum (grad w_k = <g, y_k> comes out of the
 // same reduction), and ends with one pass that writes grad x from every branch.
+// Gradients autograd does not need (NeedGrad) are not computed: with frozen conv weights (the
+// DARTS architect's alpha-only passes) no weight-gradient GEMM or depthwise weight reduction runs.
 #include <ATen/ATen.h>
 
 #include <array>
@@ -231,12 +233,22 @@ std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::ve
   return {out, stats};
 }
 
+// Which gradients the caller needs (autograd's needs_input_grad). Work that only feeds an
+// unneeded gradient is skipped: without need_conv no conv-weight gradient is computed (the
+// architect's alpha-only passes freeze the weights) and the returned list is empty; without
+// need_weights grad_weights is all zeros; without need_x grad_x is meaningless (zeros, or
+// computed anyway when the conv weights need gradients). When neither x nor
+// the conv weights need a gradient, nothing below the final BatchNorms is propagated.
+struct NeedGrad {
+  bool x = true, weights = true, conv = true;
+};
+
 // Returns (grad_x, grad_weights [8] in double, grad conv weights).
 template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const at::Tensor& grad, const at::Tensor& x_in, const std::vector<double>& wv,
     const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, int64_t s, bool training,
-    int64_t active) {
+    int64_t active, NeedGrad need = {}) {
   const at::Tensor x = x_in.contiguous();
   const at::Tensor g = grad.contiguous();
   const at::Tensor stats = stats_in.contiguous();
@@ -255,29 +267,39 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
 
   at::Tensor gw = at::zeros({kOps}, dopts);
   std::vector<at::Tensor> gcw;
-  for (const auto& t : cw) gcw.push_back(at::zeros_like(t));
+  if (need.conv)
+    for (const auto& t : cw) gcw.push_back(at::zeros_like(t));
   at::Tensor sgy = at::empty({d.C}, dopts);
+  const bool below = need.x || need.conv;  // propagate below the final BatchNorms
 
   // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g).
   std::array<at::Tensor, kSlots> dz;
   for (int k = 1; k < kOps; ++k) {
     if (!is_active(active, k)) continue;
     const int slot = final_slot(k, s);
-    const bool prop = wv[k] != 0.0;  // w_k = 0: every gradient through branch k is exactly 0
+    // w_k = 0: every gradient through branch k is exactly 0
+    const bool prop = below && wv[k] != 0.0;
     if (slot < 0) {
-      K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(), gw.data_ptr<double>() + k);
+      if (need.weights)
+        K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(),
+                           gw.data_ptr<double>() + k);
+      continue;
+    }
+    if (!prop && !need.weights) {
+      zs.z[slot].reset();
       continue;
     }
     if (prop) dz[slot] = at::empty_like(zs.z[slot]);
     K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
                                st.invstd(slot), static_cast<T>(wv[k]), false, training, d.N, d.C,
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
-                               sgy.data_ptr<double>());
-    gw[k].copy_(sgy.sum());
+                               need.weights ? sgy.data_ptr<double>() : nullptr);
+    if (need.weights) gw[k].copy_(sgy.sum());
     if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
   }
   b.maxp.reset();
   b.avgp.reset();
+  if (!below) return {at::zeros_like(x), gw, gcw};
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -287,16 +309,17 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = slot2 - 1;
     const int k = i == 0 ? 3 : 5;
-    gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
+    if (need.conv) gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
     at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
     zs.h[i].reset();
     zs.z[slot2].reset();
     dz[slot2].reset();
     at::Tensor ga = at::empty_like(gh);
+    T* const gdw2 = need.conv ? gcw[base + 2].data_ptr<T>() : nullptr;
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
-                                       ga.data_ptr<T>(), gcw[base + 2].data_ptr<T>());
+                                       ga.data_ptr<T>(), gdw2);
     gh.reset();
     at::Tensor dz1 = at::empty_like(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
@@ -304,14 +327,14 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                dz1.data_ptr<T>(), nullptr);
     zs.z[s1].reset();
     ga.reset();
-    gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
+    if (need.conv) gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
     b.dw1[i].reset();
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
     if (!dz[slot].defined()) continue;
-    gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
+    if (need.conv) gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
     g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
     dz[slot].reset();
     b.dw1[i].reset();
@@ -319,8 +342,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   at::Tensor g_fr0, g_fr1;
   if (dz[kFr].defined()) {
     const int64_t h = d.C / 2;
-    gcw[kFrConv1] = pointwise_grad_w<K, T>(dz[kFr], 0, b.fr0, cw[kFrConv1]);
-    gcw[kFrConv2] = pointwise_grad_w<K, T>(dz[kFr], h, b.fr1, cw[kFrConv2]);
+    if (need.conv) {
+      gcw[kFrConv1] = pointwise_grad_w<K, T>(dz[kFr], 0, b.fr0, cw[kFrConv1]);
+      gcw[kFrConv2] = pointwise_grad_w<K, T>(dz[kFr], h, b.fr1, cw[kFrConv2]);
+    }
     g_fr0 = pointwise_grad_in<K, T>(dz[kFr], 0, cw[kFrConv1]);
     g_fr1 = pointwise_grad_in<K, T>(dz[kFr], h, cw[kFrConv2]);
   }
@@ -332,7 +357,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     if (!g_dw1[i].defined()) continue;
     w[i] = cw[kDwIdx[i]].data_ptr<T>();
     gd[i] = g_dw1[i].data_ptr<T>();
-    gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
+    if (need.conv) gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
   }
   const bool skip = s == 1 && is_active(active, 3) && wv[3] != 0.0;
   at::Tensor gx = at::empty_like(x);

@@ -51,14 +51,16 @@ template <typename T>
 void bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale, bool relu_mask,
                  bool training, int64_t N, int64_t C, int64_t HW, T* dz, double* sum_gy);
 
-// Backward of out = dw(relu((z - mean) * invstd)): ga = grad w.r.t. the relu output, dw [C, k*k].
+// Backward of out = dw(relu((z - mean) * invstd)): ga = grad w.r.t. the relu output, dw [C, k*k]
+// (null: not computed).
 template <typename T>
 void bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invstd, int64_t N,
                          int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec, T* ga, T* dw);
 
 // Backward of stage1_forward plus the skip path: gx = relu'(x) * (sum_b dw_b^T g_dw[b] + FR
 // scatter of g_fr0/g_fr1) + maxpool^T g_max + avgpool^T g_avg + skip_w * g_skip (stride 1).
-// Weight grads dw_grad[b] [C, k*k] are overwritten. Null pointers are skipped.
+// Weight grads dw_grad[b] [C, k*k] are overwritten. Null pointers (g_dw[b] or dw_grad[b]) are
+// skipped.
 template <typename T>
 void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
                      const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,

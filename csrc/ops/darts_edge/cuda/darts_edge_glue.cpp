@@ -73,14 +73,15 @@ std::tuple<at::Tensor, at::Tensor> forward_cuda(const at::Tensor& x, const at::T
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
     at::TensorList conv_weights, const at::Tensor& stats, int64_t stride, bool training,
-    int64_t active) {
+    int64_t active, bool need_x, bool need_weights, bool need_conv) {
   check_backward_args(grad, x, weights, conv_weights, stats, stride, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
-    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active);
+    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active,
+                                    NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;

@@ -405,8 +405,9 @@ cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const 
                                 DwSpec spec, T* ga, T* dw, cudaStream_t st) {
   bn_relu_dw_bwd_input_k<T><<<blocks(N * C * H * W), kThreads, 0, st>>>(gout, N, C, H, W, w,
                                                                          spec, ga);
-  bn_relu_dw_bwd_weight_k<T><<<static_cast<unsigned>(C * spec.k * spec.k), kThreads, 0, st>>>(
-      gout, z, mean, invstd, N, C, H, W, spec, dw);
+  if (dw)
+    bn_relu_dw_bwd_weight_k<T><<<static_cast<unsigned>(C * spec.k * spec.k), kThreads, 0, st>>>(
+        gout, z, mean, invstd, N, C, H, W, spec, dw);
   return cudaGetLastError();
 }
 
@@ -425,7 +426,7 @@ cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, con
       x, d, w, g, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx);
   static constexpr int kK[4] = {3, 5, 3, 5};
   for (int b = 0; b < 4; ++b) {
-    if (!g_dw[b]) continue;
+    if (!g_dw[b] || !dw_grad[b]) continue;
     stage1_bwd_weight_k<T><<<static_cast<unsigned>(d.C * kK[b] * kK[b]), kThreads, 0, st>>>(
         x, d, b, g, dg);
   }
