@@ -283,3 +283,14 @@ def test_cuda_opcheck():
     outs, alpha = _inputs(4, (3, 5), dtype=torch.float32, device="cuda")
     w = torch.softmax(alpha, 0)
     torch.library.opcheck(torch.ops.nasfast.mixed_op.default, (outs, w))
+
+
+def test_bfloat16_rounds_the_float_accumulation_once_and_keeps_nan_inf():
+    g = torch.Generator().manual_seed(4)
+    special = torch.tensor([float("nan"), float("inf"), -float("inf")] + [0.0] * 4997)
+    outs = [torch.randn(5000, generator=g).bfloat16() for _ in range(3)] + [special.bfloat16()]
+    w = torch.softmax(torch.randn(4, generator=g), 0).bfloat16()
+    y = torch.ops.nasfast.mixed_op(outs, w)
+    expected = sum(w[k].float() * outs[k].float() for k in range(4)).bfloat16()
+    assert y[0].isnan() and y[1] == float("inf") and y[2] == -float("inf")
+    torch.testing.assert_close(y[3:], expected[3:], rtol=0, atol=0)

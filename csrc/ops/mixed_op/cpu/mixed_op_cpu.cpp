@@ -6,6 +6,8 @@
 #include <c10/util/Half.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <vector>
 
 #include "common/multiversion.h"
@@ -18,27 +20,49 @@ constexpr int64_t kBlock = 2048;
 
 int64_t num_blocks(int64_t n) { return (n + kBlock - 1) / kBlock; }
 
+// Element conversions the vectoriser can see through (c10's bfloat16 conversions go through
+// memcpy and a NaN branch, which left those loops scalar).
+template <typename acc_t, typename scalar_t>
+inline acc_t to_acc(scalar_t v) {
+  return static_cast<acc_t>(v);
+}
+template <>
+inline float to_acc<float, c10::BFloat16>(c10::BFloat16 v) {
+  return std::bit_cast<float>(static_cast<uint32_t>(v.x) << 16);
+}
+template <typename scalar_t, typename acc_t>
+inline scalar_t from_acc(acc_t v) {
+  return static_cast<scalar_t>(v);
+}
+template <>
+inline c10::BFloat16 from_acc<c10::BFloat16, float>(float v) {
+  // Round to nearest even, NaN stays a quiet NaN (as c10::BFloat16's constructor).
+  const uint32_t u = std::bit_cast<uint32_t>(v);
+  const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  return c10::BFloat16(static_cast<uint16_t>(v != v ? 0x7FC0u : rounded), c10::BFloat16::from_bits());
+}
+
 // One loop per function, so each is vectorised on its own (fused into one k-loop nest, gcc
 // interchanged the loops and left the accumulation scalar).
 template <typename scalar_t, typename acc_t>
 NASFAST_MULTIVERSION void scale_to_acc(acc_t* __restrict acc, const scalar_t* __restrict x,
                                        acc_t w, int64_t len) {
 #pragma omp simd
-  for (int64_t i = 0; i < len; ++i) acc[i] = w * static_cast<acc_t>(x[i]);
+  for (int64_t i = 0; i < len; ++i) acc[i] = w * to_acc<acc_t>(x[i]);
 }
 
 template <typename scalar_t, typename acc_t>
 NASFAST_MULTIVERSION void axpy_to_acc(acc_t* __restrict acc, const scalar_t* __restrict x,
                                       acc_t w, int64_t len) {
 #pragma omp simd
-  for (int64_t i = 0; i < len; ++i) acc[i] += w * static_cast<acc_t>(x[i]);
+  for (int64_t i = 0; i < len; ++i) acc[i] += w * to_acc<acc_t>(x[i]);
 }
 
 template <typename scalar_t, typename acc_t>
 NASFAST_MULTIVERSION void scale_to_out(scalar_t* __restrict out, const acc_t* __restrict a,
                                        acc_t w, int64_t len) {
 #pragma omp simd
-  for (int64_t i = 0; i < len; ++i) out[i] = static_cast<scalar_t>(w * a[i]);
+  for (int64_t i = 0; i < len; ++i) out[i] = from_acc<scalar_t>(w * a[i]);
 }
 
 template <typename scalar_t, typename acc_t>
@@ -46,7 +70,7 @@ NASFAST_MULTIVERSION acc_t dot(const acc_t* __restrict a, const scalar_t* __rest
                                int64_t len) {
   acc_t s = 0;
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < len; ++i) s += a[i] * static_cast<acc_t>(x[i]);
+  for (int64_t i = 0; i < len; ++i) s += a[i] * to_acc<acc_t>(x[i]);
   return s;
 }
 
@@ -63,20 +87,20 @@ NASFAST_MULTIVERSION void forward_range(const scalar_t* const* in, const acc_t* 
     acc_t acc[kTile];
     const scalar_t* x0 = in[0] + i0;
 #pragma omp simd
-    for (int64_t i = 0; i < kTile; ++i) acc[i] = w[0] * static_cast<acc_t>(x0[i]);
+    for (int64_t i = 0; i < kTile; ++i) acc[i] = w[0] * to_acc<acc_t>(x0[i]);
     for (int64_t k = 1; k < K; ++k) {
       const scalar_t* xk = in[k] + i0;
       const acc_t wk = w[k];
 #pragma omp simd
-      for (int64_t i = 0; i < kTile; ++i) acc[i] += wk * static_cast<acc_t>(xk[i]);
+      for (int64_t i = 0; i < kTile; ++i) acc[i] += wk * to_acc<acc_t>(xk[i]);
     }
 #pragma omp simd
-    for (int64_t i = 0; i < kTile; ++i) out[i0 + i] = static_cast<scalar_t>(acc[i]);
+    for (int64_t i = 0; i < kTile; ++i) out[i0 + i] = from_acc<scalar_t>(acc[i]);
   }
   for (int64_t i = i0; i < end; ++i) {
-    acc_t a = w[0] * static_cast<acc_t>(in[0][i]);
-    for (int64_t k = 1; k < K; ++k) a += w[k] * static_cast<acc_t>(in[k][i]);
-    out[i] = static_cast<scalar_t>(a);
+    acc_t a = w[0] * to_acc<acc_t>(in[0][i]);
+    for (int64_t k = 1; k < K; ++k) a += w[k] * to_acc<acc_t>(in[k][i]);
+    out[i] = from_acc<scalar_t>(a);
   }
 }
 
