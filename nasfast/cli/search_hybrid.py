@@ -293,10 +293,9 @@ def write_outputs(args, objectives, result, objective, losses, train_s, alpha, o
 
 
 def _plot_front(result, objectives: list[str], path: Path) -> None:
-    import matplotlib
+    from nasfast.search.plots import _pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     E = np.array([[e.metrics[objectives[1]], e.metrics["accuracy"]] for e in result.history])
     Fr = np.array([[e.metrics[objectives[1]], e.metrics["accuracy"]] for e in result.front()])
@@ -308,7 +307,4 @@ def _plot_front(result, objectives: list[str], path: Path) -> None:
     ax.set_ylabel("supernet validation accuracy (%)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path)
