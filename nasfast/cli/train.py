@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from nasfast._atomic import torch_save_atomic
 from nasfast.cli.errors import one_line_errors
 
 
@@ -127,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result['steps']} steps, {result['train_seconds']:.1f} s)"
     )
     if args.out:
-        tmp = os.path.join(args.out, "model.pt.tmp")
-        torch.save(
+        torch_save_atomic(
             {
                 "genotype": genotype.to_dict(),
                 "state_dict": net.state_dict(),
@@ -139,9 +139,8 @@ def run(args: argparse.Namespace) -> int:
                 "image_size": [H, W],
                 "auxiliary": args.auxiliary,
             },
-            tmp,
+            os.path.join(args.out, "model.pt"),
         )
-        os.replace(tmp, os.path.join(args.out, "model.pt"))
         with open(os.path.join(args.out, "result.json"), "w") as f:
             json.dump(result, f, indent=1)
     if args.export:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nasfast._atomic import torch_save_atomic
 from nasfast.nn import NB201Supernet
 from nasfast.search.evolution import RegularizedEvolution
 from nasfast.search.nsga2 import NSGA2, SpaceSampling
@@ -35,13 +36,6 @@ from nasfast.spaces.discrete import Candidate
 def _step_generator(seed: int, step: int) -> torch.Generator:
     """The randomness of one training step depends only on (seed, step): resume is exact."""
     return torch.Generator().manual_seed(seed * 1_000_003 + step)
-
-
-def _save_atomic(obj: dict, path: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def train_supernet(
@@ -107,7 +101,7 @@ def train_supernet(
             bar.update(1)
         done = step + 1
         if checkpoint and (done % checkpoint_every == 0 or done == end):
-            _save_atomic(
+            torch_save_atomic(
                 {"net": net.state_dict(), "opt": opt.state_dict(), "step": done, "losses": losses},
                 checkpoint,
             )

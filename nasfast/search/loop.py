@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from nasfast._atomic import atomic_path
 from nasfast.search.base import Evaluation, SearchResult, Strategy
 from nasfast.search.problem import Metrics, Problem
 from nasfast.spaces.discrete import Candidate
@@ -122,7 +121,5 @@ def _save_checkpoint(
         "seed": seed,
         "history": [{"candidate": list(e.candidate), "metrics": e.metrics} for e in history],
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(data, f, default=float)
-    os.replace(tmp, path)

@@ -4,14 +4,13 @@ found, score multi-objective fronts against the exact one, and write results.jso
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasfast._atomic import atomic_path
 from nasfast.search import make_strategy, minimize
 from nasfast.search.base import SearchResult
 from nasfast.search.scalarise import Scalarisation
@@ -113,16 +112,9 @@ def incumbent_curves(runs: Sequence[dict[str, Any]]) -> np.ndarray:
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Write atomically (temporary file, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(obj, f, indent=1)
         f.write("\n")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-    os.replace(tmp, path)
 
 
 def parse_assignments(text: str | None, what: str) -> dict[str, float]:

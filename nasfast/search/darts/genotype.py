@@ -10,12 +10,12 @@ the smallest weight is struck out on its edge and the cell derived again.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from nasfast._atomic import atomic_path
 from nasfast.nn import PRIMITIVES
 
 Gene = list[tuple[str, int]]
@@ -81,10 +81,8 @@ class Genotype:
         )
 
     def save(self, path: str) -> None:
-        tmp = f"{path}.tmp"
-        with open(tmp, "w") as f:
+        with atomic_path(path) as tmp, open(tmp, "w") as f:
             json.dump(self.to_dict(), f, indent=1)
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str) -> Genotype:

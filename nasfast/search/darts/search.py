@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from nasfast._atomic import atomic_path, torch_save_atomic
 from nasfast.datasets import ImageData
 from nasfast.search.darts.architect import ORDERS, Architect
 from nasfast.search.darts.costs import METRICS, edge_costs, expected_cost
@@ -326,11 +327,8 @@ class DartsSearch:
         }
 
     def save_checkpoint(self) -> str:
-        os.makedirs(self.out, exist_ok=True)
         path = os.path.join(self.out, CHECKPOINT)
-        tmp = path + ".tmp"
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        torch_save_atomic(self.state(), path)
         return path
 
     def load_checkpoint(self) -> None:
@@ -369,9 +367,8 @@ class DartsSearch:
             return
         with open(path) as f:
             lines = [ln for ln in f if ln.strip() and json.loads(ln)["step"] < self.step]
-        with open(path + ".tmp", "w") as f:
+        with atomic_path(path) as tmp, open(tmp, "w") as f:
             f.writelines(lines)
-        os.replace(path + ".tmp", path)
 
     # -- the loop ----------------------------------------------------------------------------
     def _record_history(self) -> None:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from nasfast._atomic import atomic_path
 from nasfast.datasets import ImageData
 
 
@@ -180,7 +181,6 @@ def export_module(net: nn.Module, example: torch.Tensor, path: str) -> str:
     ``torch.export.load(path).module()`` without nasfast."""
     net.eval()
     ep = torch.export.export(net, (example,))
-    tmp = path + ".tmp.pt2"
-    torch.export.save(ep, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".tmp.pt2") as tmp:
+        torch.export.save(ep, tmp)
     return path
