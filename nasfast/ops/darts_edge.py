@@ -1,9 +1,11 @@
 """The fused DARTS edge: ``torch.ops.nasfast.darts_edge_forward`` / ``_backward`` with autograd.
 
 The op computes ``sum_k w_k * op_k(x)`` over the eight DARTS primitives in a few passes (see
-``csrc/ops/darts_edge/darts_edge_impl.h``) and keeps only ``x``, the weights and a small
-``[3, 9, C]`` tensor of BatchNorm statistics for backward; the backward op recomputes the cheap
-intermediates from ``x``. The module-level entry point is :class:`nasfast.nn.DartsEdge`, whose
+``csrc/ops/darts_edge/darts_edge_impl.h``) and keeps for backward ``x``, the weights, a small
+``[3, 9, C]`` tensor of BatchNorm statistics and the pointwise-conv outputs that feed a
+BatchNorm (``saved``: at most 6 tensors of x's size at stride 1, 7 of a quarter of it at stride
+2); the backward op recomputes the cheap per-plane intermediates (pools, depthwise stages).
+The module-level entry point is :class:`nasfast.nn.DartsEdge`, whose
 ``backend="reference"`` is the pure-PyTorch twin.
 
 Layout (shared with the C++ op): ``conv_weights`` are sep3 dw1, pw1, dw2, pw2; sep5 dw1, pw1,
@@ -23,18 +25,38 @@ SLOT_OP: tuple[int, ...] = (1, 2, 3, 4, 4, 5, 5, 6, 7)
 #: primitive index owning each conv weight (14 at stride 2, the first 12 at stride 1)
 CONV_OP: tuple[int, ...] = (4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 3, 3)
 ALL_OPS = (1 << 8) - 1
+#: BatchNorm slots whose pointwise-conv input is kept for backward, in the order of ``saved``
+SAVED_SLOTS: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8)
+
+
+def saved_count(stride: int, active: int) -> int:
+    """Number of tensors the forward keeps in ``saved`` for this stride and primitive mask."""
+    return sum(1 for s in SAVED_SLOTS if (active >> SLOT_OP[s]) & 1 and (s != 2 or stride == 2))
 
 
 @torch.library.register_fake("nasfast::darts_edge_forward")
-def _forward_fake(x, weights, conv_weights, running, stride, training, eps, active):
+def _forward_fake(x, weights, conv_weights, running, stride, training, eps, active, save):
     n, c, h, w = x.shape
-    out = x.new_empty((n, c, (h - 1) // stride + 1, (w - 1) // stride + 1))
-    return out, x.new_empty((3, NUM_SLOTS, c))
+    ho, wo = (h - 1) // stride + 1, (w - 1) // stride + 1
+    out = x.new_empty((n, c, ho, wo))
+    saved = x.new_empty((saved_count(stride, active), n, c, ho, wo) if save else (0,))
+    return out, x.new_empty((3, NUM_SLOTS, c)), saved
 
 
 @torch.library.register_fake("nasfast::darts_edge_backward")
 def _backward_fake(
-    grad, x, weights, conv_weights, stats, stride, training, active, need_x, need_weights, need_conv
+    grad,
+    x,
+    weights,
+    conv_weights,
+    stats,
+    saved,
+    stride,
+    training,
+    active,
+    need_x,
+    need_weights,
+    need_conv,
 ):
     return (
         x.new_empty(x.shape),
@@ -44,16 +66,16 @@ def _backward_fake(
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    x, weights, conv_weights, _running, stride, training, _eps, active = inputs
-    _out, stats = output
-    ctx.mark_non_differentiable(stats)
+    x, weights, conv_weights, _running, stride, training, _eps, active, _save = inputs
+    _out, stats, saved = output
+    ctx.mark_non_differentiable(stats, saved)
     ctx.stride, ctx.training, ctx.active = stride, training, active
     ctx.num_conv = len(conv_weights)
-    ctx.save_for_backward(x, weights, stats, *conv_weights)
+    ctx.save_for_backward(x, weights, stats, saved, *conv_weights)
 
 
-def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None):
-    x, weights, stats, *conv_weights = ctx.saved_tensors
+def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None, _grad_saved):
+    x, weights, stats, saved, *conv_weights = ctx.saved_tensors
     # Only the gradients autograd asks for are computed: the architect's alpha-only passes freeze
     # the conv weights, and their gradients are most of the backward's GEMM work.
     need_x, need_w, need_cw = ctx.needs_input_grad[:3]
@@ -66,6 +88,7 @@ def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None):
         weights,
         conv_weights,
         stats,
+        saved,
         ctx.stride,
         ctx.training,
         ctx.active,
@@ -81,7 +104,8 @@ def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None):
         ]
     else:
         gcw = [None] * ctx.num_conv
-    return (gx if need_x else None), (gw if need_w else None), gcw, None, None, None, None, None
+    gx = gx if need_x else None
+    return gx, (gw if need_w else None), gcw, None, None, None, None, None, None
 
 
 torch.library.register_autograd(
@@ -100,6 +124,11 @@ def darts_edge_fused(
     active: int = ALL_OPS,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(sum_{k in active} w_k op_k(x), stats)``; inputs already validated by the caller."""
-    return torch.ops.nasfast.darts_edge_forward(
-        x, weights, conv_weights, running, stride, training, eps, active
+    # keep the pointwise outputs only when a backward can follow
+    save = torch.is_grad_enabled() and (
+        x.requires_grad or weights.requires_grad or any(w.requires_grad for w in conv_weights)
     )
+    out, stats, _saved = torch.ops.nasfast.darts_edge_forward(
+        x, weights, conv_weights, running, stride, training, eps, active, save
+    )
+    return out, stats

@@ -108,6 +108,42 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
     CHECK_NEAR(gx[i], gx_ref[i], tol * (1 + std::fabs(gx_ref[i])) * 10);
 }
 
+// Max-pool backward alone on integer-valued x (ties everywhere), a NaN, and a -inf corner block
+// whose first window has no finite element: ATen's choice of element (first maximum in
+// row-major order, the last NaN, else the window's first in-bounds element) gets the gradient.
+template <typename T>
+void check_maxpool_special(int64_t H, int64_t W, int64_t s, std::mt19937& rng) {
+  const Dims d{1, 1, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
+  std::uniform_int_distribution<int> ud(-2, 2);
+  std::vector<T> x(H * W);
+  for (auto& v : x) v = static_cast<T>(ud(rng));
+  const T inf = std::numeric_limits<T>::infinity();
+  x[0] = x[1] = x[W] = x[W + 1] = -inf;
+  if (H * W > 12) x[H * W / 2] = std::numeric_limits<T>::quiet_NaN();
+  auto gmax = randn<T>(d.Ho * d.Wo, rng);
+  std::vector<T> gx(H * W);
+  const T* wp[4] = {nullptr, nullptr, nullptr, nullptr};
+  const T* gp[4] = {nullptr, nullptr, nullptr, nullptr};
+  T* gwp[4] = {nullptr, nullptr, nullptr, nullptr};
+  k::stage1_backward<T>(x.data(), d, wp, gp, gmax.data(), nullptr, nullptr, nullptr, nullptr,
+                        T(0), gx.data(), gwp);
+  std::vector<double> ref(H * W, 0.0);
+  for (int64_t oy = 0; oy < d.Ho; ++oy)
+    for (int64_t ox = 0; ox < d.Wo; ++ox) {
+      const int64_t y0 = std::max<int64_t>(oy * s - 1, 0), x0 = std::max<int64_t>(ox * s - 1, 0);
+      double m = -std::numeric_limits<double>::infinity();
+      int64_t arg = y0 * W + x0;
+      for (int64_t iy = y0; iy < std::min(oy * s + 2, H); ++iy)
+        for (int64_t ix = x0; ix < std::min(ox * s + 2, W); ++ix)
+          if (x[iy * W + ix] > m || std::isnan(x[iy * W + ix])) {
+            m = x[iy * W + ix];
+            arg = iy * W + ix;
+          }
+      ref[arg] += gmax[oy * d.Wo + ox];
+    }
+  for (int64_t i = 0; i < H * W; ++i) CHECK_NEAR(gx[i], ref[i], 1e-5 * (1 + std::fabs(ref[i])));
+}
+
 template <typename T>
 void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
   auto w = randn<T>(Co * Ci, rng), in = randn<T>(N * Ci * P, rng), dz = randn<T>(N * Co * P, rng);
@@ -150,6 +186,11 @@ int main() {
     check_stage1<double>(2, 3, H, W, 2, rng);
     check_stage1<float>(1, 2, H, W, 2, rng);
   }
+  for (int64_t s : {1, 2})
+    for (auto [H, W] : {std::pair<int64_t, int64_t>{2, 2}, {6, 10}, {8, 20}, {4, 34}}) {
+      check_maxpool_special<double>(H, W, s, rng);
+      check_maxpool_special<float>(H, W, s, rng);
+    }
   check_pointwise<double>(2, 5, 7, 37, rng);
   check_pointwise<float>(3, 8, 4, 100, rng);
   check_pointwise<double>(1, 3, 2, 1, rng);

@@ -33,31 +33,31 @@ struct CpuKernels {
   static void dot(const T* a, const T* b, int64_t n, double* out) { *out = cpu::dot<T>(a, b, n); }
 };
 
-std::tuple<at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x, const at::Tensor& weights,
-                                               at::TensorList conv_weights,
-                                               const at::Tensor& running, int64_t stride,
-                                               bool training, double eps, int64_t active) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
+    const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
+    const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
+    bool save) {
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
-  std::tuple<at::Tensor, at::Tensor> r;
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cpu", [&] {
-    r = forward<CpuKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active);
+    r = forward<CpuKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
   });
   return r;
 }
 
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
-    at::TensorList conv_weights, const at::Tensor& stats, int64_t stride, bool training,
-    int64_t active, bool need_x, bool need_weights, bool need_conv) {
-  check_backward_args(grad, x, weights, conv_weights, stats, stride, active);
+    at::TensorList conv_weights, const at::Tensor& stats, const at::Tensor& saved, int64_t stride,
+    bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
+  check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cpu", [&] {
-    r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active,
-                                    NeedGrad{need_x, need_weights, need_conv});
+    r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
+                                       NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
@@ -69,11 +69,13 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
 TORCH_LIBRARY_FRAGMENT(nasfast, m) {
   m.def(
       "darts_edge_forward(Tensor x, Tensor weights, Tensor[] conv_weights, Tensor running, "
-      "int stride, bool training, float eps, int active) -> (Tensor out, Tensor stats)");
+      "int stride, bool training, float eps, int active, bool save) -> (Tensor out, Tensor stats, "
+      "Tensor saved)");
   m.def(
       "darts_edge_backward(Tensor grad, Tensor x, Tensor weights, Tensor[] conv_weights, "
-      "Tensor stats, int stride, bool training, int active, bool need_x, bool need_weights, "
-      "bool need_conv) -> (Tensor grad_x, Tensor grad_weights, Tensor[] grad_conv_weights)");
+      "Tensor stats, Tensor saved, int stride, bool training, int active, bool need_x, "
+      "bool need_weights, bool need_conv) -> (Tensor grad_x, Tensor grad_weights, "
+      "Tensor[] grad_conv_weights)");
 }
 
 TORCH_LIBRARY_IMPL(nasfast, CPU, m) {

@@ -11,6 +11,8 @@
 //  - stats [3, kSlots, C]: batch mean, 1/sqrt(var + eps), unbiased var (training) or the running
 //    mean, 1/sqrt(running var + eps), running var (eval).
 //  - active: bit k set = primitive k is computed (all 8 for DARTS; one for GDAS single path).
+//  - saved [S, N, C, Ho, Wo]: the pre-BatchNorm pointwise outputs kept for backward, one per
+//    active slot of kSavedSlots in that order (FR only at stride 2); [0] when nothing is kept.
 #include <cstdint>
 
 namespace nasfast::darts_edge {
@@ -18,6 +20,27 @@ namespace nasfast::darts_edge {
 inline constexpr int kOps = 8;
 inline constexpr int kSlots = 9;
 enum Slot : int { kMax = 0, kAvg, kFr, kSep3Bn1, kSep3Bn2, kSep5Bn1, kSep5Bn2, kDil3, kDil5 };
+inline constexpr int kSavedSlots[7] = {kFr, kSep3Bn1, kSep3Bn2, kSep5Bn1, kSep5Bn2, kDil3, kDil5};
+// Primitive owning each slot.
+inline constexpr int kSlotOp[kSlots] = {1, 2, 3, 4, 4, 5, 5, 6, 7};
+
+// Index of `slot` in the saved tensor (-1: not kept) for stride s and primitive mask `active`.
+inline int saved_index(int slot, int64_t s, int64_t active) {
+  int j = 0;
+  for (int t : kSavedSlots) {
+    const bool kept = ((active >> kSlotOp[t]) & 1) && (t != kFr || s == 2);
+    if (t == slot) return kept ? j : -1;
+    j += kept;
+  }
+  return -1;
+}
+
+inline int saved_count(int64_t s, int64_t active) {
+  int n = 0;
+  for (int t : kSavedSlots) n += saved_index(t, s, active) >= 0;
+  return n;
+}
+
 enum ConvW : int {
   kSep3Dw1 = 0, kSep3Pw1, kSep3Dw2, kSep3Pw2,
   kSep5Dw1, kSep5Pw1, kSep5Dw2, kSep5Pw2,

@@ -70,7 +70,8 @@ inline void check_forward_args(const at::Tensor& x, const at::Tensor& weights, a
 
 inline void check_backward_args(const at::Tensor& grad, const at::Tensor& x,
                                 const at::Tensor& weights, at::TensorList cw,
-                                const at::Tensor& stats, int64_t stride, int64_t active) {
+                                const at::Tensor& stats, const at::Tensor& saved, int64_t stride,
+                                int64_t active) {
   check_args(x, weights, cw, stride, active);
   check_same_device_dtype(grad, x, "grad", "x");
   const int64_t Ho = (x.size(2) - 1) / stride + 1, Wo = (x.size(3) - 1) / stride + 1;
@@ -83,6 +84,12 @@ inline void check_backward_args(const at::Tensor& grad, const at::Tensor& x,
                         stats.size(2) == x.size(1),
                     "stats: expected shape [3, ", kSlots, ", ", x.size(1), "], got ",
                     stats.sizes());
+  if (saved.numel() == 0) return;  // nothing kept: the backward recomputes from x
+  check_same_device_dtype(saved, x, "saved", "x");
+  const std::vector<int64_t> want = {saved_count(stride, active), grad.size(0), grad.size(1),
+                                     grad.size(2), grad.size(3)};
+  TORCH_CHECK_VALUE(saved.sizes() == at::IntArrayRef(want), "saved: expected shape ", want,
+                    " (or an empty tensor), got ", saved.sizes());
 }
 
 }  // namespace nasfast::darts_edge

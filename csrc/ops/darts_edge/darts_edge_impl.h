@@ -7,10 +7,14 @@
 // Forward: one pass over x computes relu(x) once, the four first depthwise stages and both pools;
 // pointwise convs are GEMMs; BN statistics per slot; the second sep-conv stage reads the first
 // BN's normalised, rectified output on the fly; one epilogue pass forms sum_k w_k * BN_k(z_k).
-// Only x, the weights and the [3, 9, C] statistics are kept for backward.
-// Backward recomputes the intermediates from x (cheap next to saving ~30 activation tensors),
-// folds the final BatchNorm backward with the weighted sum (grad w_k = <g, y_k> comes out of the
-// same reduction), and ends with one pass that writes grad x from every branch.
+// For backward it keeps x, the weights, the [3, 9, C] statistics and (with `save`) the pointwise
+// outputs that feed a BatchNorm (`saved`, [S, N, C, Ho, Wo], S <= 7: FR, sep3 bn1/bn2, sep5
+// bn1/bn2, dil3, dil5), so the backward runs no forward GEMM again; it recomputes only the pools
+// and, when conv-weight gradients are needed, the first depthwise stages and the sep hidden
+// tensors (per-plane passes, cheap next to keeping them). Without `saved` the backward recomputes
+// every intermediate from x.
+// The backward folds the final BatchNorm backward with the weighted sum (grad w_k = <g, y_k>
+// comes out of the same reduction), and ends with one pass that writes grad x from every branch.
 // Gradients autograd does not need (NeedGrad) are not computed: with frozen conv weights (the
 // DARTS architect's alpha-only passes) no weight-gradient GEMM or depthwise weight reduction runs.
 #include <ATen/ATen.h>
@@ -80,6 +84,7 @@ T* ptr(const at::Tensor& t) {
 struct Branches {
   std::array<at::Tensor, 4> dw1;  // first depthwise stage of sep3, sep5, dil3, dil5
   at::Tensor maxp, avgp, fr0, fr1;
+  at::TensorOptions opts;
 };
 
 template <typename K, typename T>
@@ -87,6 +92,7 @@ Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor
                 int64_t active) {
   Branches b;
   const auto opts = x.options();
+  b.opts = opts;
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
   std::array<const T*, 4> w{};
   std::array<T*, 4> out{};
@@ -126,12 +132,23 @@ struct Stats {
 // Computes z for every active slot; with `compute_stats` the batch statistics are written into
 // st as each slot's z appears (the second sep stage needs the first BN's statistics).
 // With `forward_only` the tensors only backward needs (b.dw1, the first sep BN inputs, h) are
-// released as soon as they are consumed, so later allocations reuse their pages.
+// released as soon as they are consumed, so later allocations reuse their pages. A defined
+// `saved` receives the pointwise outputs (see kSavedSlots) instead of fresh tensors.
 template <typename K, typename T>
 Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw, int64_t active,
-                  const Stats<T>& st, bool compute_stats, double eps, bool forward_only) {
+                  const Stats<T>& st, bool compute_stats, double eps, bool forward_only,
+                  const at::Tensor& saved = {}) {
   Zs zs;
   const int64_t HWo = d.Ho * d.Wo;
+  auto alloc = [&](int slot) {
+    const int j = saved.defined() ? saved_index(slot, d.s, active) : -1;
+    return j >= 0 ? saved[j] : at::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
+  };
+  auto pw = [&](int w, const at::Tensor& in, int slot) {
+    at::Tensor z = alloc(slot);
+    pointwise<K, T>(cw[w], in, 0, z, 0);
+    return z;
+  };
   auto bn = [&](int slot, const at::Tensor& z) {
     zs.z[slot] = z;
     if (compute_stats)
@@ -141,7 +158,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   if (b.maxp.defined()) bn(kMax, b.maxp);
   if (b.avgp.defined()) bn(kAvg, b.avgp);
   if (b.fr0.defined()) {
-    at::Tensor z = at::empty({d.N, d.C, d.Ho, d.Wo}, b.fr0.options());
+    at::Tensor z = alloc(kFr);
     pointwise<K, T>(cw[kFrConv1], b.fr0, 0, z, 0);
     pointwise<K, T>(cw[kFrConv2], b.fr1, 0, z, d.C / 2);
     bn(kFr, z);
@@ -150,7 +167,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     if (!b.dw1[i].defined()) continue;
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
-    at::Tensor z1 = pointwise<K, T>(cw[base + 1], b.dw1[i]);
+    at::Tensor z1 = pw(base + 1, b.dw1[i], s1);
     if (forward_only) b.dw1[i].reset();
     bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
@@ -158,7 +175,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
-    bn(s1 + 1, pointwise<K, T>(cw[base + 3], h));
+    bn(s1 + 1, pw(base + 3, h, s1 + 1));
     if (forward_only) {
       zs.z[s1].reset();
     } else {
@@ -167,9 +184,34 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   }
   for (int i = 2; i < 4; ++i) {
     if (!b.dw1[i].defined()) continue;
-    const int pw = i == 2 ? kDil3Pw : kDil5Pw;
-    bn(i == 2 ? kDil3 : kDil5, pointwise<K, T>(cw[pw], b.dw1[i]));
+    const int slot = i == 2 ? kDil3 : kDil5;
+    bn(slot, pw(i == 2 ? kDil3Pw : kDil5Pw, b.dw1[i], slot));
     if (forward_only) b.dw1[i].reset();
+  }
+  return zs;
+}
+
+// The z (and, with `hidden`, h) of branch_outputs from the saved pointwise outputs: pools from b,
+// h recomputed from the saved first sep BN input.
+template <typename K, typename T>
+Zs saved_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
+                 int64_t active, const Stats<T>& st, const at::Tensor& saved, bool hidden) {
+  Zs zs;
+  if (b.maxp.defined()) zs.z[kMax] = b.maxp;
+  if (b.avgp.defined()) zs.z[kAvg] = b.avgp;
+  for (int t : kSavedSlots) {
+    const int j = saved_index(t, d.s, active);
+    if (j >= 0) zs.z[t] = saved[j];
+  }
+  for (int i = 0; hidden && i < 2; ++i) {
+    const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
+    if (!zs.z[s1].defined()) continue;
+    const int k = i == 0 ? 3 : 5;
+    zs.h[i] = at::empty_like(zs.z[s1]);
+    K::template bn_relu_dw_forward<T>(zs.z[s1].data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N,
+                                      d.C, d.Ho, d.Wo,
+                                      cw[(i == 0 ? kSep3Dw1 : kSep5Dw1) + 2].data_ptr<T>(),
+                                      DwSpec{k, k / 2, 1}, zs.h[i].data_ptr<T>());
   }
   return zs;
 }
@@ -188,12 +230,12 @@ inline int final_slot(int k, int64_t s) {
   }
 }
 
-// Returns (out, stats). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in training.
+// Returns (out, stats, saved). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in
+// training. `saved` holds the kept pointwise outputs with `save`, else it is empty.
 template <typename K, typename T>
-std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::vector<double>& wv,
-                                           const std::vector<at::Tensor>& cw_in,
-                                           const at::Tensor& running, int64_t s, bool training,
-                                           double eps, int64_t active) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
+    const at::Tensor& x_in, const std::vector<double>& wv, const std::vector<at::Tensor>& cw_in,
+    const at::Tensor& running, int64_t s, bool training, double eps, int64_t active, bool save) {
   const at::Tensor x = x_in.contiguous();
   std::vector<at::Tensor> cw;
   for (const auto& t : cw_in) cw.push_back(t.contiguous());
@@ -208,8 +250,12 @@ std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::ve
     stats[2].copy_(running[1]);
   }
   const Stats<T> st{stats.data_ptr<T>(), d.C};
+  const at::Tensor saved =
+      save ? at::empty({saved_count(s, active), d.N, d.C, d.Ho, d.Wo}, x.options())
+           : at::empty({0}, x.options());
   Branches b = stage1<K, T>(x, d, cw, active);
-  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true);
+  const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true,
+                                     save ? saved : at::Tensor());
   std::vector<const T*> z, mean, invstd;
   std::vector<T> w;
   for (int k = 1; k < kOps; ++k) {
@@ -230,7 +276,7 @@ std::tuple<at::Tensor, at::Tensor> forward(const at::Tensor& x_in, const std::ve
   K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(),
                              static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
                              out.data_ptr<T>());
-  return {out, stats};
+  return {out, stats, saved};
 }
 
 // Which gradients the caller needs (autograd's needs_input_grad). Work that only feeds an
@@ -247,8 +293,8 @@ struct NeedGrad {
 template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const at::Tensor& grad, const at::Tensor& x_in, const std::vector<double>& wv,
-    const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, int64_t s, bool training,
-    int64_t active, NeedGrad need = {}) {
+    const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, const at::Tensor& saved_in,
+    int64_t s, bool training, int64_t active, NeedGrad need = {}) {
   const at::Tensor x = x_in.contiguous();
   const at::Tensor g = grad.contiguous();
   const at::Tensor stats = stats_in.contiguous();
@@ -262,8 +308,19 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
 
   // Intermediates are released as soon as they are dead (reset()), so later allocations of the
   // same size reuse their pages instead of faulting in fresh ones.
-  Branches b = stage1<K, T>(x, d, cw, active);
-  Zs zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
+  Branches b;
+  Zs zs;
+  if (saved_in.numel() > 0) {
+    const at::Tensor saved = saved_in.contiguous();
+    // The pools always; the first depthwise stages (and FR's subsampled inputs) only for the
+    // conv-weight gradients.
+    constexpr int64_t kPools = (1 << 1) | (1 << 2);
+    b = stage1<K, T>(x, d, cw, active & (need.conv ? ~int64_t{0} : kPools));
+    zs = saved_outputs<K, T>(b, d, cw, active, st, saved, need.conv);
+  } else {
+    b = stage1<K, T>(x, d, cw, active);
+    zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
+  }
 
   at::Tensor gw = at::zeros({kOps}, dopts);
   std::vector<at::Tensor> gcw;

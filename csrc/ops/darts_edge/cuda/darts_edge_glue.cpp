@@ -55,33 +55,33 @@ struct CudaKernels {
   }
 };
 
-std::tuple<at::Tensor, at::Tensor> forward_cuda(const at::Tensor& x, const at::Tensor& weights,
-                                                at::TensorList conv_weights,
-                                                const at::Tensor& running, int64_t stride,
-                                                bool training, double eps, int64_t active) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
+    const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
+    const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
+    bool save) {
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
-  std::tuple<at::Tensor, at::Tensor> r;
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cuda", [&] {
-    r = forward<CudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active);
+    r = forward<CudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
   });
   return r;
 }
 
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
-    at::TensorList conv_weights, const at::Tensor& stats, int64_t stride, bool training,
-    int64_t active, bool need_x, bool need_weights, bool need_conv) {
-  check_backward_args(grad, x, weights, conv_weights, stats, stride, active);
+    at::TensorList conv_weights, const at::Tensor& stats, const at::Tensor& saved, int64_t stride,
+    bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
+  check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
-    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, stride, training, active,
-                                    NeedGrad{need_x, need_weights, need_conv});
+    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
+                                        NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
