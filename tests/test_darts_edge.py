@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from conftest import requires_cuda
@@ -263,6 +265,35 @@ def test_no_grad_keeps_nothing():
     assert y.grad_fn is None
     _, total = saved_tensor_bytes(lambda: m(x, w))
     assert total > 6 * x.numel() * 4  # with grad enabled (parameters need grad) it keeps them
+
+
+@pytest.mark.parametrize("momenta", ["none", "mixed"])
+def test_running_stats_any_momentum(momenta):
+    # every BatchNorm momentum (None = cumulative average, or differing per slot) as nn.BatchNorm2d
+    ref, fused = _pair(4, 1, True)
+    for m in (ref, fused):
+        for j, b in enumerate(b for b in m.modules() if isinstance(b, torch.nn.BatchNorm2d)):
+            b.momentum = None if momenta == "none" else 0.05 * (j + 1)
+    x = torch.randn(2, 4, 6, 6, dtype=DT)
+    for seed in (1, 2):
+        _assert_same(
+            _step(ref, x * seed, _weights("soft"), seed),
+            _step(fused, x * seed, _weights("soft"), seed),
+        )
+
+
+def test_replaced_primitive_is_used():
+    # the fused backend caches where its conv weights live; replacing a primitive refreshes it
+    ref, fused = _pair(4, 2, True)
+    x, w = torch.randn(2, 4, 6, 6, dtype=DT), _weights("soft")
+    ref(x, w)
+    fused(x, w)
+    torch.manual_seed(5)
+    new = DartsEdge(4, 2).double()
+    for m in (ref, fused):
+        m.ops[5] = copy.deepcopy(new.ops[5])
+        m.ops[3] = copy.deepcopy(new.ops[3])
+    _assert_same(_step(ref, x, w), _step(fused, x, w))
 
 
 def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):

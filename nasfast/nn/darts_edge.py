@@ -72,41 +72,45 @@ class DartsEdge(nn.Module):
 
     # -- fused backend -------------------------------------------------------------------------
 
-    def _bn_slots(self) -> list[nn.BatchNorm2d | None]:
-        """The BatchNorm module of each slot of the fused op (None: FR slot at stride 1)."""
+    def _fused_parts(self) -> tuple[list[nn.Module], list[nn.BatchNorm2d | None]]:
+        """The conv modules (in the op's conv_weights order) and the BatchNorm of each slot
+        (None: FR slot at stride 1), cached until a primitive module is replaced."""
+        key = tuple(self.ops._modules.values())
+        cached = self.__dict__.get("_parts_cache")
+        if (
+            cached is not None
+            and len(cached[0]) == len(key)
+            and all(a is b for a, b in zip(cached[0], key, strict=True))
+        ):
+            return cached[1], cached[2]
         o = self.ops
-        fr = o[3].bn if self.stride == 2 else None
-        return [
-            o[1][1],
-            o[2][1],
-            fr,
-            o[4].op[3],
-            o[4].op[7],
-            o[5].op[3],
-            o[5].op[7],
-            o[6].op[3],
-            o[7].op[3],
-        ]
-
-    def _conv_weights(self) -> list[torch.Tensor]:
-        o = self.ops
-        ws = [
-            o[4].op[1].weight,
-            o[4].op[2].weight,
-            o[4].op[5].weight,
-            o[4].op[6].weight,
-            o[5].op[1].weight,
-            o[5].op[2].weight,
-            o[5].op[5].weight,
-            o[5].op[6].weight,
-            o[6].op[1].weight,
-            o[6].op[2].weight,
-            o[7].op[1].weight,
-            o[7].op[2].weight,
+        convs = [
+            o[4].op[1],
+            o[4].op[2],
+            o[4].op[5],
+            o[4].op[6],
+            o[5].op[1],
+            o[5].op[2],
+            o[5].op[5],
+            o[5].op[6],
+            o[6].op[1],
+            o[6].op[2],
+            o[7].op[1],
+            o[7].op[2],
         ]
         if self.stride == 2:
-            ws += [o[3].conv_1.weight, o[3].conv_2.weight]
-        return ws
+            convs += [o[3].conv_1, o[3].conv_2]
+        fr = o[3].bn if self.stride == 2 else None
+        slots = [o[1][1], o[2][1], fr, o[4].op[3], o[4].op[7], o[5].op[3], o[5].op[7]]
+        slots += [o[6].op[3], o[7].op[3]]
+        self.__dict__["_parts_cache"] = (key, convs, slots)
+        return convs, slots
+
+    def _bn_slots(self) -> list[nn.BatchNorm2d | None]:
+        return self._fused_parts()[1]
+
+    def _conv_weights(self) -> list[torch.Tensor]:
+        return [m.weight for m in self._fused_parts()[0]]
 
     def _forward_fused(
         self, x: torch.Tensor, weights: torch.Tensor, single_path: bool
@@ -168,9 +172,19 @@ class DartsEdge(nn.Module):
         ]
         if not used:
             return
+        torch._foreach_add_([b.num_batches_tracked for _, b in used], 1)
+        momenta = {b.momentum for _, b in used}
+        if len(momenta) == 1 and None not in momenta:
+            # one foreach update for all slots (a search step runs hundreds of edges)
+            m = momenta.pop()
+            means, variances = stats[0].unbind(0), stats[2].unbind(0)
+            run = [b.running_mean for _, b in used] + [b.running_var for _, b in used]
+            torch._foreach_mul_(run, 1 - m)
+            values = [means[i] for i, _ in used] + [variances[i] for i, _ in used]
+            torch._foreach_add_(run, values, alpha=m)
+            return
         for i, b in used:
             m = b.momentum
-            b.num_batches_tracked.add_(1)
             if m is None:  # cumulative moving average, as nn.BatchNorm2d
                 m = 1.0 / float(b.num_batches_tracked)
             b.running_mean.mul_(1 - m).add_(stats[0, i] * m)
