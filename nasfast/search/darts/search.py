@@ -258,8 +258,13 @@ class DartsSearch:
             op_mask=self.op_mask,
         ).to(self.device)
         self.net.generator = self.gumbel_gen
+        # foreach: one multi-tensor update for the ~900 weight tensors (also on CPU)
         self.w_opt = torch.optim.SGD(
-            self.net.weight_parameters(), lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay
+            self.net.weight_parameters(),
+            lr=c.lr,
+            momentum=c.momentum,
+            weight_decay=c.weight_decay,
+            foreach=True,
         )
         self.costs = None
         penalty = None
@@ -459,7 +464,7 @@ class DartsSearch:
         logits = net(x)
         loss = F.cross_entropy(logits, y)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.weight_parameters(), c.grad_clip)
+        torch.nn.utils.clip_grad_norm_(net.weight_parameters(), c.grad_clip, foreach=True)
         self.w_opt.step()
         for a in net.arch_parameters():
             a.grad = None
