@@ -33,7 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--train-images", type=int, default=None, help="use only this many training images"
     )
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=d.epochs,
+        help="epochs; the lr and drop-path schedules follow this",
+    )
     p.add_argument(
         "--max-steps",
         type=int,
