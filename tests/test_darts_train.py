@@ -117,6 +117,8 @@ def test_resume_after_a_kill_drops_lines_written_after_the_checkpoint(
     monkeypatch.undo()
     assert saved_steps == [3, 5, 6, 9]  # every 3 steps and at the epoch end
     assert [json.loads(ln)["step"] for ln in open(out / METRICS_FILE)] == [5, 10]
+    with open(out / METRICS_FILE, "a") as f:
+        f.write('{"epoch": 2, "st')  # a line torn by the kill
     assert _train(files, out, "--resume", "--checkpoint-every", "3") == 0
     _assert_same(_outputs(str(out)), uninterrupted)
 

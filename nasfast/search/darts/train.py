@@ -243,13 +243,19 @@ class TrainRun:
         self._truncate_metrics()
 
     def _truncate_metrics(self) -> None:
-        """Keep the lines of the epochs the checkpoint has finished: no line written after the
-        checkpoint (a kill) and no partial-epoch line (a --max-steps stop) comes twice."""
+        """Keep only the lines of the epochs the checkpoint has finished, so none comes twice:
+        lines written after the checkpoint, a line torn by a kill and the partial-epoch line of
+        a --max-steps stop are dropped."""
         path = os.path.join(self.out, METRICS_FILE)
         if not os.path.exists(path):
             return
+        rows = []
         with open(path) as f:
-            rows = [json.loads(ln) for ln in f if ln.strip()]
+            for ln in f:
+                try:
+                    rows.append(json.loads(ln))
+                except ValueError:  # a line torn by the kill
+                    continue
         keep = [r for r in rows if r["step"] <= self.step and not r.get("partial")]
         with atomic_path(path) as tmp, open(tmp, "w") as f:
             f.writelines(json.dumps(r) + "\n" for r in keep)
