@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from nasfast._atomic import torch_save_atomic
+from nasfast._atomic import atomic_path, torch_save_atomic
 from nasfast.cli.errors import one_line_errors
 
 
@@ -15,7 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
         help="train the network of a DARTS genotype from scratch and report test accuracy",
-        description="Defaults follow the DARTS CIFAR-10 evaluation (600 epochs, 20 cells, C=36).",
+        description=(
+            "Defaults follow the DARTS CIFAR-10 evaluation (600 epochs, 20 cells, C=36). With "
+            "--out DIR the run writes DIR/train_checkpoint.pt atomically at every epoch end "
+            "(and every --checkpoint-every steps, and when --max-steps stops it); --resume "
+            "continues from it and ends exactly where an uninterrupted run ends (on CPU, same "
+            "--threads). The lr and drop-path schedules follow --epochs, never --max-steps."
+        ),
     )
     one_line_errors(p)
     p.add_argument("--genotype", required=True, help="genotype.json from `nasfast search darts`")
@@ -27,8 +33,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--train-images", type=int, default=None, help="use only this many training images"
     )
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=d.epochs,
+        help="epochs; the lr and drop-path schedules follow this",
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int,
+        default=None,
+        help="stop after this many steps in total (a later --resume continues)",
+    )
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--channels", type=int, default=36)
     p.add_argument("--layers", type=int, default=20)
@@ -47,7 +63,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     p.add_argument(
-        "--out", default=None, help="directory for train_metrics.jsonl, model.pt, result.json"
+        "--out",
+        default=None,
+        help="directory for train_metrics.jsonl, train_checkpoint.pt, model.pt, result.json",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --out (same settings required)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="also checkpoint every STEPS steps (default 0: at epoch ends only)",
     )
     p.add_argument(
         "--export",
@@ -78,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--device: {args.device} requested but CUDA is not available")
     if args.max_steps is not None and args.max_steps < 1:
         raise ValueError(f"--max-steps: expected a positive count, got {args.max_steps}")
+    if args.resume and not args.out:
+        raise ValueError("--resume: needs --out DIR, the directory holding train_checkpoint.pt")
+    if args.checkpoint_every < 0:
+        raise ValueError(
+            f"--checkpoint-every: expected a step count >= 0, got {args.checkpoint_every}"
+        )
     cfg = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -111,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         f"train: {args.dataset}, {args.layers} cells, C={args.channels}, "
         f"{n_params / 1e6:.3f} M params"
     )
-    if args.out:
+    if args.out and not args.resume:
         os.makedirs(args.out, exist_ok=True)
     result = train_network(
         net,
@@ -121,11 +157,24 @@ def run(args: argparse.Namespace) -> int:
         device=args.device,
         max_steps=args.max_steps,
         progress=not args.no_progress,
+        resume=args.resume,
+        checkpoint_every=args.checkpoint_every,
+        settings={
+            "genotype": {
+                k: genotype.to_dict()[k]
+                for k in ("normal", "normal_concat", "reduce", "reduce_concat")
+            },
+            "channels": args.channels,
+            "layers": args.layers,
+            "auxiliary": args.auxiliary,
+        },
     )
     result["params"] = n_params
+    status = "" if result["complete"] else f", stopped at step {result['steps']}"
     print(
         f"test accuracy: {100 * result['test_acc']:.2f}% ({data.x_test.shape[0]} images, "
-        f"{result['steps']} steps, {result['train_seconds']:.1f} s)"
+        f"{result['steps']} of {result['total_steps']} steps{status}, "
+        f"{result['train_seconds']:.1f} s)"
     )
     if args.out:
         torch_save_atomic(
@@ -141,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
             },
             os.path.join(args.out, "model.pt"),
         )
-        with open(os.path.join(args.out, "result.json"), "w") as f:
+        with atomic_path(os.path.join(args.out, "result.json")) as tmp, open(tmp, "w") as f:
             json.dump(result, f, indent=1)
     if args.export:
         net.auxiliary_head = None
