@@ -296,6 +296,25 @@ def test_replaced_primitive_is_used():
     _assert_same(_step(ref, x, w), _step(fused, x, w))
 
 
+def test_double_backward_refused():
+    m = DartsEdge(4, 1)
+    x = torch.randn(2, 4, 6, 6, requires_grad=True)
+    y = m(x, _weights("soft").float())
+    with pytest.raises(RuntimeError, match="double backward"):
+        torch.autograd.grad(y.sum(), x, create_graph=True)
+
+
+def test_compiles_fullgraph():
+    ref, fused = _pair(4, 1, True)
+    x, w = torch.randn(2, 4, 6, 6, dtype=DT), _weights("soft")
+    a = _step(ref, x, w)
+    compiled = torch.compile(fused, fullgraph=True, backend="aot_eager")
+    y, gx, gw, grads, bufs = _step(compiled, x, w)
+    strip = "_orig_mod."
+    grads = {k.removeprefix(strip): v for k, v in grads.items()}
+    _assert_same(a, (y, gx, gw, grads, {k.removeprefix(strip): v for k, v in bufs.items()}))
+
+
 def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):
     """One backward with every conv weight frozen (the architect's alpha-only pass)."""
     for p in m.parameters():

@@ -22,8 +22,6 @@ import nasfast._ext  # noqa: F401  (registers torch.ops.nasfast)
 NUM_SLOTS = 9
 #: primitive index owning each BatchNorm slot
 SLOT_OP: tuple[int, ...] = (1, 2, 3, 4, 4, 5, 5, 6, 7)
-#: primitive index owning each conv weight (14 at stride 2, the first 12 at stride 1)
-CONV_OP: tuple[int, ...] = (4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 3, 3)
 ALL_OPS = (1 << 8) - 1
 #: BatchNorm slots whose pointwise-conv input is kept for backward, in the order of ``saved``
 SAVED_SLOTS: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8)
@@ -65,52 +63,8 @@ def _backward_fake(
     )
 
 
-def _setup_context(ctx, inputs, output) -> None:
-    x, weights, conv_weights, _running, stride, training, _eps, active, _save = inputs
-    _out, stats, saved = output
-    ctx.mark_non_differentiable(stats, saved)
-    ctx.stride, ctx.training, ctx.active = stride, training, active
-    ctx.num_conv = len(conv_weights)
-    ctx.save_for_backward(x, weights, stats, saved, *conv_weights)
-
-
-def _backward(ctx, grad_out: torch.Tensor, _grad_stats: torch.Tensor | None, _grad_saved):
-    x, weights, stats, saved, *conv_weights = ctx.saved_tensors
-    # Only the gradients autograd asks for are computed: the architect's alpha-only passes freeze
-    # the conv weights, and their gradients are most of the backward's GEMM work.
-    need_x, need_w, need_cw = ctx.needs_input_grad[:3]
-    if not isinstance(need_cw, (list, tuple)):
-        need_cw = [bool(need_cw)] * ctx.num_conv
-    need_conv = any(need_cw)
-    gx, gw, gcw = torch.ops.nasfast.darts_edge_backward(
-        grad_out,
-        x,
-        weights,
-        conv_weights,
-        stats,
-        saved,
-        ctx.stride,
-        ctx.training,
-        ctx.active,
-        need_x,
-        need_w,
-        need_conv,
-    )
-    # Parameters of primitives that did not run (GDAS single path) get no gradient, as in the
-    # reference, where they are not part of the graph.
-    if need_conv:
-        gcw = [
-            g if (ctx.active >> CONV_OP[i]) & 1 and need_cw[i] else None for i, g in enumerate(gcw)
-        ]
-    else:
-        gcw = [None] * ctx.num_conv
-    gx = gx if need_x else None
-    return gx, (gw if need_w else None), gcw, None, None, None, None, None, None
-
-
-torch.library.register_autograd(
-    "nasfast::darts_edge_forward", _backward, setup_context=_setup_context
-)
+# Autograd is registered in C++ (csrc/ops/darts_edge/darts_edge_autograd.cpp): a DARTS step
+# runs hundreds of edges, and a Python autograd wrapper cost more per call than a small edge.
 
 
 def darts_edge_fused(
