@@ -315,6 +315,36 @@ def test_compiles_fullgraph():
     _assert_same(a, (y, gx, gw, grads, {k.removeprefix(strip): v for k, v in bufs.items()}))
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "float32"])
+def test_running_update_op(layout):
+    # the op against the nn.BatchNorm2d formula, on its raw CPU loop and its ATen fallback
+    C, slots, m = 4, [0, 3, 8], 0.1
+    stats = torch.rand(3, NUM_SLOTS, C, dtype=DT)
+    base = torch.rand(2, len(slots), 2 * C, dtype=DT)
+    if layout == "strided":
+        means, variances = list(base[0, :, ::2]), list(base[1, :, ::2])
+    else:
+        dt = torch.float32 if layout == "float32" else DT
+        means, variances = list(base[0, :, :C].to(dt)), list(base[1, :, :C].to(dt))
+    counts = [torch.tensor(5) for _ in slots]
+    want_m = [(1 - m) * t.double() + m * stats[0, s] for t, s in zip(means, slots, strict=True)]
+    want_v = [(1 - m) * t.double() + m * stats[2, s] for t, s in zip(variances, slots, strict=True)]
+    args = (means, variances, counts, stats, slots, m)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_running_update.default, args)
+    means = [t.clone() for t in means]
+    variances = [t.clone() for t in variances]
+    counts = [torch.tensor(5) for _ in slots]
+    torch.ops.nasfast.darts_edge_running_update(means, variances, counts, stats, slots, m)
+    tol = dict(rtol=1e-6, atol=1e-7) if layout == "float32" else TOL
+    for got, want in zip(means + variances, want_m + want_v, strict=True):
+        torch.testing.assert_close(got.double(), want, **tol)
+    assert all(int(c) == 6 for c in counts)
+    with pytest.raises(ValueError, match="^slots: expected values in"):
+        torch.ops.nasfast.darts_edge_running_update(means, variances, counts, stats, [0, 3, 9], m)
+    with pytest.raises(ValueError, match="running_mean, running_var, num_batches_tracked"):
+        torch.ops.nasfast.darts_edge_running_update(means[:2], variances, counts, stats, slots, m)
+
+
 def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):
     """One backward with every conv weight frozen (the architect's alpha-only pass)."""
     for p in m.parameters():

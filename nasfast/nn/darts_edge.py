@@ -172,17 +172,19 @@ class DartsEdge(nn.Module):
         ]
         if not used:
             return
-        torch._foreach_add_([b.num_batches_tracked for _, b in used], 1)
         momenta = {b.momentum for _, b in used}
         if len(momenta) == 1 and None not in momenta:
-            # one foreach update for all slots (a search step runs hundreds of edges)
-            m = momenta.pop()
-            means, variances = stats[0].unbind(0), stats[2].unbind(0)
-            run = [b.running_mean for _, b in used] + [b.running_var for _, b in used]
-            torch._foreach_mul_(run, 1 - m)
-            values = [means[i] for i, _ in used] + [variances[i] for i, _ in used]
-            torch._foreach_add_(run, values, alpha=m)
+            # one op for every slot (a search step runs hundreds of edges)
+            torch.ops.nasfast.darts_edge_running_update(
+                [b.running_mean for _, b in used],
+                [b.running_var for _, b in used],
+                [b.num_batches_tracked for _, b in used],
+                stats,
+                [i for i, _ in used],
+                momenta.pop(),
+            )
             return
+        torch._foreach_add_([b.num_batches_tracked for _, b in used], 1)
         for i, b in used:
             m = b.momentum
             if m is None:  # cumulative moving average, as nn.BatchNorm2d

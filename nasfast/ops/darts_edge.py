@@ -63,6 +63,11 @@ def _backward_fake(
     )
 
 
+@torch.library.register_fake("nasfast::darts_edge_running_update")
+def _running_update_fake(running_mean, running_var, num_batches_tracked, stats, slots, momentum):
+    return None
+
+
 # Autograd is registered in C++ (csrc/ops/darts_edge/darts_edge_autograd.cpp): a DARTS step
 # runs hundreds of edges, and a Python autograd wrapper cost more per call than a small edge.
 

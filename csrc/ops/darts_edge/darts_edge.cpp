@@ -82,3 +82,65 @@ TORCH_LIBRARY_IMPL(nasfast, CPU, m) {
   m.impl("darts_edge_forward", &nasfast::darts_edge::forward_cpu);
   m.impl("darts_edge_backward", &nasfast::darts_edge::backward_cpu);
 }
+
+namespace nasfast::darts_edge {
+namespace {
+
+// running = (1 - m) * running + m * batch statistic, for the BatchNorm slots `slots`; one call
+// per edge instead of a few dozen tiny tensor ops. Any device (ATen ops), raw loops on CPU.
+void update_running(at::TensorList mean, at::TensorList var, at::TensorList count,
+                    const at::Tensor& stats, at::IntArrayRef slots, double momentum) {
+  const size_t n = slots.size();
+  TORCH_CHECK_VALUE(mean.size() == n && var.size() == n && count.size() == n,
+                    "running_mean, running_var, num_batches_tracked: expected ", n,
+                    " tensors each (one per slot)");
+  TORCH_CHECK_VALUE(stats.dim() == 3 && stats.size(0) == 3 && stats.size(1) == kSlots,
+                    "stats: expected shape [3, ", kSlots, ", C], got ", stats.sizes());
+  const int64_t C = stats.size(2);
+  bool raw = stats.device().is_cpu() && stats.is_contiguous();
+  for (size_t j = 0; j < n; ++j) {
+    TORCH_CHECK_VALUE(slots[j] >= 0 && slots[j] < kSlots, "slots: expected values in [0, ",
+                      kSlots, "), got ", slots[j]);
+    for (const at::Tensor& t : {mean[j], var[j]}) {
+      TORCH_CHECK_VALUE(t.numel() == C && t.device() == stats.device(),
+                        "running_mean/running_var: expected ", C, " values on ",
+                        stats.device(), ", got ", t.sizes(), " on ", t.device());
+      raw = raw && t.is_contiguous() && t.scalar_type() == stats.scalar_type();
+    }
+  }
+  for (size_t j = 0; j < n; ++j) count[j].add_(1);
+  if (!raw) {
+    for (size_t j = 0; j < n; ++j) {
+      mean[j].mul_(1 - momentum).add_(stats[0][slots[j]], momentum);
+      var[j].mul_(1 - momentum).add_(stats[2][slots[j]], momentum);
+    }
+    return;
+  }
+  AT_DISPATCH_FLOATING_TYPES(stats.scalar_type(), "darts_edge_running_update", [&] {
+    const scalar_t m = static_cast<scalar_t>(momentum), keep = static_cast<scalar_t>(1 - momentum);
+    const scalar_t* st = stats.data_ptr<scalar_t>();
+    for (size_t j = 0; j < n; ++j) {
+      scalar_t* rm = mean[j].data_ptr<scalar_t>();
+      scalar_t* rv = var[j].data_ptr<scalar_t>();
+      const scalar_t* bm = st + slots[j] * C;
+      const scalar_t* bv = st + (2 * kSlots + slots[j]) * C;
+      for (int64_t c = 0; c < C; ++c) {
+        rm[c] = keep * rm[c] + m * bm[c];
+        rv[c] = keep * rv[c] + m * bv[c];
+      }
+    }
+  });
+}
+
+}  // namespace
+}  // namespace nasfast::darts_edge
+
+TORCH_LIBRARY_FRAGMENT(nasfast, m) {
+  m.def(
+      "darts_edge_running_update(Tensor(a!)[] running_mean, Tensor(b!)[] running_var, "
+      "Tensor(c!)[] num_batches_tracked, Tensor stats, int[] slots, float momentum) -> ()");
+}
+
+TORCH_LIBRARY_IMPL(nasfast, CompositeExplicitAutograd, m) {
+  m.impl("darts_edge_running_update", &nasfast::darts_edge::update_running);
+}
