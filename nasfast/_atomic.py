@@ -37,3 +37,16 @@ def torch_save_atomic(obj: Any, path: str | Path) -> None:
 
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
+
+
+def read_checkpoint(path: str | Path) -> Any:
+    """``torch.load(path, weights_only=True)`` on CPU, with a missing or unreadable file as one
+    ``--resume`` user error (the counterpart of :func:`torch_save_atomic`)."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ValueError(f"--resume: no checkpoint at {path}") from None
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is one user error
+        raise ValueError(f"--resume: cannot read {path} ({type(exc).__name__})") from None

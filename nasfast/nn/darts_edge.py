@@ -84,20 +84,9 @@ class DartsEdge(nn.Module):
         ):
             return cached[1], cached[2]
         o = self.ops
-        convs = [
-            o[4].op[1],
-            o[4].op[2],
-            o[4].op[5],
-            o[4].op[6],
-            o[5].op[1],
-            o[5].op[2],
-            o[5].op[5],
-            o[5].op[6],
-            o[6].op[1],
-            o[6].op[2],
-            o[7].op[1],
-            o[7].op[2],
-        ]
+        # sep convs: dw1, pw1, dw2, pw2; dil convs: dw, pw (the op's conv_weights order)
+        convs = [o[k].op[i] for k in (4, 5) for i in (1, 2, 5, 6)]
+        convs += [o[k].op[i] for k in (6, 7) for i in (1, 2)]
         if self.stride == 2:
             convs += [o[3].conv_1, o[3].conv_2]
         fr = o[3].bn if self.stride == 2 else None

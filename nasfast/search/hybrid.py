@@ -24,7 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nasfast._atomic import torch_save_atomic
+from nasfast._atomic import read_checkpoint, torch_save_atomic
 from nasfast.nn import NB201Supernet
 from nasfast.search.evolution import RegularizedEvolution
 from nasfast.search.nsga2 import NSGA2, SpaceSampling
@@ -73,7 +73,7 @@ def train_supernet(
     )
     start, losses = 0, []
     if checkpoint and os.path.exists(checkpoint):
-        state = torch.load(checkpoint, weights_only=True)
+        state = read_checkpoint(checkpoint)
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
         start, losses = int(state["step"]), list(state["losses"])

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from nasfast._atomic import atomic_path, torch_save_atomic
+from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
 from nasfast.datasets import ImageData
 from nasfast.search.darts.architect import ORDERS, Architect
 from nasfast.search.darts.costs import METRICS, edge_costs, expected_cost
@@ -338,12 +338,7 @@ class DartsSearch:
 
     def load_checkpoint(self) -> None:
         path = os.path.join(self.out, CHECKPOINT)
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise ValueError(f"--resume: no checkpoint at {path}") from None
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is one user error
-            raise ValueError(f"--resume: cannot read {path} ({type(exc).__name__})") from None
+        ck = read_checkpoint(path)
         saved = ck.get("config", {})
         mine = dataclasses.asdict(self.cfg)
         diff = [k for k in mine if k != "backend" and saved.get(k) != mine[k]]

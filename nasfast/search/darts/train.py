@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from nasfast._atomic import atomic_path, torch_save_atomic
+from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
 from nasfast.datasets import ImageData
 
 CHECKPOINT = "train_checkpoint.pt"
@@ -200,12 +200,7 @@ class TrainRun:
         if not self.out:
             raise ValueError(f"--resume: needs --out DIR, the directory holding {CHECKPOINT}")
         path = os.path.join(self.out, CHECKPOINT)
-        try:
-            ck = torch.load(path, map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise ValueError(f"--resume: no checkpoint at {path}") from None
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is one user error
-            raise ValueError(f"--resume: cannot read {path} ({type(exc).__name__})") from None
+        ck = read_checkpoint(path)
         if not isinstance(ck, dict) or ck.get("format") != 1:
             raise ValueError(f"--resume: {path} is not a nasfast train checkpoint")
         saved = ck.get("settings", {})
