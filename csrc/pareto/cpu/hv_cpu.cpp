@@ -46,14 +46,48 @@ double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
   return hv;
 }
 
-// Small inputs (the limit sets of the M >= 4 sweep): the staircase in a sorted vector, no node
-// allocations; O(n^2) moves at worst, so only up to kFlatMax points.
+// The 2-D staircase of the 3-D sweep: (f0, f1) pairs by f0, f1 strictly decreasing as f0 grows.
+// Small inputs (the limit sets of the M >= 4 sweep) keep it in a sorted vector (no node
+// allocations; O(n^2) moves at worst, so only up to kFlatMax points), larger ones in a std::map.
 constexpr int64_t kFlatMax = 1024;
 
-double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
+struct FlatStair {
+  std::vector<std::pair<double, double>> v;
+  using It = std::vector<std::pair<double, double>>::iterator;
+  FlatStair() { v.reserve(32); }
+  It begin() { return v.begin(); }
+  It end() { return v.end(); }
+  It upper(double x) {  // first entry with f0 > x
+    return std::upper_bound(v.begin(), v.end(), x,
+                            [](double a, const std::pair<double, double>& e) { return a < e.first; });
+  }
+  void replace(It it, It e, double x, double y) {  // entries [it, e) -> (x, y)
+    if (it == e) {
+      v.insert(it, {x, y});
+    } else {
+      *it = {x, y};
+      v.erase(it + 1, e);
+    }
+  }
+};
+
+struct MapStair {
+  std::map<double, double> m;
+  using It = std::map<double, double>::iterator;
+  It begin() { return m.begin(); }
+  It end() { return m.end(); }
+  It upper(double x) { return m.upper_bound(x); }
+  void replace(It it, It e, double x, double y) {
+    m.erase(it, e);
+    m.emplace_hint(e, x, y);
+  }
+};
+
+// Sweep along f2 (ascending) keeping the staircase of (f0, f1) and its area; hv += area * dz.
+template <typename Stair>
+double hv3_sweep(const double* P, int64_t n, int64_t d, const double* ref) {
   const std::vector<int64_t> o = order_by(P, n, d, 2);
-  std::vector<std::pair<double, double>> st;  // (f0, f1), f1 strictly decreasing as f0 grows
-  st.reserve(32);
+  Stair st;
   double area = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;
   for (int64_t i : o) {
@@ -61,17 +95,16 @@ double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
     if (!first) hv += area * (z - z_prev);
     first = false;
     z_prev = z;
-    auto it = std::upper_bound(st.begin(), st.end(), x,
-                               [](double v, const std::pair<double, double>& e) { return v < e.first; });
-    double h = ref[1];
+    auto it = st.upper(x);  // first entry with f0 > x
+    double h = ref[1];      // current height of the staircase at x
     if (it != st.begin()) {
-      const auto pred = it - 1;
-      if (pred->second <= y) continue;
+      const auto pred = std::prev(it);
+      if (pred->second <= y) continue;  // weakly dominated in (f0, f1)
       h = pred->second;
-      if (pred->first == x) it = pred;
+      if (pred->first == x) it = pred;  // same f0, worse f1: replaced below
     }
     double cx = x, added = 0.0;
-    auto e = it;
+    auto e = it;  // entries [it, e) are covered by (x, y)
     while (e != st.end() && e->second >= y) {
       added += (e->first - cx) * (h - y);
       cx = e->first;
@@ -81,50 +114,14 @@ double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
     const double next_x = e == st.end() ? ref[0] : e->first;
     added += (next_x - cx) * (h - y);
     area += added;
-    if (it == e) {
-      st.insert(it, {x, y});
-    } else {
-      *it = {x, y};
-      st.erase(it + 1, e);
-    }
+    st.replace(it, e, x, y);
   }
   if (!first) hv += area * (ref[2] - z_prev);
   return hv;
 }
 
 double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
-  if (n <= kFlatMax) return hv3_flat(P, n, d, ref);
-  const std::vector<int64_t> o = order_by(P, n, d, 2);
-  std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
-  double area = 0.0, hv = 0.0, z_prev = 0.0;
-  bool first = true;
-  for (int64_t i : o) {
-    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
-    if (!first) hv += area * (z - z_prev);
-    first = false;
-    z_prev = z;
-    auto it = stair.upper_bound(x);  // first key > x
-    double h = ref[1];               // current height of the staircase at x
-    if (it != stair.begin()) {
-      const auto pred = std::prev(it);
-      if (pred->second <= y) continue;  // weakly dominated in (f0, f1)
-      h = pred->second;
-      if (pred->first == x) it = pred;  // same f0, worse f1: replaced below
-    }
-    double cx = x, added = 0.0;
-    while (it != stair.end() && it->second >= y) {
-      added += (it->first - cx) * (h - y);
-      cx = it->first;
-      h = it->second;
-      it = stair.erase(it);
-    }
-    const double next_x = it == stair.end() ? ref[0] : it->first;
-    added += (next_x - cx) * (h - y);
-    area += added;
-    stair.emplace_hint(it, x, y);
-  }
-  if (!first) hv += area * (ref[2] - z_prev);
-  return hv;
+  return n <= kFlatMax ? hv3_sweep<FlatStair>(P, n, d, ref) : hv3_sweep<MapStair>(P, n, d, ref);
 }
 
 // d >= 4: sweep along the last objective (ascending). V = the (d-1)-volume of the rows seen so
