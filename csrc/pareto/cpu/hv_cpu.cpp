@@ -19,16 +19,29 @@ namespace {
 // Points as a flat row-major array of n rows of d values, all strictly better than ref.
 using Pts = std::vector<double>;
 
-// Row order by column j (stable): a radix sort for large n, a comparison sort for small.
+// Row order by column j (stable): an insertion sort for the small sets of the M >= 4 recursion
+// (a stable_sort allocated a buffer each time), a sort of (value, row) pairs below 512 rows, a
+// radix sort from there.
 std::vector<int64_t> order_by(const double* P, int64_t n, int64_t d, int64_t j) {
-  if (n >= 256) {
+  if (n >= 512) {
     std::vector<uint64_t> key(n);
     for (int64_t i = 0; i < n; ++i) key[i] = order_key(P[i * d + j]);
     return radix_order(key);
   }
   std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  std::stable_sort(o.begin(), o.end(), [P, d, j](int64_t a, int64_t b) { return P[a * d + j] < P[b * d + j]; });
+  if (n <= 32) {
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = P[i * d + j];
+      int64_t s = i;
+      for (; s > 0 && P[o[s - 1] * d + j] > v; --s) o[s] = o[s - 1];
+      o[s] = i;
+    }
+    return o;
+  }
+  std::vector<std::pair<double, int64_t>> vi(n);
+  for (int64_t i = 0; i < n; ++i) vi[i] = {P[i * d + j], i};
+  std::sort(vi.begin(), vi.end());
+  for (int64_t i = 0; i < n; ++i) o[i] = vi[i].second;
   return o;
 }
 
