@@ -160,11 +160,9 @@ struct RowScan {
     for (int t = 3; t >= 0; --t) {
       uint64_t y = x[t] & g[b + t];
       while (y) {
-        
         const int q = static_cast<int>((b + t) * 64 + __builtin_ctzll(y));
         y &= y - 1;
         if (dominates(q)) {
-          
           best = rank[q];
           if (best + 1 == F) return false;
           g = G[best + 1];
@@ -201,7 +199,7 @@ const BlockMasks kMasks;
     const uint64_t* mk = kMasks.m[bits - 64 * (top - lo)];                     \
     for (int64_t b = top; b >= lo; b -= 4) {                                   \
       LOAD_AND4                                                                \
-      if (TESTZ) continue;                                              \
+      if (TESTZ) continue;                                                     \
       if (!sc.raise4(x, b, best, g)) return best;                              \
     }                                                                          \
   }                                                                            \
@@ -458,7 +456,6 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
       const RowScan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
                        rows.data() + static_cast<size_t>(bp) * d,
                        ends.data() + static_cast<size_t>(p) * T, static_cast<int>(p / CS), WC};
-      
       best = scan_row(sc, cpb.data(), nt);
     }
     const int r = best + 1;
