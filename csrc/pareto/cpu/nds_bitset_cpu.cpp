@@ -364,15 +364,16 @@ void build_checkpoints(const double* c, int u, int64_t NB, int64_t S, int64_t W,
 // Ranks of u distinct rows (lexicographic order) from d = m - 1 columns (objectives 1..m-1),
 // with bitsets over the rows. For row p, its dominators are D(p) = {q < p : c_j[q] <= c_j[p]
 // for all j}. The bits cut the rows (in lexicographic order) into a few chunks of whole words,
-// each chunk in the sorted order of column 0: the part of D(p) in a chunk lies in a prefix of
-// it, and only chunks up to p's hold processed rows, so p scans fewer bits (about a quarter of
-// them with many chunks, half with one). For each other column j, a checkpoint bitset C_j(b) holds
-// the rows with value <= t_j(b) (thresholds about S rows apart) and p takes the smallest b with
-// t_j(b) >= c_j[p]: a superset of its part of D(p). AND_j C_j (over the prefixes) holds every
-// dominator and some rows past a threshold, each checked exactly when it matters. G_k = the
-// processed rows of rank >= k; rank(p) = 1 + the largest k with D(p) & G_k != 0, raised word by
-// word in one pass. O(d u^2 / 64) word operations and (d u / S + fronts) u / 64 words of
-// memory; returns false (nothing done) when the fronts would pass max_front_words.
+// each chunk in the order of column 0 (by cells of its values, see cell_order): the part of D(p)
+// in a chunk lies in a prefix of it, and only chunks up to p's hold processed rows, so p scans
+// fewer bits (about a quarter of them with many chunks, half with one). For each other column j,
+// a checkpoint bitset C_j(b) holds the rows whose checkpoint is <= b (checkpoints about S rows
+// apart, non-decreasing in the value) and p takes its own checkpoint's: a superset of its part
+// of D(p). AND_j C_j (over the prefixes) holds every dominator and some rows past p's values,
+// each checked exactly when it matters. G_k = the processed rows of rank >= k; rank(p) = 1 + the
+// largest k with D(p) & G_k != 0, raised block by block in one pass. O(d u^2 / 64) word
+// operations and (d u / S + fronts) u / 64 words of memory; returns false (nothing done) when
+// the fronts would pass max_front_words.
 bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vector<int>& rank,
                  int64_t max_front_words) {
   const int d = static_cast<int>(cols.size());
