@@ -6,6 +6,7 @@
 // front (hv_sweep), recursing down to the 3-D sweep.
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -19,22 +20,66 @@ namespace {
 // Points as a flat row-major array of n rows of d values, all strictly better than ref.
 using Pts = std::vector<double>;
 
-// Row order by column j (stable): a radix sort for large n, a comparison sort for small.
-std::vector<int64_t> order_by(const double* P, int64_t n, int64_t d, int64_t j) {
-  if (n >= 256) {
+// Row order by column j (stable): an insertion sort for the small sets of the M >= 4 recursion
+// (a stable_sort allocated a buffer each time), a sort of (value, row) pairs below 512 rows, a
+// radix sort from there.
+void order_by(const double* P, int64_t n, int64_t d, int64_t j, std::vector<int64_t>& o) {
+  if (n >= 512) {
     std::vector<uint64_t> key(n);
     for (int64_t i = 0; i < n; ++i) key[i] = order_key(P[i * d + j]);
-    return radix_order(key);
+    o = radix_order(key);
+    return;
   }
-  std::vector<int64_t> o(n);
-  std::iota(o.begin(), o.end(), int64_t{0});
-  std::stable_sort(o.begin(), o.end(), [P, d, j](int64_t a, int64_t b) { return P[a * d + j] < P[b * d + j]; });
-  return o;
+  o.resize(n);
+  if (n <= 32) {
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = P[i * d + j];
+      int64_t s = i;
+      for (; s > 0 && P[o[s - 1] * d + j] > v; --s) o[s] = o[s - 1];
+      o[s] = i;
+    }
+    return;
+  }
+  std::vector<std::pair<double, int64_t>> vi(n);
+  for (int64_t i = 0; i < n; ++i) vi[i] = {P[i * d + j], i};
+  std::sort(vi.begin(), vi.end());
+  for (int64_t i = 0; i < n; ++i) o[i] = vi[i].second;
+}
+
+// Scratch of one level of the recursion (one dimension d), kept per thread between calls: a
+// level is active once at a time, and the sweeps at M >= 4 call the lower levels once per
+// inserted row (their allocations were 0.2 of the time at M = 5, N = 200).
+struct Level {
+  std::vector<int64_t> order;
+  Pts front, limit, kept;
+  std::vector<std::pair<double, double>> stair;
+};
+
+std::vector<std::unique_ptr<Level>>& levels() {
+  thread_local std::vector<std::unique_ptr<Level>> l;
+  return l;
+}
+
+Level& level(int64_t d) {
+  auto& l = levels();
+  if (static_cast<int64_t>(l.size()) <= d) l.resize(d + 1);
+  if (!l[d]) l[d] = std::make_unique<Level>();
+  return *l[d];
+}
+
+// Frees the scratch of large inputs (kept: at most a few MiB per thread).
+void trim_levels() {
+  for (auto& lv : levels())
+    if (lv && (lv->order.capacity() > (1 << 18) || lv->front.capacity() > (1 << 18) ||
+               lv->limit.capacity() > (1 << 18) || lv->kept.capacity() > (1 << 18) ||
+               lv->stair.capacity() > (1 << 18)))
+      lv.reset();
 }
 
 double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
   // By f0 (ties in any order: the sweep below only adds area for a strictly lower f1).
-  const std::vector<int64_t> o = order_by(P, n, d, 0);
+  std::vector<int64_t>& o = level(2).order;
+  order_by(P, n, d, 0, o);
   double hv = 0.0, y_min = ref[1];
   for (int64_t i : o) {
     const double x = P[i * d], y = P[i * d + 1];
@@ -46,14 +91,49 @@ double hv2(const double* P, int64_t n, int64_t d, const double* ref) {
   return hv;
 }
 
-// Small inputs (the limit sets of the M >= 4 sweep): the staircase in a sorted vector, no node
-// allocations; O(n^2) moves at worst, so only up to kFlatMax points.
+// The 2-D staircase of the 3-D sweep: (f0, f1) pairs by f0, f1 strictly decreasing as f0 grows.
+// Small inputs (the limit sets of the M >= 4 sweep) keep it in a sorted vector (no node
+// allocations; O(n^2) moves at worst, so only up to kFlatMax points), larger ones in a std::map.
 constexpr int64_t kFlatMax = 1024;
 
-double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
-  const std::vector<int64_t> o = order_by(P, n, d, 2);
-  std::vector<std::pair<double, double>> st;  // (f0, f1), f1 strictly decreasing as f0 grows
-  st.reserve(32);
+struct FlatStair {
+  std::vector<std::pair<double, double>>& v = level(3).stair;
+  using It = std::vector<std::pair<double, double>>::iterator;
+  FlatStair() { v.clear(); }
+  It begin() { return v.begin(); }
+  It end() { return v.end(); }
+  It upper(double x) {  // first entry with f0 > x
+    return std::upper_bound(v.begin(), v.end(), x,
+                            [](double a, const std::pair<double, double>& e) { return a < e.first; });
+  }
+  void replace(It it, It e, double x, double y) {  // entries [it, e) -> (x, y)
+    if (it == e) {
+      v.insert(it, {x, y});
+    } else {
+      *it = {x, y};
+      v.erase(it + 1, e);
+    }
+  }
+};
+
+struct MapStair {
+  std::map<double, double> m;
+  using It = std::map<double, double>::iterator;
+  It begin() { return m.begin(); }
+  It end() { return m.end(); }
+  It upper(double x) { return m.upper_bound(x); }
+  void replace(It it, It e, double x, double y) {
+    m.erase(it, e);
+    m.emplace_hint(e, x, y);
+  }
+};
+
+// Sweep along f2 (ascending) keeping the staircase of (f0, f1) and its area; hv += area * dz.
+template <typename Stair>
+double hv3_sweep(const double* P, int64_t n, int64_t d, const double* ref) {
+  std::vector<int64_t>& o = level(3).order;
+  order_by(P, n, d, 2, o);
+  Stair st;
   double area = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;
   for (int64_t i : o) {
@@ -61,17 +141,16 @@ double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
     if (!first) hv += area * (z - z_prev);
     first = false;
     z_prev = z;
-    auto it = std::upper_bound(st.begin(), st.end(), x,
-                               [](double v, const std::pair<double, double>& e) { return v < e.first; });
-    double h = ref[1];
+    auto it = st.upper(x);  // first entry with f0 > x
+    double h = ref[1];      // current height of the staircase at x
     if (it != st.begin()) {
-      const auto pred = it - 1;
-      if (pred->second <= y) continue;
+      const auto pred = std::prev(it);
+      if (pred->second <= y) continue;  // weakly dominated in (f0, f1)
       h = pred->second;
-      if (pred->first == x) it = pred;
+      if (pred->first == x) it = pred;  // same f0, worse f1: replaced below
     }
     double cx = x, added = 0.0;
-    auto e = it;
+    auto e = it;  // entries [it, e) are covered by (x, y)
     while (e != st.end() && e->second >= y) {
       added += (e->first - cx) * (h - y);
       cx = e->first;
@@ -81,50 +160,14 @@ double hv3_flat(const double* P, int64_t n, int64_t d, const double* ref) {
     const double next_x = e == st.end() ? ref[0] : e->first;
     added += (next_x - cx) * (h - y);
     area += added;
-    if (it == e) {
-      st.insert(it, {x, y});
-    } else {
-      *it = {x, y};
-      st.erase(it + 1, e);
-    }
+    st.replace(it, e, x, y);
   }
   if (!first) hv += area * (ref[2] - z_prev);
   return hv;
 }
 
 double hv3(const double* P, int64_t n, int64_t d, const double* ref) {
-  if (n <= kFlatMax) return hv3_flat(P, n, d, ref);
-  const std::vector<int64_t> o = order_by(P, n, d, 2);
-  std::map<double, double> stair;  // f0 -> f1, f1 strictly decreasing as f0 grows
-  double area = 0.0, hv = 0.0, z_prev = 0.0;
-  bool first = true;
-  for (int64_t i : o) {
-    const double x = P[i * d], y = P[i * d + 1], z = P[i * d + 2];
-    if (!first) hv += area * (z - z_prev);
-    first = false;
-    z_prev = z;
-    auto it = stair.upper_bound(x);  // first key > x
-    double h = ref[1];               // current height of the staircase at x
-    if (it != stair.begin()) {
-      const auto pred = std::prev(it);
-      if (pred->second <= y) continue;  // weakly dominated in (f0, f1)
-      h = pred->second;
-      if (pred->first == x) it = pred;  // same f0, worse f1: replaced below
-    }
-    double cx = x, added = 0.0;
-    while (it != stair.end() && it->second >= y) {
-      added += (it->first - cx) * (h - y);
-      cx = it->first;
-      h = it->second;
-      it = stair.erase(it);
-    }
-    const double next_x = it == stair.end() ? ref[0] : it->first;
-    added += (next_x - cx) * (h - y);
-    area += added;
-    stair.emplace_hint(it, x, y);
-  }
-  if (!first) hv += area * (ref[2] - z_prev);
-  return hv;
+  return n <= kFlatMax ? hv3_sweep<FlatStair>(P, n, d, ref) : hv3_sweep<MapStair>(P, n, d, ref);
 }
 
 // d >= 4: sweep along the last objective (ascending). V = the (d-1)-volume of the rows seen so
@@ -138,8 +181,13 @@ double hv_rec(const Pts& P, int64_t d, const double* ref);
 double hv_sweep(const Pts& P, int64_t d, const double* ref) {
   const int64_t n = static_cast<int64_t>(P.size()) / d;
   const int64_t e = d - 1;
-  const std::vector<int64_t> o = order_by(P.data(), n, d, e);
-  Pts front, limit, kept;
+  Level& lv = level(d);
+  std::vector<int64_t>& o = lv.order;
+  order_by(P.data(), n, d, e, o);
+  Pts& front = lv.front;
+  Pts& limit = lv.limit;
+  Pts& kept = lv.kept;
+  front.clear();
   double V = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;
   for (int64_t i : o) {
@@ -207,7 +255,9 @@ double hypervolume(const double* F, int64_t n, int64_t m, const double* ref) {
     for (double v : P) best = std::min(best, v);
     return ref[0] - best;
   }
-  return hv_rec(P, m, ref);
+  const double hv = hv_rec(P, m, ref);
+  trim_levels();
+  return hv;
 }
 
 }  // namespace nasfast::pareto::cpu
