@@ -242,7 +242,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
   const Dims d = dims_of(x, s);
   at::Tensor stats;
   if (training) {
-    stats = at::zeros({3, kSlots, d.C}, x.options());
+    stats = at::zeros({3, kSlots, d.C}, x.options());  // inactive slots stay 0
   } else {
     stats = at::empty({3, kSlots, d.C}, x.options());
     stats[0].copy_(running[0]);
@@ -322,11 +322,15 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
   }
 
-  at::Tensor gw = at::zeros({kOps}, dopts);
-  std::vector<at::Tensor> gcw;
-  if (need.conv)
-    for (const auto& t : cw) gcw.push_back(at::zeros_like(t));
-  at::Tensor sgy = at::empty({d.C}, dopts);
+  // Per-channel terms of each grad w_k (summed once at the end); conv-weight gradients are
+  // allocated as their branch is reached, and those of branches that get none are zeros.
+  at::Tensor sgy = at::zeros({kOps, d.C}, dopts);
+  std::vector<at::Tensor> gcw(need.conv ? cw.size() : 0);
+  auto finish = [&](at::Tensor gx) {
+    for (size_t i = 0; i < gcw.size(); ++i)
+      if (!gcw[i].defined()) gcw[i] = at::zeros_like(cw[i]);
+    return std::make_tuple(gx, need.weights ? sgy.sum(1) : at::zeros({kOps}, dopts), gcw);
+  };
   const bool below = need.x || need.conv;  // propagate below the final BatchNorms
 
   // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g).
@@ -339,7 +343,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     if (slot < 0) {
       if (need.weights)
         K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(),
-                           gw.data_ptr<double>() + k);
+                           sgy.data_ptr<double>() + k * d.C);
       continue;
     }
     if (!prop && !need.weights) {
@@ -350,13 +354,12 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
                                st.invstd(slot), static_cast<T>(wv[k]), false, training, d.N, d.C,
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
-                               need.weights ? sgy.data_ptr<double>() : nullptr);
-    if (need.weights) gw[k].copy_(sgy.sum());
+                               need.weights ? sgy.data_ptr<double>() + k * d.C : nullptr);
     if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
   }
   b.maxp.reset();
   b.avgp.reset();
-  if (!below) return {at::zeros_like(x), gw, gcw};
+  if (!below) return finish(at::zeros_like(x));
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -372,6 +375,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     zs.z[slot2].reset();
     dz[slot2].reset();
     at::Tensor ga = at::empty_like(gh);
+    if (need.conv) gcw[base + 2] = at::empty_like(cw[base + 2]);
     T* const gdw2 = need.conv ? gcw[base + 2].data_ptr<T>() : nullptr;
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                        st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
@@ -414,7 +418,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     if (!g_dw1[i].defined()) continue;
     w[i] = cw[kDwIdx[i]].data_ptr<T>();
     gd[i] = g_dw1[i].data_ptr<T>();
-    if (need.conv) gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
+    if (need.conv) {
+      gcw[kDwIdx[i]] = at::empty_like(cw[kDwIdx[i]]);
+      gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
+    }
   }
   const bool skip = s == 1 && is_active(active, 3) && wv[3] != 0.0;
   at::Tensor gx = at::empty_like(x);
@@ -422,7 +429,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
                                  skip ? g.data_ptr<T>() : nullptr, static_cast<T>(wv[3]),
                                  gx.data_ptr<T>(), gdw.data());
-  return {gx, gw, gcw};
+  return finish(gx);
 }
 
 }  // namespace nasfast::darts_edge
