@@ -79,8 +79,9 @@ def _weights(kind: str, seed: int = 2) -> torch.Tensor:
         (1, (1, 4, 6, 8)),
         (2, (1, 4, 6, 8)),
         (1, (2, 6, 7, 9)),
+        (2, (2, 4, 14, 36)),
     ],
-    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd"],
+    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd", "s2-wide"],
 )
 def test_matches_reference(stride, train, shape):
     # odd H/W at stride 2 is refused by both backends: test_odd_stride2_refused

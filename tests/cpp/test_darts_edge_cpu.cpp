@@ -7,10 +7,42 @@
 #include <random>
 #include <vector>
 
+#include <ATen/Parallel.h>
+
+#include <cstring>
+
 #include "check.h"
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
 
+// The kernel bodies once more, compiled here for the baseline ISA (the library picks its AVX2
+// build on this machine), so the plain instantiation is checked too.
+namespace nasfast::darts_edge::cpu::plain {
+#include "ops/darts_edge/cpu/darts_edge_cpu_kernels.inc"
+}  // namespace nasfast::darts_edge::cpu::plain
+
 namespace {
+
+// The first stage as the library dispatches it, and its baseline build.
+struct Dispatched {
+  template <typename T, typename... A>
+  static void fwd(A... a) {
+    nasfast::darts_edge::cpu::stage1_forward<T>(a...);
+  }
+  template <typename T, typename... A>
+  static void bwd(A... a) {
+    nasfast::darts_edge::cpu::stage1_backward<T>(a...);
+  }
+};
+struct Plain {
+  template <typename T, typename... A>
+  static void fwd(A... a) {
+    nasfast::darts_edge::cpu::plain::stage1_forward<T>(a...);
+  }
+  template <typename T, typename... A>
+  static void bwd(A... a) {
+    nasfast::darts_edge::cpu::plain::stage1_backward<T>(a...);
+  }
+};
 
 using nasfast::darts_edge::cpu::Dims;
 using nasfast::darts_edge::cpu::kStage1;
@@ -24,7 +56,9 @@ std::vector<T> randn(size_t n, std::mt19937& rng) {
   return v;
 }
 
-template <typename T>
+// FactorizedReduce inputs/gradients (fr0 = relu(x)[::2, ::2], fr1 = relu(x)[1::2, 1::2]) are
+// checked at stride 2 with even H and W, the only case the op admits.
+template <typename T, typename Impl = Dispatched>
 void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng) {
   const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
   const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
@@ -36,17 +70,21 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
     g[b] = randn<T>(n_out, rng);
     gw[b].assign(w[b].size(), T(0));
   }
-  std::vector<T> maxp(n_out), avgp(n_out), fr0(s == 2 ? n_out : 0), fr1(s == 2 ? n_out : 0);
+  const bool fr = s == 2 && H % 2 == 0 && W % 2 == 0;
+  std::vector<T> maxp(n_out), avgp(n_out), fr0(fr ? n_out : 0), fr1(fr ? n_out : 0);
   const T* wp[4] = {w[0].data(), w[1].data(), w[2].data(), w[3].data()};
   T* op[4] = {out[0].data(), out[1].data(), out[2].data(), out[3].data()};
-  k::stage1_forward<T>(x.data(), d, wp, op, maxp.data(), avgp.data(),
-                       s == 2 ? fr0.data() : nullptr, s == 2 ? fr1.data() : nullptr);
+  Impl::template fwd<T>(x.data(), d, wp, op, maxp.data(), avgp.data(),
+                        fr ? fr0.data() : nullptr, fr ? fr1.data() : nullptr);
   auto gmax = randn<T>(n_out, rng), gavg = randn<T>(n_out, rng);
+  auto gfr0 = randn<T>(fr ? n_out : 0, rng), gfr1 = randn<T>(fr ? n_out : 0, rng);
   std::vector<T> gx(N * C * HW);
   const T* gp[4] = {g[0].data(), g[1].data(), g[2].data(), g[3].data()};
   T* gwp[4] = {gw[0].data(), gw[1].data(), gw[2].data(), gw[3].data()};
-  k::stage1_backward<T>(x.data(), d, wp, gp, gmax.data(), gavg.data(), nullptr, nullptr, nullptr,
-                        T(0), gx.data(), gwp);
+  const T* nul = nullptr;
+  Impl::template bwd<T>(x.data(), d, wp, gp, static_cast<const T*>(gmax.data()),
+                        static_cast<const T*>(gavg.data()), fr ? gfr0.data() : nul,
+                        fr ? gfr1.data() : nul, nul, T(0), gx.data(), gwp);
 
   std::vector<double> gx_ref(N * C * HW, 0.0);
   for (int b = 0; b < 4; ++b) {
@@ -98,10 +136,12 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
           for (int64_t iy = std::max<int64_t>(oy * s - 1, 0); iy < std::min(oy * s + 2, H); ++iy)
             for (int64_t ix = std::max<int64_t>(ox * s - 1, 0); ix < std::min(ox * s + 2, W); ++ix)
               gx_ref[(n * C + c) * HW + iy * W + ix] += static_cast<double>(gavg[o]) / cnt;
-          if (s == 2) {
+          if (fr) {
             const int64_t i0 = (n * C + c) * HW + (2 * oy) * W + 2 * ox;
             CHECK_NEAR(fr0[o], std::max<T>(x[i0], T(0)), 0.0);
             CHECK_NEAR(fr1[o], std::max<T>(x[i0 + W + 1], T(0)), 0.0);
+            if (x[i0] > 0) gx_ref[i0] += gfr0[o];
+            if (x[i0 + W + 1] > 0) gx_ref[i0 + W + 1] += gfr1[o];
           }
         }
   for (size_t i = 0; i < gx.size(); ++i)
@@ -182,10 +222,19 @@ int main() {
     check_stage1<double>(2, 3, H, W, 1, rng);
     check_stage1<float>(1, 2, H, W, 1, rng);
   }
-  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 10}, {2, 2}, {6, 36}}) {
+  // stride 2: planes narrower and wider than a vector, odd sizes (the kernels' contract allows
+  // them; the op refuses them), and 7x7 outputs (short planes: remainder row blocks)
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 10}, {2, 2}, {6, 36}, {14, 14}, {28, 28},
+                      {7, 9}, {5, 37}, {1, 1}, {3, 2}}) {
     check_stage1<double>(2, 3, H, W, 2, rng);
     check_stage1<float>(1, 2, H, W, 2, rng);
   }
+  // the baseline-ISA build of the same kernels
+  for (int64_t s : {1, 2})
+    for (auto [H, W] : {std::pair<int64_t, int64_t>{14, 14}, {6, 36}, {7, 9}}) {
+      check_stage1<double, Plain>(2, 3, H, W, s, rng);
+      check_stage1<float, Plain>(1, 2, H, W, s, rng);
+    }
   for (int64_t s : {1, 2})
     for (auto [H, W] : {std::pair<int64_t, int64_t>{2, 2}, {6, 10}, {8, 20}, {4, 34}}) {
       check_maxpool_special<double>(H, W, s, rng);
