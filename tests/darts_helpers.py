@@ -48,3 +48,17 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def cli_error(capsys, argv: list[str]) -> str:
+    """Run ``nasfast ARGV``; assert it failed with exit status 2 and one line on stderr."""
+    from nasfast.cli.main import main
+
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse's own errors exit
+        rc = e.code
+    err = capsys.readouterr().err.strip()
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1, err
+    return err

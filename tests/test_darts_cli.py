@@ -7,7 +7,7 @@ import os
 
 import pytest
 import torch
-from darts_helpers import one_thread, write_tiny_npz  # noqa: F401
+from darts_helpers import cli_error, one_thread, write_tiny_npz  # noqa: F401
 
 from nasfast.cli.main import main
 from nasfast.search.darts.genotype import Genotype
@@ -103,17 +103,6 @@ def test_genotype_network_shapes_drop_path_and_auxiliary():
     assert not any("alphas" in n for n, _ in net.named_parameters())
 
 
-def _error(capsys, argv):
-    try:
-        rc = main(argv)
-    except SystemExit as e:  # argparse's own errors exit
-        rc = e.code
-    err = capsys.readouterr().err.strip()
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1, err
-    return err
-
-
 @pytest.mark.parametrize(
     "extra, fragment",
     [
@@ -133,28 +122,29 @@ def _error(capsys, argv):
     ],
 )
 def test_bad_search_flags_are_one_line_errors(tmp_path, npz, capsys, extra, fragment):
-    err = _error(
+    err = cli_error(
         capsys, ["search", "darts", "--dataset", npz, "--out", str(tmp_path / "o"), *TINY, *extra]
     )
     assert fragment in err
 
 
-def test_unreadable_data_is_a_one_line_error(tmp_path, capsys):
+def test_unreadable_data_is_a_one_linecli_error(tmp_path, capsys):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"\x00" * 64)
-    err = _error(capsys, ["search", "darts", "--dataset", str(bad), *TINY])
+    err = cli_error(capsys, ["search", "darts", "--dataset", str(bad), *TINY])
     assert "broken.npz" in err
-    err = _error(capsys, ["search", "darts", "--dataset", "no-such-set", *TINY])
+    err = cli_error(capsys, ["search", "darts", "--dataset", "no-such-set", *TINY])
     assert "--dataset" in err
 
 
 def test_bad_train_flags_are_one_line_errors(tmp_path, npz, capsys):
-    err = _error(capsys, ["train", "--genotype", str(tmp_path / "missing.json"), "--dataset", npz])
+    missing = str(tmp_path / "missing.json")
+    err = cli_error(capsys, ["train", "--genotype", missing, "--dataset", npz])
     assert "--genotype" in err
     gpath = tmp_path / "g.json"
     gpath.write_text('{"normal": [["sep_conv_3x3", 0]]}')
-    assert "reduce" in _error(capsys, ["train", "--genotype", str(gpath), "--dataset", npz])
-    assert "--genotype" in _error(capsys, ["train", "--dataset", npz])
+    assert "reduce" in cli_error(capsys, ["train", "--genotype", str(gpath), "--dataset", npz])
+    assert "--genotype" in cli_error(capsys, ["train", "--dataset", npz])
     good = tmp_path / "ok.json"
     good.write_text(
         json.dumps(
@@ -164,6 +154,6 @@ def test_bad_train_flags_are_one_line_errors(tmp_path, npz, capsys):
             }
         )
     )
-    assert "--drop-path" in _error(
+    assert "--drop-path" in cli_error(
         capsys, ["train", "--genotype", str(good), "--dataset", npz, "--drop-path", "1.5"]
     )

@@ -8,7 +8,7 @@ import os
 
 import pytest
 import torch
-from darts_helpers import one_thread, tiny_data, write_tiny_npz  # noqa: F401
+from darts_helpers import cli_error, one_thread, tiny_data, write_tiny_npz  # noqa: F401
 
 import nasfast.search.darts.train as train_mod
 from nasfast.cli.main import main
@@ -166,17 +166,6 @@ def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
         assert torch.equal(a, b), k
 
 
-def _error(capsys, argv):
-    try:
-        rc = main(argv)
-    except SystemExit as e:  # argparse's own errors exit
-        rc = e.code
-    err = capsys.readouterr().err.strip()
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1, err
-    return err
-
-
 @pytest.fixture(scope="module")
 def stopped(files, tmp_path_factory):
     out = tmp_path_factory.mktemp("stopped")
@@ -195,8 +184,8 @@ def stopped(files, tmp_path_factory):
         (["--checkpoint-every", "-1"], "--checkpoint-every"),
     ],
 )
-def test_resume_with_other_settings_is_a_one_line_error(files, stopped, capsys, extra, fragment):
-    assert fragment in _error(capsys, _argv(files, stopped, "--resume", *extra))
+def test_resume_with_other_settings_is_a_one_linecli_error(files, stopped, capsys, extra, fragment):
+    assert fragment in cli_error(capsys, _argv(files, stopped, "--resume", *extra))
 
 
 def _argv(files, out, *extra):
@@ -206,19 +195,19 @@ def _argv(files, out, *extra):
 
 def test_resume_errors(files, uninterrupted, tmp_path, capsys):
     genotype, npz = files
-    err = _error(capsys, ["train", "--genotype", genotype, "--dataset", npz, *TINY, "--resume"])
+    err = cli_error(capsys, ["train", "--genotype", genotype, "--dataset", npz, *TINY, "--resume"])
     assert "--resume: needs --out" in err
-    assert "--resume: no checkpoint at" in _error(
+    assert "--resume: no checkpoint at" in cli_error(
         capsys, _argv(files, tmp_path / "none", "--resume")
     )
     assert not (tmp_path / "none").exists()
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / CHECKPOINT).write_bytes(b"\x00garbage")
-    assert "--resume: cannot read" in _error(capsys, _argv(files, bad, "--resume"))
+    assert "--resume: cannot read" in cli_error(capsys, _argv(files, bad, "--resume"))
     done = tmp_path / "done"
     assert _train(files, done, "--epochs", "1") == 0
-    err = _error(capsys, _argv(files, done, "--epochs", "1", "--resume"))
+    err = cli_error(capsys, _argv(files, done, "--epochs", "1", "--resume"))
     assert "is finished (5 of 5 steps)" in err
-    err = _error(capsys, _argv(files, done, "--resume"))  # more epochs: another schedule
+    err = cli_error(capsys, _argv(files, done, "--resume"))  # more epochs: another schedule
     assert "made with epochs=1, this run has 2" in err
