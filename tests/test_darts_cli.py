@@ -117,7 +117,8 @@ def test_genotype_network_shapes_drop_path_and_auxiliary():
         (["--complexity-weight", "-1"], "--complexity-weight"),
         (["--max-steps", "-3"], "--max-steps"),
         (["--resume"], "--resume: no checkpoint"),
-        (["--device", "tpu"], "--device"),
+        (["--device", "tpu"], "--device: expected cpu or cuda[:N]"),
+        (["--threads", "0"], "--threads: expected a positive count"),
         (["--cost-table", "/nonexistent.json", "--complexity-weight", "1"], "--cost-table"),
     ],
 )
@@ -128,7 +129,7 @@ def test_bad_search_flags_are_one_line_errors(tmp_path, npz, capsys, extra, frag
     assert fragment in err
 
 
-def test_unreadable_data_is_a_one_linecli_error(tmp_path, capsys):
+def test_unreadable_data_is_a_one_line_error(tmp_path, capsys):
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"\x00" * 64)
     err = cli_error(capsys, ["search", "darts", "--dataset", str(bad), *TINY])
@@ -157,3 +158,6 @@ def test_bad_train_flags_are_one_line_errors(tmp_path, npz, capsys):
     assert "--drop-path" in cli_error(
         capsys, ["train", "--genotype", str(good), "--dataset", npz, "--drop-path", "1.5"]
     )
+    base = ["train", "--genotype", str(good), "--dataset", npz]
+    assert "--device: expected cpu" in cli_error(capsys, [*base, "--device", "tpu"])
+    assert "--threads: expected a positive" in cli_error(capsys, [*base, "--threads", "0"])

@@ -184,7 +184,7 @@ def stopped(files, tmp_path_factory):
         (["--checkpoint-every", "-1"], "--checkpoint-every"),
     ],
 )
-def test_resume_with_other_settings_is_a_one_linecli_error(files, stopped, capsys, extra, fragment):
+def test_resume_with_other_settings_is_a_one_line_error(files, stopped, capsys, extra, fragment):
     assert fragment in cli_error(capsys, _argv(files, stopped, "--resume", *extra))
 
 

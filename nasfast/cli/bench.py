@@ -8,6 +8,8 @@ import os
 
 from tqdm import tqdm
 
+from nasfast.cli.common import add_threads_arg, set_threads
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure fused-vs-reference speed ratios")
@@ -15,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the results (with machine) as JSON")
     p.add_argument("--filter", default="", help="only cases whose name or group contains this")
     p.add_argument("--rounds", type=int, default=None, help="paired rounds per case")
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads before timing")
+    add_threads_arg(p, "torch.set_num_threads before timing")
     p.set_defaults(func=run)
 
 
@@ -25,10 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from nasfast.bench import all_cases, measure
     from nasfast.bench.environment import environment
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads: expected a positive count, got {args.threads}")
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     rounds = args.rounds if args.rounds is not None else (10 if args.quick else 50)
     if rounds < 1:
         raise ValueError(f"--rounds: expected a positive count, got {rounds}")

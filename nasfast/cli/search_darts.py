@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from nasfast.cli.common import (
+    DATASETS_HELP,
+    add_device_args,
+    add_image_data_args,
+    check_device,
+    set_threads,
+)
 from nasfast.cli.errors import one_line_errors
 
 
@@ -40,17 +47,11 @@ def register(strategies: argparse._SubParsersAction) -> None:
     )
     one_line_errors(p)
     g = p.add_argument_group("data and output")
-    g.add_argument(
-        "--dataset",
-        default=d.dataset,
-        help="mnist-small (shipped, default) | mnist10k | fashion-mnist | cifar10 | PATH "
-        "(.npz, idx(.gz) directory, CIFAR-10 python directory)",
-    )
-    g.add_argument(
-        "--train-images",
-        type=int,
-        default=None,
-        help="use only this many training images (before the 50/50 train/val split)",
+    add_image_data_args(
+        g,
+        d.dataset,
+        DATASETS_HELP + " (.npz, idx(.gz) directory, CIFAR-10 python directory)",
+        "use only this many training images (before the 50/50 train/val split)",
     )
     g.add_argument("--out", default="darts-search", help="output directory (default darts-search)")
     g.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
@@ -67,14 +68,13 @@ def register(strategies: argparse._SubParsersAction) -> None:
     g.add_argument("--channels", type=int, default=d.channels, help="initial channels C")
     g.add_argument("--layers", type=int, default=d.layers, help="cells in the search network")
     g.add_argument("--seed", type=int, default=d.seed)
-    g.add_argument("--device", default="cpu")
+    add_device_args(g)
     g.add_argument(
         "--backend",
         default="fused",
         choices=("fused", "reference"),
         help="DartsEdge backend (same numbers, fused is faster)",
     )
-    g.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     g.add_argument(
         "--time-backends",
         type=int,
@@ -194,19 +194,12 @@ def config_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from nasfast.datasets import load_images
     from nasfast.search.darts.search import DartsSearch
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads: expected a positive count, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    if args.device != "cpu" and not args.device.startswith("cuda"):
-        raise ValueError(f"--device: expected cpu or cuda[:N], got {args.device!r}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device: {args.device} requested but CUDA is not available")
+    set_threads(args.threads)
+    check_device(args.device)
     cfg = config_from_args(args)
     cfg.validate()
     data = load_images(cfg.dataset)

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 
 from nasfast._atomic import atomic_path, torch_save_atomic
+from nasfast.cli.common import (
+    DATASETS_HELP,
+    add_device_args,
+    add_image_data_args,
+    check_device,
+    set_threads,
+)
 from nasfast.cli.errors import one_line_errors
 
 
@@ -25,14 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     one_line_errors(p)
     p.add_argument("--genotype", required=True, help="genotype.json from `nasfast search darts`")
-    p.add_argument(
-        "--dataset",
-        default="mnist-small",
-        help="mnist-small (shipped) | mnist10k | fashion-mnist | cifar10 | PATH",
-    )
-    p.add_argument(
-        "--train-images", type=int, default=None, help="use only this many training images"
-    )
+    add_image_data_args(p, "mnist-small", DATASETS_HELP, "use only this many training images")
     p.add_argument(
         "--epochs",
         type=int,
@@ -60,8 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--auxiliary", action="store_true", help="auxiliary head at 2/3 of the depth")
     p.add_argument("--auxiliary-weight", type=float, default=d.auxiliary_weight)
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
+    add_device_args(p)
     p.add_argument(
         "--out",
         default=None,
@@ -100,12 +99,8 @@ def run(args: argparse.Namespace) -> int:
     from nasfast.search.darts.model import GenotypeNetwork, count_parameters
     from nasfast.search.darts.train import TrainConfig, export_module, train_network
 
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads: expected a positive count, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device: {args.device} requested but CUDA is not available")
+    set_threads(args.threads)
+    check_device(args.device)
     if args.max_steps is not None and args.max_steps < 1:
         raise ValueError(f"--max-steps: expected a positive count, got {args.max_steps}")
     if args.resume and not args.out:

@@ -1,0 +1,44 @@
+"""Flags and checks shared by the commands that train networks on image data."""
+
+from __future__ import annotations
+
+import argparse
+
+DATASETS_HELP = "mnist-small (shipped) | mnist10k | fashion-mnist | cifar10 | PATH"
+
+
+def add_image_data_args(
+    g: argparse._ActionsContainer, default: str, dataset_help: str, train_images_help: str
+) -> None:
+    g.add_argument("--dataset", default=default, help=dataset_help)
+    g.add_argument("--train-images", type=int, default=None, help=train_images_help)
+
+
+def add_device_args(g: argparse._ActionsContainer) -> None:
+    g.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    add_threads_arg(g, "torch.set_num_threads")
+
+
+def add_threads_arg(g: argparse._ActionsContainer, help: str) -> None:
+    g.add_argument("--threads", type=int, default=None, help=help)
+
+
+def set_threads(threads: int | None) -> None:
+    """``torch.set_num_threads(threads)`` unless None; a count below 1 is a user error."""
+    import torch
+
+    if threads is None:
+        return
+    if threads < 1:
+        raise ValueError(f"--threads: expected a positive count, got {threads}")
+    torch.set_num_threads(threads)
+
+
+def check_device(device: str) -> None:
+    """``cpu`` or an available ``cuda[:N]``, else a one-line user error."""
+    import torch
+
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"--device: expected cpu or cuda[:N], got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device: {device} requested but CUDA is not available")
