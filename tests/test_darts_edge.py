@@ -257,15 +257,32 @@ def test_backward_saved_shape_checked():
         torch.ops.nasfast.darts_edge_backward(*args, saved[1:], 1, True, 255, True, True, True)
 
 
-def test_no_grad_keeps_nothing():
+def test_saves_only_when_a_backward_can_follow(monkeypatch):
+    # the forward op is asked to keep its pointwise outputs only with grad enabled and some
+    # input requiring grad
+    import nasfast.ops.darts_edge as ops_mod
+
+    asked = []
+    real = torch.ops.nasfast.darts_edge_forward
+
+    class Recorder:
+        def __call__(self, *args):
+            asked.append(args[-1])
+            return real(*args)
+
+    monkeypatch.setattr(ops_mod.torch.ops.nasfast, "darts_edge_forward", Recorder())
     m = DartsEdge(4, 1)
     x = torch.randn(2, 4, 6, 6)
     w = _weights("soft").float()
     with torch.no_grad():
-        y = m(x, w)
-    assert y.grad_fn is None
+        m(x, w)
+    m.requires_grad_(False)
+    m(x, w)
+    m.requires_grad_(True)
+    m(x, w)
+    assert asked == [False, False, True]
     _, total = saved_tensor_bytes(lambda: m(x, w))
-    assert total > 6 * x.numel() * 4  # with grad enabled (parameters need grad) it keeps them
+    assert total > 6 * x.numel() * 4  # the six pointwise outputs are kept
 
 
 @pytest.mark.parametrize("momenta", ["none", "mixed"])

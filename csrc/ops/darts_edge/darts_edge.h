@@ -21,8 +21,9 @@ inline constexpr int kOps = 8;
 inline constexpr int kSlots = 9;
 enum Slot : int { kMax = 0, kAvg, kFr, kSep3Bn1, kSep3Bn2, kSep5Bn1, kSep5Bn2, kDil3, kDil5 };
 inline constexpr int kSavedSlots[7] = {kFr, kSep3Bn1, kSep3Bn2, kSep5Bn1, kSep5Bn2, kDil3, kDil5};
-// Primitive owning each slot.
+// Primitive owning each slot, and each conv weight (14 at stride 2, the first 12 at stride 1).
 inline constexpr int kSlotOp[kSlots] = {1, 2, 3, 4, 4, 5, 5, 6, 7};
+inline constexpr int kConvOp[14] = {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 3, 3};
 
 // Index of `slot` in the saved tensor (-1: not kept) for stride s and primitive mask `active`.
 inline int saved_index(int slot, int64_t s, int64_t active) {

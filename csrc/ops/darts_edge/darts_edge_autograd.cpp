@@ -18,9 +18,6 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Primitive owning conv weight i (layout of darts_edge.h).
-constexpr int kConvOp[14] = {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 3, 3};
-
 std::tuple<at::Tensor, at::Tensor, at::Tensor> call_forward(
     const at::Tensor& x, const at::Tensor& weights, at::TensorList cw, const at::Tensor& running,
     int64_t stride, bool training, double eps, int64_t active, bool save) {
