@@ -37,7 +37,7 @@ def _step(m: DartsEdge, x: torch.Tensor, w: torch.Tensor, g_seed: int = 1, singl
     w = w.detach().clone().requires_grad_()
     y = m(x, w, single_path=single_path)
     g = torch.randn(y.shape, generator=torch.Generator().manual_seed(g_seed), dtype=y.dtype)
-    y.backward(g)
+    y.backward(g.to(y.device))
     grads = {n: p.grad for n, p in m.named_parameters()}
     return y.detach(), x.grad, w.grad, grads, {n: b.clone() for n, b in m.named_buffers()}
 

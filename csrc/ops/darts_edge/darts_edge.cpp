@@ -17,14 +17,29 @@ struct CpuKernels {
   static void bn_stats(A... a) { cpu::bn_stats<T>(a...); }
   template <typename T, typename... A>
   static void bn_relu_dw_forward(A... a) { cpu::bn_relu_dw_forward<T>(a...); }
-  template <typename T, typename... A>
-  static void mix_forward(A... a) { cpu::mix_forward<T>(a...); }
-  template <typename T, typename... A>
-  static void bn_backward(A... a) { cpu::bn_backward<T>(a...); }
+  // The scale pointers (device copies of the mixing weights) are null on CPU: values suffice.
+  template <typename T>
+  static void mix_forward(const T* const* z, const T* const* mean, const T* const* invstd,
+                          const T* wk, const T* const* /*wk_ptr*/, int K, int64_t N, int64_t C,
+                          int64_t HW, T* out) {
+    cpu::mix_forward<T>(z, mean, invstd, wk, K, N, C, HW, out);
+  }
+  template <typename T>
+  static void bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
+                          const T* /*scale_ptr*/, bool relu_mask, bool training, int64_t N,
+                          int64_t C, int64_t HW, T* dz, double* sum_gy) {
+    cpu::bn_backward<T>(g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz, sum_gy);
+  }
   template <typename T, typename... A>
   static void bn_relu_dw_backward(A... a) { cpu::bn_relu_dw_backward<T>(a...); }
-  template <typename T, typename... A>
-  static void stage1_backward(A... a) { cpu::stage1_backward<T>(a...); }
+  template <typename T>
+  static void stage1_backward(const T* x, const Dims& d, const T* const* dw_w,
+                              const T* const* g_dw, const T* g_max, const T* g_avg,
+                              const T* g_fr0, const T* g_fr1, const T* g_skip, T skip_w,
+                              const T* /*skip_w_ptr*/, T* gx, T* const* dw_grad) {
+    cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
+                            dw_grad);
+  }
   template <typename T, typename... A>
   static void pointwise(A... a) { cpu::pointwise<T>(a...); }
   template <typename T, typename... A>
@@ -39,9 +54,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
     bool save) {
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
-  const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cpu", [&] {
+    const MixWeights<scalar_t> wv{weight_values(weights)};
     r = forward<CpuKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
   });
   return r;
@@ -53,9 +68,9 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
     bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
   check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
-  const auto wv = weight_values(weights);
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cpu", [&] {
+    const MixWeights<scalar_t> wv{weight_values(weights)};
     r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
                                        NeedGrad{need_x, need_weights, need_conv});
   });
@@ -87,35 +102,16 @@ namespace nasfast::darts_edge {
 namespace {
 
 // running = (1 - m) * running + m * batch statistic, for the BatchNorm slots `slots`; one call
-// per edge instead of a few dozen tiny tensor ops. Any device (ATen ops), raw loops on CPU.
+// per edge instead of a few dozen tiny tensor ops. Raw loops on CPU, ATen ops on other devices
+// without their own kernel (CUDA has one, in cuda/darts_edge_glue.cpp).
 void update_running(at::TensorList mean, at::TensorList var, at::TensorList count,
                     const at::Tensor& stats, at::IntArrayRef slots, double momentum) {
+  const bool raw = check_running_update_args(mean, var, count, stats, slots) &&
+                   stats.device().is_cpu();
+  if (!raw) return running_update_aten(mean, var, count, stats, slots, momentum);
   const size_t n = slots.size();
-  TORCH_CHECK_VALUE(mean.size() == n && var.size() == n && count.size() == n,
-                    "running_mean, running_var, num_batches_tracked: expected ", n,
-                    " tensors each (one per slot)");
-  TORCH_CHECK_VALUE(stats.dim() == 3 && stats.size(0) == 3 && stats.size(1) == kSlots,
-                    "stats: expected shape [3, ", kSlots, ", C], got ", stats.sizes());
   const int64_t C = stats.size(2);
-  bool raw = stats.device().is_cpu() && stats.is_contiguous();
-  for (size_t j = 0; j < n; ++j) {
-    TORCH_CHECK_VALUE(slots[j] >= 0 && slots[j] < kSlots, "slots: expected values in [0, ",
-                      kSlots, "), got ", slots[j]);
-    for (const at::Tensor& t : {mean[j], var[j]}) {
-      TORCH_CHECK_VALUE(t.numel() == C && t.device() == stats.device(),
-                        "running_mean/running_var: expected ", C, " values on ",
-                        stats.device(), ", got ", t.sizes(), " on ", t.device());
-      raw = raw && t.is_contiguous() && t.scalar_type() == stats.scalar_type();
-    }
-  }
   for (size_t j = 0; j < n; ++j) count[j].add_(1);
-  if (!raw) {
-    for (size_t j = 0; j < n; ++j) {
-      mean[j].mul_(1 - momentum).add_(stats[0][slots[j]], momentum);
-      var[j].mul_(1 - momentum).add_(stats[2][slots[j]], momentum);
-    }
-    return;
-  }
   AT_DISPATCH_FLOATING_TYPES(stats.scalar_type(), "darts_edge_running_update", [&] {
     const scalar_t m = static_cast<scalar_t>(momentum), keep = static_cast<scalar_t>(1 - momentum);
     const scalar_t* st = stats.data_ptr<scalar_t>();

@@ -50,6 +50,42 @@ inline void check_args(const at::Tensor& x, const at::Tensor& weights, at::Tenso
   }
 }
 
+// Checks darts_edge_running_update's arguments (for every impl). Returns whether stats and every
+// running buffer are contiguous and of stats' dtype (what the raw kernels need).
+inline bool check_running_update_args(at::TensorList mean, at::TensorList var,
+                                      at::TensorList count, const at::Tensor& stats,
+                                      at::IntArrayRef slots) {
+  const size_t n = slots.size();
+  TORCH_CHECK_VALUE(mean.size() == n && var.size() == n && count.size() == n,
+                    "running_mean, running_var, num_batches_tracked: expected ", n,
+                    " tensors each (one per slot)");
+  TORCH_CHECK_VALUE(stats.dim() == 3 && stats.size(0) == 3 && stats.size(1) == kSlots,
+                    "stats: expected shape [3, ", kSlots, ", C], got ", stats.sizes());
+  const int64_t C = stats.size(2);
+  bool raw = stats.is_contiguous();
+  for (size_t j = 0; j < n; ++j) {
+    TORCH_CHECK_VALUE(slots[j] >= 0 && slots[j] < kSlots, "slots: expected values in [0, ",
+                      kSlots, "), got ", slots[j]);
+    for (const at::Tensor& t : {mean[j], var[j]}) {
+      TORCH_CHECK_VALUE(t.numel() == C && t.device() == stats.device(),
+                        "running_mean/running_var: expected ", C, " values on ",
+                        stats.device(), ", got ", t.sizes(), " on ", t.device());
+      raw = raw && t.is_contiguous() && t.scalar_type() == stats.scalar_type();
+    }
+  }
+  return raw;
+}
+
+// The ATen form of the running-statistics update: any device, layout and dtype.
+inline void running_update_aten(at::TensorList mean, at::TensorList var, at::TensorList count,
+                                const at::Tensor& stats, at::IntArrayRef slots, double momentum) {
+  for (size_t j = 0; j < slots.size(); ++j) {
+    count[j].add_(1);
+    mean[j].mul_(1 - momentum).add_(stats[0][slots[j]], momentum);
+    var[j].mul_(1 - momentum).add_(stats[2][slots[j]], momentum);
+  }
+}
+
 inline std::vector<double> weight_values(const at::Tensor& weights) {
   const at::Tensor w = weights.detach().to(at::kCPU, at::kDouble).contiguous();
   return std::vector<double>(w.data_ptr<double>(), w.data_ptr<double>() + kOps);

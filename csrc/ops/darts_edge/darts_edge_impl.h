@@ -232,9 +232,22 @@ inline int final_slot(int k, int64_t s) {
 
 // Returns (out, stats, saved). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in
 // training. `saved` holds the kept pointwise outputs with `save`, else it is empty.
+// The mixing weights as the kernels see them. On CPU `host` holds their values. On CUDA reading
+// them would make the host wait for the GPU, so `host` holds 1.0 placeholders (every branch is
+// propagated; a zero weight then gives exact zeros) and `dev` points at the device copy, from
+// which the kernels read each scale.
+template <typename T>
+struct MixWeights {
+  std::vector<double> host;
+  const T* dev = nullptr;
+  T value(int k) const { return static_cast<T>(host[k]); }
+  const T* ptr(int k) const { return dev ? dev + k : nullptr; }
+  bool maybe_nonzero(int k) const { return host[k] != 0.0; }
+};
+
 template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
-    const at::Tensor& x_in, const std::vector<double>& wv, const std::vector<at::Tensor>& cw_in,
+    const at::Tensor& x_in, const MixWeights<T>& wv, const std::vector<at::Tensor>& cw_in,
     const at::Tensor& running, int64_t s, bool training, double eps, int64_t active, bool save) {
   const at::Tensor x = x_in.contiguous();
   std::vector<at::Tensor> cw;
@@ -256,7 +269,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
   Branches b = stage1<K, T>(x, d, cw, active);
   const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true,
                                      save ? saved : at::Tensor());
-  std::vector<const T*> z, mean, invstd;
+  std::vector<const T*> z, mean, invstd, wp;
   std::vector<T> w;
   for (int k = 1; k < kOps; ++k) {
     if (!is_active(active, k)) continue;
@@ -270,10 +283,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
       mean.push_back(st.mean(slot));
       invstd.push_back(st.invstd(slot));
     }
-    w.push_back(static_cast<T>(wv[k]));
+    w.push_back(wv.value(k));
+    wp.push_back(wv.ptr(k));
   }
   at::Tensor out = at::empty({d.N, d.C, d.Ho, d.Wo}, x.options());
-  K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(),
+  K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(), wp.data(),
                              static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
                              out.data_ptr<T>());
   return {out, stats, saved};
@@ -292,7 +306,7 @@ struct NeedGrad {
 // Returns (grad_x, grad_weights [8] in double, grad conv weights).
 template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
-    const at::Tensor& grad, const at::Tensor& x_in, const std::vector<double>& wv,
+    const at::Tensor& grad, const at::Tensor& x_in, const MixWeights<T>& wv,
     const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, const at::Tensor& saved_in,
     int64_t s, bool training, int64_t active, NeedGrad need = {}) {
   const at::Tensor x = x_in.contiguous();
@@ -339,7 +353,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     if (!is_active(active, k)) continue;
     const int slot = final_slot(k, s);
     // w_k = 0: every gradient through branch k is exactly 0
-    const bool prop = below && wv[k] != 0.0;
+    const bool prop = below && wv.maybe_nonzero(k);
     if (slot < 0) {
       if (need.weights)
         K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(),
@@ -352,7 +366,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     }
     if (prop) dz[slot] = at::empty_like(zs.z[slot]);
     K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
-                               st.invstd(slot), static_cast<T>(wv[k]), false, training, d.N, d.C,
+                               st.invstd(slot), wv.value(k), wv.ptr(k), false, training, d.N, d.C,
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
                                need.weights ? sgy.data_ptr<double>() + k * d.C : nullptr);
     if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
@@ -384,7 +398,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     gh.reset();
     at::Tensor dz1 = at::empty_like(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
-                               st.invstd(s1), T(1), true, training, d.N, d.C, HWo,
+                               st.invstd(s1), T(1), nullptr, true, training, d.N, d.C, HWo,
                                dz1.data_ptr<T>(), nullptr);
     zs.z[s1].reset();
     ga.reset();
@@ -423,11 +437,11 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       gdw[i] = gcw[kDwIdx[i]].data_ptr<T>();
     }
   }
-  const bool skip = s == 1 && is_active(active, 3) && wv[3] != 0.0;
+  const bool skip = s == 1 && is_active(active, 3) && wv.maybe_nonzero(3);
   at::Tensor gx = at::empty_like(x);
   K::template stage1_backward<T>(x.data_ptr<T>(), d, w.data(), gd.data(), ptr<T>(dz[kMax]),
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
-                                 skip ? g.data_ptr<T>() : nullptr, static_cast<T>(wv[3]),
+                                 skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
                                  gx.data_ptr<T>(), gdw.data());
   return finish(gx);
 }

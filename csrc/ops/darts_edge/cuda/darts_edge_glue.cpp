@@ -3,6 +3,7 @@
 // Compiled only with a CUDA torch (never compiled or run on the CPU-only development machine).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
@@ -20,6 +21,14 @@ namespace {
     TORCH_CHECK(err_ == cudaSuccess, "nasfast::darts_edge CUDA launch failed: ",             \
                 cudaGetErrorString(err_));                                                   \
   } while (0)
+
+// The kernels' scratch (partial sums) comes from torch's caching allocator: no allocator of its
+// own, and it shows in torch.cuda.memory_stats.
+void* scratch_alloc(size_t bytes, cudaStream_t st) {
+  return c10::cuda::CUDACachingAllocator::raw_alloc_with_stream(bytes, st);
+}
+void scratch_free(void* p, cudaStream_t) { c10::cuda::CUDACachingAllocator::raw_delete(p); }
+const bool kScratchSet = (cuda::set_scratch_allocator({scratch_alloc, scratch_free}), true);
 
 struct CudaKernels {
   static cudaStream_t stream() { return at::cuda::getCurrentCUDAStream(); }
@@ -62,9 +71,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
-  const auto wv = weight_values(weights);
+  const at::Tensor wt = weights.to(x.scalar_type()).contiguous();
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cuda", [&] {
+    const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
     r = forward<CudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
   });
   return r;
@@ -77,14 +87,39 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
   check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
-  const auto wv = weight_values(weights);
+  const at::Tensor wt = weights.to(x.scalar_type()).contiguous();
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
+    const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
     r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
                                         NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
+}
+
+// One kernel launch for every slot (the ATen form costs ~5 small launches per slot).
+void running_update_cuda(at::TensorList mean, at::TensorList var, at::TensorList count,
+                         const at::Tensor& stats, at::IntArrayRef slots, double momentum) {
+  bool raw = check_running_update_args(mean, var, count, stats, slots);
+  for (const at::Tensor& t : count)
+    raw = raw && t.device() == stats.device() && t.scalar_type() == at::kLong && t.numel() == 1;
+  if (!raw) return running_update_aten(mean, var, count, stats, slots, momentum);
+  c10::cuda::CUDAGuard guard(stats.device());
+  const int n = static_cast<int>(slots.size());
+  AT_DISPATCH_FLOATING_TYPES(stats.scalar_type(), "darts_edge_running_update_cuda", [&] {
+    std::vector<scalar_t*> m(n), v(n);
+    std::vector<int64_t*> c(n);
+    for (int j = 0; j < n; ++j) {
+      m[j] = mean[j].data_ptr<scalar_t>();
+      v[j] = var[j].data_ptr<scalar_t>();
+      c[j] = count[j].data_ptr<int64_t>();
+    }
+    NASFAST_CUDA_CALL(cuda::running_update<scalar_t>(m.data(), v.data(), c.data(),
+                                                     stats.data_ptr<scalar_t>(), slots.data(), n,
+                                                     stats.size(2), kSlots, momentum,
+                                                     CudaKernels::stream()));
+  });
 }
 
 }  // namespace
@@ -93,4 +128,5 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
 TORCH_LIBRARY_IMPL(nasfast, CUDA, m) {
   m.impl("darts_edge_forward", &nasfast::darts_edge::forward_cuda);
   m.impl("darts_edge_backward", &nasfast::darts_edge::backward_cuda);
+  m.impl("darts_edge_running_update", &nasfast::darts_edge::running_update_cuda);
 }

@@ -1,7 +1,10 @@
-// CUDA kernels of the fused DARTS edge (torch-free). Straightforward one-thread-per-output
-// gathers (no atomics, so results are deterministic) and one-block-per-channel reductions in
-// double. Semantics follow cpu/darts_edge_cpu_kernels.inc exactly.
+// CUDA kernels of the fused DARTS edge (torch-free). One-thread-per-output gathers, and
+// per-channel reductions split over (channel, sample chunk) blocks whose double partial sums a
+// second small kernel adds in a fixed order: no atomics, so results are deterministic.
+// Semantics follow cpu/darts_edge_cpu_kernels.inc exactly.
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
 
@@ -27,11 +30,61 @@ struct Mix {
   const T* z[kMaxMix];
   const T* mean[kMaxMix];
   const T* invstd[kMaxMix];
+  const T* wp[kMaxMix];  // device weight, or null: use w
   T w[kMaxMix];
   int K;
 };
+constexpr int kMaxRunning = 16;
+template <typename T>
+struct Running {
+  T* mean[kMaxRunning];
+  T* var[kMaxRunning];
+  int64_t* count[kMaxRunning];
+  int64_t slot[kMaxRunning];
+};
 
 inline unsigned blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
+
+// A per-group reduction over samples (group: a channel, or a channel and a tap) runs on a grid of
+// (groups, S) blocks; block (g, s) takes samples [s * n_per, (s + 1) * n_per). S is chosen so the
+// grid has about kTargetBlocks blocks (4 per SM of an H100) and every chunk holds one sample or
+// more. Flat indices inside a chunk are 32-bit (checked by the launchers).
+constexpr int64_t kTargetBlocks = 528;
+struct Split {
+  int64_t n_per;
+  unsigned S;
+};
+inline Split split_for(int64_t groups, int64_t N) {
+  const int64_t want = std::max<int64_t>(1, (kTargetBlocks + groups - 1) / groups);
+  const int64_t n_per = (N + std::min(N, want) - 1) / std::min(N, want);
+  return {n_per, static_cast<unsigned>((N + n_per - 1) / n_per)};
+}
+inline bool chunk_fits(const Split& sp, int64_t per_sample) {
+  return sp.n_per * per_sample < (int64_t(1) << 31);
+}
+
+void* async_alloc(size_t bytes, cudaStream_t st) {
+  void* p = nullptr;
+  return cudaMallocAsync(&p, bytes, st) == cudaSuccess ? p : nullptr;
+}
+void async_free(void* p, cudaStream_t st) { cudaFreeAsync(p, st); }
+ScratchAllocator g_scratch{async_alloc, async_free};
+
+// Scratch for the partial sums, from the allocator set by set_scratch_allocator.
+struct Scratch {
+  double* p = nullptr;
+  cudaStream_t st;
+  cudaError_t err = cudaSuccess;
+  Scratch(int64_t n, cudaStream_t s) : st(s) {
+    p = static_cast<double*>(g_scratch.alloc(size_t(n) * sizeof(double), st));
+    if (!p) err = cudaErrorMemoryAllocation;
+  }
+  ~Scratch() {
+    if (p) g_scratch.free(p, st);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
 
 template <typename T>
 __device__ T relu(T v) {
@@ -50,25 +103,46 @@ __device__ double block_sum(double v, double* sh) {
   return r;
 }
 
+// out[g] = sum over s of part[g * S + s], in order.
 template <typename T>
+__global__ void sum_parts_k(const double* part, int64_t G, unsigned S, T* out) {
+  const int64_t g = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (g >= G) return;
+  double a = 0;
+  for (unsigned s = 0; s < S; ++s) a += part[g * S + s];
+  out[g] = T(a);
+}
+
+// Element e of the chunk of samples starting at n0, in channel c's planes of HW elements.
+__device__ inline int64_t chunk_index(uint32_t e, uint32_t HW, int64_t n0, int64_t C, int64_t c) {
+  const uint32_t dn = e / HW;
+  return ((n0 + dn) * C + c) * int64_t(HW) + (e - dn * HW);
+}
+
+// One thread per output pixel (stride S: 1 or 2); in-plane coordinates are 32-bit.
+template <typename T, int S>
 __global__ void stage1_forward_k(const T* x, Dims d, Ptr4<T> w, MPtr4<T> out, T* maxp, T* avgp,
                                  T* fr0, T* fr1) {
   const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  const int64_t total = d.N * d.C * d.Ho * d.Wo;
-  if (i >= total) return;
-  const int64_t ox = i % d.Wo, oy = (i / d.Wo) % d.Ho, pl = i / (d.Wo * d.Ho), c = pl % d.C;
-  const T* xp = x + pl * d.H * d.W;
+  const int H = int(d.H), W = int(d.W), Ho = int(d.Ho), Wo = int(d.Wo);
+  const int64_t pl = i / (int64_t(Ho) * Wo);
+  if (pl >= d.N * d.C) return;
+  const int r = int(i - pl * Ho * Wo), oy = r / Wo, ox = r - oy * Wo;
+  const int c = int(pl % d.C);
+  const T* xp = x + pl * H * W;
+#pragma unroll
   for (int b = 0; b < 4; ++b) {
     if (!out.p[b]) continue;
     const int k = kSpec.k[b], p = kSpec.p[b], dl = kSpec.d[b];
+    const T* wb = w.p[b] + c * k * k;
     T acc = T(0);
     for (int ki = 0; ki < k; ++ki) {
-      const int64_t iy = oy * d.s - p + ki * dl;
-      if (iy < 0 || iy >= d.H) continue;
+      const int iy = oy * S - p + ki * dl;
+      if (iy < 0 || iy >= H) continue;
       for (int kj = 0; kj < k; ++kj) {
-        const int64_t ix = ox * d.s - p + kj * dl;
-        if (ix < 0 || ix >= d.W) continue;
-        acc += w.p[b][c * k * k + ki * k + kj] * relu(xp[iy * d.W + ix]);
+        const int ix = ox * S - p + kj * dl;
+        if (ix < 0 || ix >= W) continue;
+        acc += wb[ki * k + kj] * relu(xp[iy * W + ix]);
       }
     }
     out.p[b][i] = acc;
@@ -76,9 +150,9 @@ __global__ void stage1_forward_k(const T* x, Dims d, Ptr4<T> w, MPtr4<T> out, T*
   if (maxp || avgp) {
     T m = -INFINITY, sum = T(0);
     int cnt = 0;
-    for (int64_t iy = max(oy * d.s - 1, int64_t(0)); iy < min(oy * d.s + 2, d.H); ++iy)
-      for (int64_t ix = max(ox * d.s - 1, int64_t(0)); ix < min(ox * d.s + 2, d.W); ++ix) {
-        const T v = xp[iy * d.W + ix];
+    for (int iy = max(oy * S - 1, 0); iy < min(oy * S + 2, H); ++iy)
+      for (int ix = max(ox * S - 1, 0); ix < min(ox * S + 2, W); ++ix) {
+        const T v = xp[iy * W + ix];
         if (v > m || v != v) m = v;
         sum += v;
         ++cnt;
@@ -87,32 +161,54 @@ __global__ void stage1_forward_k(const T* x, Dims d, Ptr4<T> w, MPtr4<T> out, T*
     if (avgp) avgp[i] = sum / T(cnt);
   }
   if (fr0) {
-    fr0[i] = relu(xp[(2 * oy) * d.W + 2 * ox]);
-    fr1[i] = relu(xp[(2 * oy + 1) * d.W + 2 * ox + 1]);
+    fr0[i] = relu(xp[(2 * oy) * W + 2 * ox]);
+    fr1[i] = relu(xp[(2 * oy + 1) * W + 2 * ox + 1]);
   }
 }
 
+// Block (c, s): the chunk's mean and sum of squared deviations about it (two passes; the
+// second reads the chunk from cache), to part[(c * S + s) * 2 + {0, 1}].
 template <typename T>
-__global__ void bn_stats_k(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
-                           T* invstd, T* var_unbiased) {
+__global__ void bn_stats_part_k(const T* z, int64_t N, int64_t C, uint32_t HW, int64_t n_per,
+                                double* part) {
   __shared__ double sh[kThreads];
-  const int64_t c = blockIdx.x;
-  const double M = double(N * HW);
+  const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
+  const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   double s = 0;
-  for (int64_t j = threadIdx.x; j < N * HW; j += blockDim.x)
-    s += double(z[((j / HW) * C + c) * HW + j % HW]);
-  const double m = block_sum(s, sh) / M;
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x)
+    s += double(z[chunk_index(e, HW, n0, C, c)]);
+  const double m = block_sum(s, sh) / double(cnt);
   double v = 0;
-  for (int64_t j = threadIdx.x; j < N * HW; j += blockDim.x) {
-    const double t = double(z[((j / HW) * C + c) * HW + j % HW]) - m;
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
+    const double t = double(z[chunk_index(e, HW, n0, C, c)]) - m;
     v += t * t;
   }
-  const double vs = block_sum(v, sh);
+  const double m2 = block_sum(v, sh);
   if (threadIdx.x == 0) {
-    mean[c] = T(m);
-    invstd[c] = T(1.0 / sqrt(vs / M + eps));
-    var_unbiased[c] = T(M > 1 ? vs / (M - 1) : NAN);
+    part[(c * gridDim.y + blockIdx.y) * 2] = m;
+    part[(c * gridDim.y + blockIdx.y) * 2 + 1] = m2;
   }
+}
+
+// One thread per channel: Chan et al.'s pairwise combination of the chunk moments, in order.
+template <typename T>
+__global__ void bn_stats_final_k(const double* part, int64_t N, int64_t C, int64_t HW,
+                                 int64_t n_per, unsigned S, double eps, T* mean, T* invstd,
+                                 T* var_unbiased) {
+  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  double n = 0, m = 0, m2 = 0;
+  for (unsigned s = 0; s < S; ++s) {
+    const double nb = double(min(n_per, N - int64_t(s) * n_per) * HW);
+    const double mb = part[(c * S + s) * 2], m2b = part[(c * S + s) * 2 + 1];
+    const double tot = n + nb, delta = mb - m;
+    m += delta * nb / tot;
+    m2 += m2b + delta * delta * n * nb / tot;
+    n = tot;
+  }
+  mean[c] = T(m);
+  invstd[c] = T(1.0 / sqrt(m2 / n + eps));
+  var_unbiased[c] = T(n > 1 ? m2 / (n - 1) : NAN);
 }
 
 template <typename T>
@@ -144,36 +240,64 @@ __global__ void mix_forward_k(Mix<T> mx, int64_t N, int64_t C, int64_t HW, T* ou
   T acc = T(0);
   for (int k = 0; k < mx.K; ++k) {
     const T v = mx.z[k][i];
-    acc += mx.mean[k] ? mx.w[k] * ((v - mx.mean[k][c]) * mx.invstd[k][c]) : mx.w[k] * v;
+    const T wk = mx.wp[k] ? *mx.wp[k] : mx.w[k];
+    acc += mx.mean[k] ? wk * ((v - mx.mean[k][c]) * mx.invstd[k][c]) : wk * v;
   }
   out[i] = acc;
 }
 
+// Block (c, s): sum of gg and of gg * y over the chunk, gg = g masked by y > 0 when relu_mask.
 template <typename T>
-__global__ void bn_backward_k(const T* g, const T* z, const T* mean, const T* invstd, T scale,
-                              bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW,
-                              T* dz, double* sum_gy) {
+__global__ void bn_backward_part_k(const T* g, const T* z, const T* mean, const T* invstd,
+                                   bool relu_mask, int64_t N, int64_t C, uint32_t HW,
+                                   int64_t n_per, double* part) {
   __shared__ double sh[kThreads];
-  const int64_t c = blockIdx.x;
+  const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
+  const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   const T m = mean[c], is = invstd[c];
-  const double M = double(N * HW);
   double a = 0, b = 0;
-  if (training || sum_gy) {
-    for (int64_t j = threadIdx.x; j < N * HW; j += blockDim.x) {
-      const int64_t idx = ((j / HW) * C + c) * HW + j % HW;
-      const T y = (z[idx] - m) * is;
-      const T gg = (!relu_mask || y > T(0)) ? g[idx] : T(0);
-      a += double(gg);
-      b += double(gg) * double(y);
-    }
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
+    const int64_t idx = chunk_index(e, HW, n0, C, c);
+    const T y = (z[idx] - m) * is;
+    const T gg = (!relu_mask || y > T(0)) ? g[idx] : T(0);
+    a += double(gg);
+    b += double(gg) * double(y);
   }
-  const double sg = block_sum(a, sh), sgy = block_sum(b, sh);
-  if (sum_gy && threadIdx.x == 0) sum_gy[c] = sgy;
-  if (!dz) return;
-  const T k = scale * is;
-  const T mg = training ? T(sg / M) : T(0), mgy = training ? T(sgy / M) : T(0);
-  for (int64_t j = threadIdx.x; j < N * HW; j += blockDim.x) {
-    const int64_t idx = ((j / HW) * C + c) * HW + j % HW;
+  const double sa = block_sum(a, sh), sb = block_sum(b, sh);
+  if (threadIdx.x == 0) {
+    part[(c * gridDim.y + blockIdx.y) * 2] = sa;
+    part[(c * gridDim.y + blockIdx.y) * 2 + 1] = sb;
+  }
+}
+
+// One thread per channel: tot[c] = (sum gg, sum gg * y); sum_gy[c] when asked.
+__global__ void bn_backward_total_k(const double* part, int64_t C, unsigned S, double* tot,
+                                    double* sum_gy) {
+  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  double a = 0, b = 0;
+  for (unsigned s = 0; s < S; ++s) {
+    a += part[(c * S + s) * 2];
+    b += part[(c * S + s) * 2 + 1];
+  }
+  tot[c * 2] = a;
+  tot[c * 2 + 1] = b;
+  if (sum_gy) sum_gy[c] = b;
+}
+
+// dz = scale * invstd * (gg - mean(gg) - y * mean(gg * y)) (train), scale * invstd * gg (eval).
+template <typename T>
+__global__ void bn_backward_dz_k(const T* g, const T* z, const T* mean, const T* invstd, T scale,
+                                 const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C, uint32_t HW,
+                                 int64_t n_per, const double* tot, T* dz) {
+  const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
+  const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
+  const T m = mean[c], is = invstd[c];
+  const double M = double(N) * double(HW);
+  const T k = (scale_ptr ? *scale_ptr : scale) * is;
+  const T mg = training ? T(tot[c * 2] / M) : T(0), mgy = training ? T(tot[c * 2 + 1] / M) : T(0);
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
+    const int64_t idx = chunk_index(e, HW, n0, C, c);
     const T y = (z[idx] - m) * is;
     const T gg = (!relu_mask || y > T(0)) ? g[idx] : T(0);
     dz[idx] = k * (gg - mg - y * mgy);
@@ -200,108 +324,121 @@ __global__ void bn_relu_dw_bwd_input_k(const T* gout, int64_t N, int64_t C, int6
   ga[i] = acc;
 }
 
-// One block per (channel, tap): dw = sum gout * relu((z - mean) * invstd) at the tap's offset.
+// Block (c * kk + tap, s): the chunk's part of dw = sum gout * relu((z - mean) * invstd) at the
+// tap's offset, to part[(c * kk + tap) * S + s].
 template <typename T>
-__global__ void bn_relu_dw_bwd_weight_k(const T* gout, const T* z, const T* mean,
-                                        const T* invstd, int64_t N, int64_t C, int64_t H,
-                                        int64_t W, DwSpec sp, T* dw) {
+__global__ void bn_relu_dw_bwd_weight_part_k(const T* gout, const T* z, const T* mean,
+                                             const T* invstd, int64_t N, int64_t C, int H, int W,
+                                             DwSpec sp, int64_t n_per, double* part) {
   __shared__ double sh[kThreads];
   const int kk = sp.k * sp.k;
-  const int64_t c = blockIdx.x / kk;
+  const int64_t c = blockIdx.x / kk, n0 = blockIdx.y * n_per;
   const int t = blockIdx.x % kk, ki = t / sp.k, kj = t % sp.k;
   const T m = mean[c], is = invstd[c];
+  const uint32_t HW = uint32_t(H) * uint32_t(W);
+  const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   double a = 0;
-  for (int64_t j = threadIdx.x; j < N * H * W; j += blockDim.x) {
-    const int64_t n = j / (H * W), oy = (j / W) % H, ox = j % W;
-    const int64_t iy = oy - sp.p + ki * sp.d, ix = ox - sp.p + kj * sp.d;
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
+    const uint32_t dn = e / HW, r = e - dn * HW;
+    const int oy = int(r / uint32_t(W)), ox = int(r - uint32_t(oy) * uint32_t(W));
+    const int iy = oy - sp.p + ki * sp.d, ix = ox - sp.p + kj * sp.d;
     if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-    const int64_t pl = n * C + c;
-    a += double(gout[pl * H * W + oy * W + ox]) *
-         double(relu((z[pl * H * W + iy * W + ix] - m) * is));
+    const int64_t plane = ((n0 + dn) * C + c) * int64_t(HW);
+    a += double(gout[plane + r]) * double(relu((z[plane + iy * W + ix] - m) * is));
   }
   const double s = block_sum(a, sh);
-  if (threadIdx.x == 0) dw[c * kk + t] = T(s);
+  if (threadIdx.x == 0) part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = s;
 }
 
-template <typename T>
+// One thread per input pixel (stride S: 1 or 2): the gradient gathered from every branch.
+template <typename T, int S>
 __global__ void stage1_bwd_input_k(const T* x, Dims d, Ptr4<T> w, Ptr4<T> g, const T* g_max,
                                    const T* g_avg, const T* g_fr0, const T* g_fr1,
-                                   const T* g_skip, T skip_w, T* gx) {
+                                   const T* g_skip, T skip_w, const T* skip_w_ptr, T* gx) {
   const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (i >= d.N * d.C * d.H * d.W) return;
-  const int64_t ix = i % d.W, iy = (i / d.W) % d.H, pl = i / (d.H * d.W), c = pl % d.C;
-  const int64_t HWo = d.Ho * d.Wo;
-  const T* xp = x + pl * d.H * d.W;
+  const int H = int(d.H), W = int(d.W), Ho = int(d.Ho), Wo = int(d.Wo);
+  const int64_t pl = i / (int64_t(H) * W);
+  if (pl >= d.N * d.C) return;
+  const int r = int(i - pl * H * W), iy = r / W, ix = r - iy * W;
+  const int c = int(pl % d.C);
+  const int64_t go = pl * int64_t(Ho) * Wo;
+  const T* xp = x + pl * H * W;
   T gr = T(0);
+#pragma unroll
   for (int b = 0; b < 4; ++b) {
     if (!g.p[b]) continue;
     const int k = kSpec.k[b], p = kSpec.p[b], dl = kSpec.d[b];
+    const T* wb = w.p[b] + c * k * k;
+    const T* gb = g.p[b] + go;
     for (int ki = 0; ki < k; ++ki) {
-      const int64_t ny = iy + p - ki * dl;
-      if (ny < 0 || ny % d.s) continue;
-      const int64_t oy = ny / d.s;
-      if (oy >= d.Ho) continue;
+      const int ny = iy + p - ki * dl;
+      if (ny < 0 || ny % S) continue;
+      const int oy = ny / S;
+      if (oy >= Ho) continue;
       for (int kj = 0; kj < k; ++kj) {
-        const int64_t nx = ix + p - kj * dl;
-        if (nx < 0 || nx % d.s) continue;
-        const int64_t ox = nx / d.s;
-        if (ox >= d.Wo) continue;
-        gr += w.p[b][c * k * k + ki * k + kj] * g.p[b][pl * HWo + oy * d.Wo + ox];
+        const int nx = ix + p - kj * dl;
+        if (nx < 0 || nx % S) continue;
+        const int ox = nx / S;
+        if (ox >= Wo) continue;
+        gr += wb[ki * k + kj] * gb[oy * Wo + ox];
       }
     }
   }
   if (g_fr0) {
-    if (iy % 2 == 0 && ix % 2 == 0) gr += g_fr0[pl * HWo + (iy / 2) * d.Wo + ix / 2];
-    if (iy % 2 == 1 && ix % 2 == 1) gr += g_fr1[pl * HWo + (iy / 2) * d.Wo + ix / 2];
+    if (iy % 2 == 0 && ix % 2 == 0) gr += g_fr0[go + (iy / 2) * Wo + ix / 2];
+    if (iy % 2 == 1 && ix % 2 == 1) gr += g_fr1[go + (iy / 2) * Wo + ix / 2];
   }
-  T out = xp[iy * d.W + ix] > T(0) ? gr : T(0);
+  T out = xp[r] > T(0) ? gr : T(0);
   if (g_max || g_avg) {
-    // every pool window containing (iy, ix): oy * s - 1 <= iy <= oy * s + 1
-    for (int64_t oy = max((iy - 1 + d.s - 1) / d.s, int64_t(0)); oy <= min((iy + 1) / d.s, d.Ho - 1);
-         ++oy) {
-      for (int64_t ox = max((ix - 1 + d.s - 1) / d.s, int64_t(0));
-           ox <= min((ix + 1) / d.s, d.Wo - 1); ++ox) {
-        const int64_t y0 = max(oy * d.s - 1, int64_t(0)), y1 = min(oy * d.s + 2, d.H);
-        const int64_t x0 = max(ox * d.s - 1, int64_t(0)), x1 = min(ox * d.s + 2, d.W);
+    // every pool window containing (iy, ix): oy * S - 1 <= iy <= oy * S + 1
+    for (int oy = max((iy - 1 + S - 1) / S, 0); oy <= min((iy + 1) / S, Ho - 1); ++oy) {
+      for (int ox = max((ix - 1 + S - 1) / S, 0); ox <= min((ix + 1) / S, Wo - 1); ++ox) {
+        const int y0 = max(oy * S - 1, 0), y1 = min(oy * S + 2, H);
+        const int x0 = max(ox * S - 1, 0), x1 = min(ox * S + 2, W);
         if (g_max) {
           T m = -INFINITY;
-          int64_t arg = y0 * d.W + x0;
-          for (int64_t yy = y0; yy < y1; ++yy)
-            for (int64_t xx = x0; xx < x1; ++xx) {
-              const T v = xp[yy * d.W + xx];
+          int arg = y0 * W + x0;
+          for (int yy = y0; yy < y1; ++yy)
+            for (int xx = x0; xx < x1; ++xx) {
+              const T v = xp[yy * W + xx];
               if (v > m || v != v) {
                 m = v;
-                arg = yy * d.W + xx;
+                arg = yy * W + xx;
               }
             }
-          if (arg == iy * d.W + ix) out += g_max[pl * HWo + oy * d.Wo + ox];
+          if (arg == r) out += g_max[go + oy * Wo + ox];
         }
-        if (g_avg) out += g_avg[pl * HWo + oy * d.Wo + ox] / T((y1 - y0) * (x1 - x0));
+        if (g_avg) out += g_avg[go + oy * Wo + ox] / T((y1 - y0) * (x1 - x0));
       }
     }
   }
-  if (g_skip) out += skip_w * g_skip[i];
+  if (g_skip) out += (skip_w_ptr ? *skip_w_ptr : skip_w) * g_skip[i];
   gx[i] = out;
 }
 
-// One block per (branch, channel, tap).
+// Block (c * kk + tap, s) of branch b: the chunk's part of that tap's weight gradient,
+// sum g_b * relu(x) at the strided, dilated offset, to part[(c * kk + tap) * S + s].
 template <typename T>
-__global__ void stage1_bwd_weight_k(const T* x, Dims d, int b, Ptr4<T> g, MPtr4<T> dwg) {
+__global__ void stage1_bwd_weight_part_k(const T* x, Dims d, int b, const T* gb, int64_t n_per,
+                                         double* part) {
   __shared__ double sh[kThreads];
   const int k = kSpec.k[b], p = kSpec.p[b], dl = kSpec.d[b], kk = k * k;
-  const int64_t c = blockIdx.x / kk;
+  const int64_t c = blockIdx.x / kk, n0 = blockIdx.y * n_per;
   const int t = blockIdx.x % kk, ki = t / k, kj = t % k;
+  const int H = int(d.H), W = int(d.W), Wo = int(d.Wo), s = int(d.s);
+  const uint32_t HWo = uint32_t(d.Ho) * uint32_t(Wo);
+  const uint32_t cnt = uint32_t(min(n_per, d.N - n0)) * HWo;
   double a = 0;
-  for (int64_t j = threadIdx.x; j < d.N * d.Ho * d.Wo; j += blockDim.x) {
-    const int64_t n = j / (d.Ho * d.Wo), oy = (j / d.Wo) % d.Ho, ox = j % d.Wo;
-    const int64_t iy = oy * d.s - p + ki * dl, ix = ox * d.s - p + kj * dl;
-    if (iy < 0 || iy >= d.H || ix < 0 || ix >= d.W) continue;
-    const int64_t pl = n * d.C + c;
-    a += double(g.p[b][pl * d.Ho * d.Wo + oy * d.Wo + ox]) *
-         double(relu(x[pl * d.H * d.W + iy * d.W + ix]));
+  for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
+    const uint32_t dn = e / HWo, r = e - dn * HWo;
+    const int oy = int(r / uint32_t(Wo)), ox = int(r - uint32_t(oy) * uint32_t(Wo));
+    const int iy = oy * s - p + ki * dl, ix = ox * s - p + kj * dl;
+    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+    const int64_t pl = (n0 + dn) * d.C + c;
+    a += double(gb[pl * HWo + r]) * double(relu(x[pl * int64_t(H) * W + iy * W + ix]));
   }
-  const double s = block_sum(a, sh);
-  if (threadIdx.x == 0) dwg.p[b][c * kk + t] = T(s);
+  const double sum = block_sum(a, sh);
+  if (threadIdx.x == 0) part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = sum;
 }
 
 template <typename T>
@@ -331,16 +468,34 @@ __global__ void pointwise_grad_w_k(const T* dz, int64_t dz_bstride, const T* in,
   if (threadIdx.x == 0) dw[co * Ci + ci] = T(s);
 }
 
+// Thread (j, c): slot j's running mean and variance of channel c; thread (j, 0) also counts.
 template <typename T>
-__global__ void dot_k(const T* a, const T* b, int64_t n, double* out) {
+__global__ void running_update_k(Running<T> r, const T* stats, int64_t C, int64_t num_slots,
+                                 T keep, T m) {
+  const int j = blockIdx.y;
+  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (c >= C) return;
+  const T* st = stats + r.slot[j] * C + c;
+  r.mean[j][c] = keep * r.mean[j][c] + m * st[0];
+  r.var[j][c] = keep * r.var[j][c] + m * st[2 * num_slots * C];
+  if (c == 0) r.count[j][0] += 1;
+}
+
+// Block b's grid-stride share of sum a * b, to part[b].
+template <typename T>
+__global__ void dot_part_k(const T* a, const T* b, int64_t n, double* part) {
   __shared__ double sh[kThreads];
   double s = 0;
-  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) s += double(a[j]) * double(b[j]);
+  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < n;
+       j += int64_t(gridDim.x) * blockDim.x)
+    s += double(a[j]) * double(b[j]);
   const double r = block_sum(s, sh);
-  if (threadIdx.x == 0) *out = r;
+  if (threadIdx.x == 0) part[blockIdx.x] = r;
 }
 
 }  // namespace
+
+void set_scratch_allocator(ScratchAllocator a) { g_scratch = a; }
 
 template <typename T>
 cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
@@ -352,15 +507,24 @@ cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* c
     o.p[b] = dw_out[b];
   }
   const int64_t n = d.N * d.C * d.Ho * d.Wo;
-  stage1_forward_k<T><<<blocks(n), kThreads, 0, st>>>(x, d, w, o, maxp, avgp, fr0, fr1);
+  if (d.s == 1)
+    stage1_forward_k<T, 1><<<blocks(n), kThreads, 0, st>>>(x, d, w, o, maxp, avgp, fr0, fr1);
+  else
+    stage1_forward_k<T, 2><<<blocks(n), kThreads, 0, st>>>(x, d, w, o, maxp, avgp, fr0, fr1);
   return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
                      T* invstd, T* var_unbiased, cudaStream_t st) {
-  bn_stats_k<T><<<static_cast<unsigned>(C), kThreads, 0, st>>>(z, N, C, HW, eps, mean, invstd,
-                                                                var_unbiased);
+  const Split sp = split_for(C, N);
+  if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
+  Scratch part(C * sp.S * 2, st);
+  if (part.err != cudaSuccess) return part.err;
+  bn_stats_part_k<T><<<dim3(unsigned(C), sp.S), kThreads, 0, st>>>(z, N, C, uint32_t(HW),
+                                                                  sp.n_per, part.p);
+  bn_stats_final_k<T><<<blocks(C), kThreads, 0, st>>>(part.p, N, C, HW, sp.n_per, sp.S, eps,
+                                                      mean, invstd, var_unbiased);
   return cudaGetLastError();
 }
 
@@ -375,8 +539,8 @@ cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64
 
 template <typename T>
 cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const* invstd,
-                        const T* wk, int K, int64_t N, int64_t C, int64_t HW, T* out,
-                        cudaStream_t st) {
+                        const T* wk, const T* const* wk_ptr, int K, int64_t N, int64_t C,
+                        int64_t HW, T* out, cudaStream_t st) {
   if (K > kMaxMix) return cudaErrorInvalidValue;
   Mix<T> mx{};
   mx.K = K;
@@ -385,6 +549,7 @@ cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const*
     mx.mean[k] = mean[k];
     mx.invstd[k] = invstd[k];
     mx.w[k] = wk[k];
+    mx.wp[k] = wk_ptr[k];
   }
   mix_forward_k<T><<<blocks(N * C * HW), kThreads, 0, st>>>(mx, N, C, HW, out);
   return cudaGetLastError();
@@ -392,10 +557,22 @@ cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const*
 
 template <typename T>
 cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
-                        bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* dz,
-                        double* sum_gy, cudaStream_t st) {
-  bn_backward_k<T><<<static_cast<unsigned>(C), kThreads, 0, st>>>(
-      g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz, sum_gy);
+                        const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C,
+                        int64_t HW, T* dz, double* sum_gy, cudaStream_t st) {
+  const Split sp = split_for(C, N);
+  if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
+  const dim3 grid(unsigned(C), sp.S);
+  Scratch part(C * sp.S * 2 + C * 2, st);
+  if (part.err != cudaSuccess) return part.err;
+  double* tot = part.p + C * sp.S * 2;
+  if (training || sum_gy) {
+    bn_backward_part_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, relu_mask, N, C,
+                                                     uint32_t(HW), sp.n_per, part.p);
+    bn_backward_total_k<<<blocks(C), kThreads, 0, st>>>(part.p, C, sp.S, tot, sum_gy);
+  }
+  if (dz)
+    bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, scale, scale_ptr, relu_mask,
+                                                   training, N, C, uint32_t(HW), sp.n_per, tot, dz);
   return cudaGetLastError();
 }
 
@@ -405,30 +582,46 @@ cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const 
                                 DwSpec spec, T* ga, T* dw, cudaStream_t st) {
   bn_relu_dw_bwd_input_k<T><<<blocks(N * C * H * W), kThreads, 0, st>>>(gout, N, C, H, W, w,
                                                                          spec, ga);
-  if (dw)
-    bn_relu_dw_bwd_weight_k<T><<<static_cast<unsigned>(C * spec.k * spec.k), kThreads, 0, st>>>(
-        gout, z, mean, invstd, N, C, H, W, spec, dw);
+  if (dw) {
+    const int64_t G = C * spec.k * spec.k;
+    const Split sp = split_for(G, N);
+    if (!chunk_fits(sp, H * W)) return cudaErrorInvalidValue;
+    Scratch part(G * sp.S, st);
+    if (part.err != cudaSuccess) return part.err;
+    bn_relu_dw_bwd_weight_part_k<T><<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(
+        gout, z, mean, invstd, N, C, int(H), int(W), spec, sp.n_per, part.p);
+    sum_parts_k<T><<<blocks(G), kThreads, 0, st>>>(part.p, G, sp.S, dw);
+  }
   return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
                             const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
-                            const T* g_skip, T skip_w, T* gx, T* const* dw_grad, cudaStream_t st) {
+                            const T* g_skip, T skip_w, const T* skip_w_ptr, T* gx,
+                            T* const* dw_grad, cudaStream_t st) {
   Ptr4<T> w{}, g{};
-  MPtr4<T> dg{};
   for (int b = 0; b < 4; ++b) {
     w.p[b] = dw_w[b];
     g.p[b] = g_dw[b];
-    dg.p[b] = dw_grad[b];
   }
-  stage1_bwd_input_k<T><<<blocks(d.N * d.C * d.H * d.W), kThreads, 0, st>>>(
-      x, d, w, g, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx);
-  static constexpr int kK[4] = {3, 5, 3, 5};
+  const int64_t n = d.N * d.C * d.H * d.W;
+  if (d.s == 1)
+    stage1_bwd_input_k<T, 1><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0,
+                                                             g_fr1, g_skip, skip_w, skip_w_ptr, gx);
+  else
+    stage1_bwd_input_k<T, 2><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0,
+                                                             g_fr1, g_skip, skip_w, skip_w_ptr, gx);
   for (int b = 0; b < 4; ++b) {
     if (!g_dw[b] || !dw_grad[b]) continue;
-    stage1_bwd_weight_k<T><<<static_cast<unsigned>(d.C * kK[b] * kK[b]), kThreads, 0, st>>>(
-        x, d, b, g, dg);
+    const int64_t G = d.C * cpu::kStage1[b].k * cpu::kStage1[b].k;
+    const Split sp = split_for(G, d.N);
+    if (!chunk_fits(sp, d.Ho * d.Wo)) return cudaErrorInvalidValue;
+    Scratch part(G * sp.S, st);
+    if (part.err != cudaSuccess) return part.err;
+    stage1_bwd_weight_part_k<T><<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(x, d, b, g_dw[b],
+                                                                             sp.n_per, part.p);
+    sum_parts_k<T><<<blocks(G), kThreads, 0, st>>>(part.p, G, sp.S, dw_grad[b]);
   }
   return cudaGetLastError();
 }
@@ -451,8 +644,30 @@ cudaError_t pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64
 }
 
 template <typename T>
+cudaError_t running_update(T* const* mean, T* const* var, int64_t* const* count, const T* stats,
+                           const int64_t* slots, int n, int64_t C, int64_t num_slots,
+                           double momentum, cudaStream_t st) {
+  if (n < 1) return cudaSuccess;
+  if (n > kMaxRunning) return cudaErrorInvalidValue;
+  Running<T> r{};
+  for (int j = 0; j < n; ++j) {
+    r.mean[j] = mean[j];
+    r.var[j] = var[j];
+    r.count[j] = count[j];
+    r.slot[j] = slots[j];
+  }
+  running_update_k<T><<<dim3(blocks(C), unsigned(n)), kThreads, 0, st>>>(
+      r, stats, C, num_slots, T(1 - momentum), T(momentum));
+  return cudaGetLastError();
+}
+
+template <typename T>
 cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st) {
-  dot_k<T><<<1, kThreads, 0, st>>>(a, b, n, out);
+  const unsigned G = std::max(1u, std::min(unsigned(kTargetBlocks), blocks(n)));
+  Scratch part(G, st);
+  if (part.err != cudaSuccess) return part.err;
+  dot_part_k<T><<<G, kThreads, 0, st>>>(a, b, n, part.p);
+  sum_parts_k<double><<<1, 1, 0, st>>>(part.p, 1, G, out);
   return cudaGetLastError();
 }
 
@@ -465,16 +680,21 @@ cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st)
                                              int64_t, int64_t, const T*, DwSpec, T*,             \
                                              cudaStream_t);                                      \
   template cudaError_t mix_forward<T>(const T* const*, const T* const*, const T* const*,         \
-                                      const T*, int, int64_t, int64_t, int64_t, T*,              \
+                                      const T*, const T* const*, int, int64_t, int64_t, int64_t, \
+                                      T*, cudaStream_t);                                         \
+  template cudaError_t bn_backward<T>(const T*, const T*, const T*, const T*, T, const T*, bool, \
+                                      bool, int64_t, int64_t, int64_t, T*, double*,              \
                                       cudaStream_t);                                             \
-  template cudaError_t bn_backward<T>(const T*, const T*, const T*, const T*, T, bool, bool,     \
-                                      int64_t, int64_t, int64_t, T*, double*, cudaStream_t);     \
   template cudaError_t bn_relu_dw_backward<T>(const T*, const T*, const T*, const T*, int64_t,   \
                                               int64_t, int64_t, int64_t, const T*, DwSpec, T*,   \
                                               T*, cudaStream_t);                                 \
   template cudaError_t stage1_backward<T>(const T*, const Dims&, const T* const*,                \
                                           const T* const*, const T*, const T*, const T*,         \
-                                          const T*, const T*, T, T*, T* const*, cudaStream_t);   \
+                                          const T*, const T*, T, const T*, T*, T* const*,        \
+                                          cudaStream_t);                                         \
+  template cudaError_t running_update<T>(T* const*, T* const*, int64_t* const*, const T*,        \
+                                         const int64_t*, int, int64_t, int64_t, double,          \
+                                         cudaStream_t);                                          \
   template cudaError_t pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t,      \
                                     int64_t, int64_t, int64_t, T*, int64_t, cudaStream_t);       \
   template cudaError_t pointwise_grad_w<T>(const T*, int64_t, const T*, int64_t, int64_t,        \

@@ -6,8 +6,8 @@
 #include <c10/util/Half.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "common/multiversion.h"
@@ -22,13 +22,22 @@ int64_t num_blocks(int64_t n) { return (n + kBlock - 1) / kBlock; }
 
 // Element conversions the vectoriser can see through (c10's bfloat16 conversions go through
 // memcpy and a NaN branch, which left those loops scalar).
+// std::bit_cast is C++20; torch < 2.13 builds extensions as C++17.
+template <typename To, typename From>
+inline To bits_as(From v) {
+  static_assert(sizeof(To) == sizeof(From));
+  To out;
+  std::memcpy(&out, &v, sizeof(To));
+  return out;
+}
+
 template <typename acc_t, typename scalar_t>
 inline acc_t to_acc(scalar_t v) {
   return static_cast<acc_t>(v);
 }
 template <>
 inline float to_acc<float, c10::BFloat16>(c10::BFloat16 v) {
-  return std::bit_cast<float>(static_cast<uint32_t>(v.x) << 16);
+  return bits_as<float>(static_cast<uint32_t>(v.x) << 16);
 }
 template <typename scalar_t, typename acc_t>
 inline scalar_t from_acc(acc_t v) {
@@ -37,7 +46,7 @@ inline scalar_t from_acc(acc_t v) {
 template <>
 inline c10::BFloat16 from_acc<c10::BFloat16, float>(float v) {
   // Round to nearest even, NaN stays a quiet NaN (as c10::BFloat16's constructor).
-  const uint32_t u = std::bit_cast<uint32_t>(v);
+  const uint32_t u = bits_as<uint32_t>(v);
   const uint32_t rounded = (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
   return c10::BFloat16(static_cast<uint16_t>(v != v ? 0x7FC0u : rounded), c10::BFloat16::from_bits());
 }
