@@ -6,7 +6,7 @@ import copy
 
 import pytest
 import torch
-from conftest import requires_cuda
+from conftest import devices, requires_cuda
 
 from nasfast.bench.saved_bytes import saved_tensor_bytes
 from nasfast.nn import PRIMITIVES, DartsEdge
@@ -333,27 +333,36 @@ def test_compiles_fullgraph():
     _assert_same(a, (y, gx, gw, grads, {k.removeprefix(strip): v for k, v in bufs.items()}))
 
 
-@pytest.mark.parametrize("layout", ["contiguous", "strided", "float32"])
-def test_running_update_op(layout):
-    # the op against the nn.BatchNorm2d formula, on its raw CPU loop and its ATen fallback
+@pytest.mark.parametrize("device", devices())
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "float32", "mixed_dtype"])
+def test_running_update_op(layout, device):
+    # the op against the nn.BatchNorm2d formula: its raw kernel (CPU loop, one CUDA launch) and
+    # its ATen fallback (strided buffers, buffers of another dtype than stats)
     C, slots, m = 4, [0, 3, 8], 0.1
-    stats = torch.rand(3, NUM_SLOTS, C, dtype=DT)
-    base = torch.rand(2, len(slots), 2 * C, dtype=DT)
+    stats = torch.rand(3, NUM_SLOTS, C, dtype=DT, device=device)
+    base = torch.rand(2, len(slots), 2 * C, dtype=DT, device=device)
     if layout == "strided":
         means, variances = list(base[0, :, ::2]), list(base[1, :, ::2])
     else:
-        dt = torch.float32 if layout == "float32" else DT
+        dt = DT if layout == "contiguous" else torch.float32
         means, variances = list(base[0, :, :C].to(dt)), list(base[1, :, :C].to(dt))
-    counts = [torch.tensor(5) for _ in slots]
-    want_m = [(1 - m) * t.double() + m * stats[0, s] for t, s in zip(means, slots, strict=True)]
-    want_v = [(1 - m) * t.double() + m * stats[2, s] for t, s in zip(variances, slots, strict=True)]
+        if layout == "float32":
+            stats = stats.to(dt)
+    counts = [torch.tensor(5, device=device) for _ in slots]
+    want_m = [
+        (1 - m) * t.double() + m * stats[0, s].double() for t, s in zip(means, slots, strict=True)
+    ]
+    want_v = [
+        (1 - m) * t.double() + m * stats[2, s].double()
+        for t, s in zip(variances, slots, strict=True)
+    ]
     args = (means, variances, counts, stats, slots, m)
     torch.library.opcheck(torch.ops.nasfast.darts_edge_running_update.default, args)
     means = [t.clone() for t in means]
     variances = [t.clone() for t in variances]
-    counts = [torch.tensor(5) for _ in slots]
+    counts = [torch.tensor(5, device=device) for _ in slots]
     torch.ops.nasfast.darts_edge_running_update(means, variances, counts, stats, slots, m)
-    tol = dict(rtol=1e-6, atol=1e-7) if layout == "float32" else TOL
+    tol = TOL if means[0].dtype == DT else dict(rtol=1e-6, atol=1e-7)
     for got, want in zip(means + variances, want_m + want_v, strict=True):
         torch.testing.assert_close(got.double(), want, **tol)
     assert all(int(c) == 6 for c in counts)
