@@ -39,11 +39,11 @@ pytest: build
 	$(PY) -m pytest -q tests
 
 # C++ kernel tests, their ASan+UBSan variant, an nvcc compile check of every .cu file and a
-# syntax check of the CUDA glue against the CPU torch's headers.
+# syntax check of the CUDA glue against the CPU torch's headers, and of every op source as C++17.
 ctest: install
 	$(VENV)/bin/cmake -S . -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=Release \
 		-DCMAKE_PREFIX_PATH="$$($(PY) -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')" \
-		-DPython_EXECUTABLE=$(abspath $(PY)) > $(CMAKE_BUILD).log 2>&1 || (cat $(CMAKE_BUILD).log; exit 1)
+		-DPython_EXECUTABLE=$(abspath $(PY)) -DPython3_EXECUTABLE=$(abspath $(PY)) > $(CMAKE_BUILD).log 2>&1 || (cat $(CMAKE_BUILD).log; exit 1)
 	$(VENV)/bin/cmake --build $(CMAKE_BUILD) -j $(JOBS)
 	cd $(CMAKE_BUILD) && $(abspath $(VENV))/bin/ctest --output-on-failure -j $(JOBS)
 

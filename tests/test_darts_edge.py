@@ -32,11 +32,16 @@ def _pair(C: int, stride: int, train: bool, seed: int = 0, dtype=DT):
     return ref, fused
 
 
-def _step(m: DartsEdge, x: torch.Tensor, w: torch.Tensor, g_seed: int = 1, single_path=False):
+def _step(
+    m: DartsEdge, x: torch.Tensor, w: torch.Tensor, g_seed: int = 1, single_path=False, g_dtype=None
+):
+    """One forward+backward; the output gradient is drawn in ``g_dtype`` (default: the output's
+    dtype) and cast to the output's dtype."""
     x = x.detach().clone().requires_grad_()
     w = w.detach().clone().requires_grad_()
     y = m(x, w, single_path=single_path)
-    g = torch.randn(y.shape, generator=torch.Generator().manual_seed(g_seed), dtype=y.dtype)
+    gen = torch.Generator().manual_seed(g_seed)
+    g = torch.randn(y.shape, generator=gen, dtype=g_dtype or y.dtype).to(y.dtype)
     y.backward(g.to(y.device))
     grads = {n: p.grad for n, p in m.named_parameters()}
     return y.detach(), x.grad, w.grad, grads, {n: b.clone() for n, b in m.named_buffers()}
@@ -177,9 +182,72 @@ def test_bad_input(backend):
 
 
 def test_fused_dtype_refused():
-    m = DartsEdge(4, 1).to(torch.bfloat16)
+    m = DartsEdge(4, 1).to(torch.float16)
     with pytest.raises(ValueError, match="^x: the fused DartsEdge supports"):
-        m(torch.randn(2, 4, 6, 6, dtype=torch.bfloat16), _weights("soft").bfloat16())
+        m(torch.randn(2, 4, 6, 6, dtype=torch.float16), _weights("soft").half())
+
+
+def _bf16_pair(stride: int, train: bool, device: str = "cpu"):
+    """A float32 fused edge whose parameters and buffers are bfloat16 values, and its bfloat16
+    copy: both hold the same numbers."""
+    _, m32 = _pair(4, stride, train, dtype=torch.float32)
+    with torch.no_grad():
+        for t in [*m32.parameters(), *m32.buffers()]:
+            if t.is_floating_point():
+                t.copy_(t.bfloat16().float())
+    return m32.to(device), copy.deepcopy(m32).to(torch.bfloat16).to(device)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+@pytest.mark.parametrize("train", [True, False])
+def test_bf16_is_float32_on_the_same_values(stride, train):
+    # a bfloat16 edge computes in float32: its outputs and gradients are the float32 edge's,
+    # rounded to bfloat16, bit for bit
+    m32, m16 = _bf16_pair(stride, train)
+    x = torch.randn(3, 4, 6, 8).bfloat16()
+    w = _weights("soft").bfloat16()
+    # the same bfloat16 output gradient for both
+    a = _step(m32, x.float(), w.float(), g_dtype=torch.bfloat16)
+    b = _step(m16, x, w)
+    for name, got, want in zip(("out", "grad x", "grad w"), b[:3], a[:3], strict=True):
+        assert got.dtype == torch.bfloat16, name
+        assert torch.equal(got, want.bfloat16()), name
+    assert a[3].keys() == b[3].keys()
+    for n in a[3]:
+        assert (a[3][n] is None) == (b[3][n] is None), n
+        if a[3][n] is not None:
+            assert torch.equal(b[3][n], a[3][n].bfloat16()), n
+    for n in a[4]:  # running statistics: updated in bfloat16 arithmetic
+        torch.testing.assert_close(b[4][n].float(), a[4][n].float(), rtol=2e-2, atol=1e-2)
+
+
+def test_bf16_close_to_float64_reference():
+    ref, _ = _pair(4, 1, True)
+    _, m16 = _bf16_pair(1, True)
+    ref.load_state_dict({k: v.double() for k, v in m16.state_dict().items()})
+    x = torch.randn(4, 4, 8, 8).bfloat16()
+    w = _weights("soft").bfloat16()
+    a = _step(ref, x.double(), w.double(), g_dtype=torch.bfloat16)
+    b = _step(m16, x, w)
+    for name, got, want in zip(("out", "grad x", "grad w"), b[:3], a[:3], strict=True):
+        rel = float((got.double() - want).norm() / want.norm())
+        assert rel < 1e-2, (name, rel)
+
+
+def test_bf16_opcheck():
+    m = DartsEdge(4, 1).to(torch.bfloat16)
+    x = torch.randn(2, 4, 6, 6, dtype=torch.bfloat16, requires_grad=True)
+    w = _weights("soft").bfloat16().requires_grad_()
+    args = (x, w, m._conv_weights(), x.new_empty(0), 1, True, 1e-5, 255, True)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
+    out, stats, saved = torch.ops.nasfast.darts_edge_forward(*args)
+    assert (out.dtype, stats.dtype, saved.dtype) == (torch.bfloat16, torch.float32, torch.float32)
+    g = torch.randn_like(out)
+    cw = [c.detach() for c in m._conv_weights()]
+    bargs = (g, x.detach(), w.detach(), cw, stats, saved, 1, True, 255, True, True, True)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, bargs)
+    with pytest.raises(ValueError, match="^weights: expected dtype"):
+        torch.ops.nasfast.darts_edge_forward(x, w.float(), *args[2:])
 
 
 def test_op_checks_value_errors():
@@ -457,3 +525,18 @@ def test_cuda_matches_cpu_reference(stride, train):
         {n: t.cpu() for n, t in bufs.items()},
     )
     _assert_same(a, b)
+
+
+@requires_cuda
+@pytest.mark.parametrize("stride", [1, 2])
+def test_cuda_bf16_matches_cpu_bf16(stride):
+    # both compute in float32 on the same values; only the summation order differs
+    m32, m16 = _bf16_pair(stride, True)
+    m16_cuda = copy.deepcopy(m16).cuda()
+    x = torch.randn(3, 4, 6, 8).bfloat16()
+    w = _weights("soft").bfloat16()
+    a = _step(m16, x, w)
+    b = _step(m16_cuda, x.cuda(), w.cuda())
+    for name, got, want in zip(("out", "grad x", "grad w"), b[:3], a[:3], strict=True):
+        assert got.dtype == torch.bfloat16, name
+        torch.testing.assert_close(got.cpu(), want, rtol=1.6e-2, atol=1e-2, msg=name)

@@ -104,9 +104,10 @@ class DartsEdge(nn.Module):
     def _forward_fused(
         self, x: torch.Tensor, weights: torch.Tensor, single_path: bool
     ) -> torch.Tensor:
-        if x.dtype not in (torch.float32, torch.float64):
+        if x.dtype not in (torch.float32, torch.float64, torch.bfloat16):
             raise ValueError(
-                f"x: the fused DartsEdge supports float32 and float64, got dtype {x.dtype}"
+                f"x: the fused DartsEdge supports float32, float64 and bfloat16, got dtype "
+                f"{x.dtype}"
             )
         weights = weights.to(x.dtype)
         slots = self._bn_slots()

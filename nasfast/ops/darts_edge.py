@@ -5,6 +5,8 @@ The op computes ``sum_k w_k * op_k(x)`` over the eight DARTS primitives in a few
 ``[3, 9, C]`` tensor of BatchNorm statistics and the pointwise-conv outputs that feed a
 BatchNorm (``saved``: at most 6 tensors of x's size at stride 1, 7 of a quarter of it at stride
 2); the backward op recomputes the cheap per-plane intermediates (pools, depthwise stages).
+A bfloat16 edge takes and returns bfloat16 and computes in float32 (statistics and ``saved``
+are float32).
 The module-level entry point is :class:`nasfast.nn.DartsEdge`, whose
 ``backend="reference"`` is the pure-PyTorch twin.
 
@@ -37,8 +39,10 @@ def _forward_fake(x, weights, conv_weights, running, stride, training, eps, acti
     n, c, h, w = x.shape
     ho, wo = (h - 1) // stride + 1, (w - 1) // stride + 1
     out = x.new_empty((n, c, ho, wo))
-    saved = x.new_empty((saved_count(stride, active), n, c, ho, wo) if save else (0,))
-    return out, x.new_empty((3, NUM_SLOTS, c)), saved
+    # a bfloat16 edge computes in float32 and keeps its statistics and saved tensors in float32
+    inner = torch.float32 if x.dtype == torch.bfloat16 else x.dtype
+    saved = x.new_empty((saved_count(stride, active), n, c, ho, wo) if save else (0,), dtype=inner)
+    return out, x.new_empty((3, NUM_SLOTS, c), dtype=inner), saved
 
 
 @torch.library.register_fake("nasfast::darts_edge_backward")

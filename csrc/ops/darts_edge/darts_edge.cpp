@@ -4,6 +4,7 @@
 #include <torch/library.h>
 
 #include "common/check.h"
+#include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
 #include "ops/darts_edge/darts_edge_impl.h"
 
@@ -52,6 +53,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
     const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
     const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
     bool save) {
+  if (x.scalar_type() == at::kBFloat16)
+    return forward_bf16(forward_cpu, x, weights, conv_weights, running, stride, training, eps,
+                        active, save);
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
@@ -66,6 +70,9 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
     at::TensorList conv_weights, const at::Tensor& stats, const at::Tensor& saved, int64_t stride,
     bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
+  if (x.scalar_type() == at::kBFloat16)
+    return backward_bf16(backward_cpu, grad, x, weights, conv_weights, stats, saved, stride,
+                         training, active, need_x, need_weights, need_conv);
   check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;

@@ -9,6 +9,7 @@
 
 #include "common/check.h"
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
+#include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
 #include "ops/darts_edge/darts_edge_impl.h"
 
@@ -68,6 +69,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
     const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
     const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
     bool save) {
+  if (x.scalar_type() == at::kBFloat16)
+    return forward_bf16(forward_cuda, x, weights, conv_weights, running, stride, training, eps,
+                        active, save);
   check_forward_args(x, weights, conv_weights, running, stride, training, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
@@ -84,6 +88,9 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights,
     at::TensorList conv_weights, const at::Tensor& stats, const at::Tensor& saved, int64_t stride,
     bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
+  if (x.scalar_type() == at::kBFloat16)
+    return backward_bf16(backward_cuda, grad, x, weights, conv_weights, stats, saved, stride,
+                         training, active, need_x, need_weights, need_conv);
   check_backward_args(grad, x, weights, conv_weights, stats, saved, stride, active);
   c10::cuda::CUDAGuard guard(x.device());
   const std::vector<at::Tensor> cw(conv_weights.begin(), conv_weights.end());
