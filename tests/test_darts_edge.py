@@ -267,21 +267,24 @@ def test_op_checks_value_errors():
         )
 
 
-def _op_args(stride: int, train: bool):
+def _op_args(stride: int, train: bool, device: str = "cpu"):
     torch.manual_seed(0)
-    m = DartsEdge(4, stride).double()
-    x = torch.randn(2, 4, 6, 6, dtype=DT, requires_grad=True)
-    w = _weights("soft").requires_grad_()
+    m = DartsEdge(4, stride).double().to(device)
+    x = torch.randn(2, 4, 6, 6, dtype=DT, device=device, requires_grad=True)
+    w = _weights("soft").to(device).requires_grad_()
     cw = m._conv_weights()
-    running = x.new_empty(0) if train else torch.rand(2, NUM_SLOTS, 4, dtype=DT) + 0.5
+    running = (
+        x.new_empty(0) if train else torch.rand(2, NUM_SLOTS, 4, dtype=DT, device=device) + 0.5
+    )
     return m, x, w, cw, running
 
 
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("save", [True, False])
-def test_opcheck(stride, train, save):
-    m, x, w, cw, running = _op_args(stride, train)
+@pytest.mark.parametrize("device", devices())
+def test_opcheck(stride, train, save, device):
+    m, x, w, cw, running = _op_args(stride, train, device)
     args = (x, w, cw, running, stride, train, 1e-5, 255, save)
     torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
     out, stats, saved = torch.ops.nasfast.darts_edge_forward(*args)
