@@ -13,6 +13,7 @@ floor's bytes (x, out, grad, grad x: 5 tensors of x's size) over the fused step'
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import sys
@@ -53,7 +54,7 @@ def _step_fn(module, x, w, g, forward=None):
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
-    a, b = a.double().cpu(), b.double().cpu()
+    a, b = a.detach().double().cpu(), b.detach().double().cpu()
     return float((a - b).norm() / b.norm().clamp_min(1e-300))
 
 
@@ -94,11 +95,38 @@ def _time(fn, reps: int) -> float:
     return start.elapsed_time(end) / reps  # ms
 
 
-def bench(N, C, H, W, stride, rounds: int, reps: int, compile_ref: bool) -> dict:
+def _graphed_step(module, x, w, g):
+    """The fused step captured once in a CUDA graph (forward, backward, running-stat update);
+    returns its replay. Shows the op's time without the host's launch overhead."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            module(x, w).backward(g)
+    torch.cuda.current_stream().wait_stream(side)
+    for t in (x, w, *module.parameters()):
+        t.grad = None
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        module(x, w).backward(g)
+    return graph.replay
+
+
+def bench(
+    N, C, H, W, stride, rounds: int, reps: int, compile_ref: bool, graph: bool = False
+) -> dict:
     ref, fused, x, w, g = _make(N, C, H, W, stride)
     ref, fused = ref.cuda(), fused.cuda()
     x, w, g = x.cuda().requires_grad_(), w.cuda().requires_grad_(), g.cuda()
     variants = {"fused": _step_fn(fused, x, w, g), "eager": _step_fn(ref, x, w, g)}
+    graph_error = None
+    if graph:
+        try:
+            fused_g = copy.deepcopy(fused)
+            xg, wg = x.detach().clone().requires_grad_(), w.detach().clone().requires_grad_()
+            variants["fused_graph"] = _graphed_step(fused_g, xg, wg, g)
+        except Exception as e:  # reported, not fatal: the other variants still run
+            graph_error = f"{type(e).__name__}: {e}"
     if compile_ref:
         t0 = time.perf_counter()
         comp = torch.compile(ref)
@@ -119,6 +147,7 @@ def bench(N, C, H, W, stride, rounds: int, reps: int, compile_ref: bool) -> dict
     for k in variants:
         if k == "fused":
             continue
+        # vs fused: how much slower variant k is; for fused_graph (< 1) how much the graph saves
         ratios = sorted(b / a for a, b in zip(times["fused"], times[k], strict=True))
         q = statistics.quantiles(ratios, n=4)
         out[f"ratio_vs_{k}"] = {"median": statistics.median(ratios), "q1": q[0], "q3": q[2]}
@@ -128,6 +157,8 @@ def bench(N, C, H, W, stride, rounds: int, reps: int, compile_ref: bool) -> dict
     out["fused_GBps_over_floor"] = floor_bytes / (med["fused"] * 1e-3) / 1e9
     if compile_ref:
         out["compile_s"] = compile_s
+    if graph_error:
+        out["graph_error"] = graph_error
     return out
 
 
@@ -137,6 +168,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--no-compile", action="store_true")
+    ap.add_argument("--graph", action="store_true", help="also time the fused step as a CUDA graph")
     a = ap.parse_args()
     if not torch.cuda.is_available():
         print("no CUDA device", file=sys.stderr)
@@ -156,12 +188,21 @@ def main() -> int:
     for stride in (1, 2):
         for s in SHAPES:
             try:
-                r = bench(*s, stride, a.rounds, a.reps, not a.no_compile)
+                r = bench(*s, stride, a.rounds, a.reps, not a.no_compile, a.graph)
                 report["timings"].append(r)
                 print(json.dumps(r), flush=True)
             except Exception:
                 traceback.print_exc()
                 failed = True
+    for r in report["timings"]:
+        if "fused_graph" in r["median_ms"]:
+            m = r["median_ms"]
+            print(
+                f"{r['shape']} s{r['stride']}: fused as a CUDA graph {m['fused_graph']:.3f} ms "
+                f"(eager / graph {m['eager'] / m['fused_graph']:.2f}x)"
+            )
+        elif "graph_error" in r:
+            print(f"{r['shape']} s{r['stride']}: CUDA graph failed: {r['graph_error']}")
     print(
         f"{'shape':<18}{'s':>2}{'fused ms':>10}{'eager ms':>10}{'comp ms':>10}"
         f"{'x eager':>9}{'x comp':>8}{'GB/s':>8}"

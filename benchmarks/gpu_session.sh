@@ -53,5 +53,5 @@ fi
 
 if stage bench; then
   timeout "${BENCH_TIMEOUT:-300}" $PY benchmarks/gpu_darts_edge.py --json "$OUT/gpu_darts_edge.json" \
-    ${BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.log" | tail -40
+    ${BENCH_ARGS:---graph} 2>&1 | tee "$OUT/bench.log" | tail -40
 fi
