@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # One lent-GPU session in one command: build nasfast._C with CUDA for sm_90, run the CUDA tests
-# (also under compute-sanitizer), then benchmarks/gpu_darts_edge.py. Logs and the JSON report go
+# (also under compute-sanitizer), then benchmarks/gpu_darts_edge.py, then a one-epoch DARTS search
+# on the GPU (end to end through the CLI). Logs and the JSON report go
 # to $OUT (the device tool's return folder; ./gpu_out when unset).
 #   STAGES="build test sanitize bench" benchmarks/gpu_session.sh
-# Wheels the image lacks (moocore for the Pareto tests, expecttest for opcheck) travel in .whl/.
+# Wheels the image lacks (moocore, expecttest, pymoo and its small dependencies) travel in .whl/:
+# run benchmarks/gpu_wheels.sh here first, then call the device tool with carry [".whl"].
 set -u
 OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
-STAGES=${STAGES:-"build test sanitize bench"}
+STAGES=${STAGES:-"build test sanitize bench search"}
 export PYTHONUNBUFFERED=1
 PY=${PY:-python3}
 
@@ -54,4 +56,10 @@ fi
 if stage bench; then
   timeout "${BENCH_TIMEOUT:-300}" $PY benchmarks/gpu_darts_edge.py --json "$OUT/gpu_darts_edge.json" \
     ${BENCH_ARGS:---graph} 2>&1 | tee "$OUT/bench.log" | tail -40
+fi
+
+if stage search; then
+  timeout "${SEARCH_TIMEOUT:-150}" $PY -m nasfast search darts --device cuda --epochs 1 \
+    --train-images 960 --batch-size 32 --channels 4 --layers 3 --order first --no-progress \
+    --out "$OUT/search_darts" 2>&1 | tee "$OUT/search.log" | tail -15
 fi
