@@ -1,6 +1,7 @@
 // CUDA dispatch of nasfast::darts_edge_forward / _backward: the device-generic body of
 // darts_edge_impl.h with the CUDA kernel policy (launchers in darts_edge_kernel.cu).
-// Compiled only with a CUDA torch (never compiled or run on the CPU-only development machine).
+// Compiled only with a CUDA torch (here, in ctest, a syntax check against stub headers; built and
+// run on an H100, 2026-11-22: benchmarks/results/gpu_darts_edge_2026-11-22_h100.md).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
