@@ -11,27 +11,44 @@ from nasfast.nn import DartsEdge
 SHAPES: tuple[tuple[int, int, int, int], ...] = ((32, 16, 32, 32), (64, 16, 32, 32), (32, 64, 8, 8))
 
 
-def _pair(N: int, C: int, H: int, W: int, stride: int = 1, dtype=torch.float32):
+def _pair(
+    N: int,
+    C: int,
+    H: int,
+    W: int,
+    stride: int = 1,
+    dtype=torch.float32,
+    device: str = "cpu",
+    compile_reference: bool = False,
+):
+    """(fused step, reference step): one train-mode forward+backward each, same parameters.
+    ``compile_reference`` runs the reference through ``torch.compile`` (compiled here, once)."""
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     ref = DartsEdge(C, stride, backend="reference").to(dtype)
     fused = DartsEdge(C, stride, backend="fused").to(dtype)
     fused.load_state_dict(ref.state_dict())
-    x = torch.randn(N, C, H, W, generator=gen, dtype=dtype).requires_grad_()
-    w = torch.softmax(torch.randn(8, generator=gen, dtype=dtype), 0).requires_grad_()
+    ref, fused = ref.to(device), fused.to(device)
+    x = torch.randn(N, C, H, W, generator=gen, dtype=dtype).to(device).requires_grad_()
+    w = torch.softmax(torch.randn(8, generator=gen, dtype=dtype), 0).to(device).requires_grad_()
     g = torch.randn(N, C, (H - 1) // stride + 1, (W - 1) // stride + 1, generator=gen, dtype=dtype)
+    g = g.to(device)
 
-    def run(m: DartsEdge):
+    def run(m: DartsEdge, forward=None):
         params = list(m.parameters())
+        fwd = m if forward is None else forward
 
         def step():
-            m(x, w).backward(g)
+            fwd(x, w).backward(g)
             for t in (x, w, *params):
                 t.grad = None
 
         return step
 
-    return run(fused), run(ref)
+    ref_step = run(ref, torch.compile(ref) if compile_reference else None)
+    if compile_reference:
+        ref_step()  # compile outside the timed rounds
+    return run(fused), ref_step
 
 
 def floor(N: int, C: int, H: int, W: int, itemsize: int = 4) -> str:
@@ -62,6 +79,30 @@ def _register(N: int, C: int, H: int, W: int, quick: bool) -> None:
 
 for _i, _s in enumerate(SHAPES):
     _register(*_s, quick=_i == 0)
+
+
+def _register_cuda(N: int, C: int, H: int, W: int, stride: int, compiled: bool) -> None:
+    # run only where a GPU is (nasfast bench skips device="cuda" cases otherwise)
+    base = "torch.compile(reference)" if compiled else "reference"
+
+    @bench_case(
+        f"darts_edge cuda fwd+bwd train ({N},{C},{H},{W}) s{stride} f32"
+        + (" vs compiled" if compiled else ""),
+        group="darts_edge",
+        quick=stride == 1 and (N, C, H, W) == SHAPES[0],
+        target=2.0 if compiled else 5.0,
+        floor=floor(N, C, H, W),
+        baseline=base,
+        device="cuda",
+    )
+    def _case():
+        return _pair(N, C, H, W, stride, device="cuda", compile_reference=compiled)
+
+
+for _s in SHAPES:
+    for _stride in (1, 2):
+        for _compiled in (False, True):
+            _register_cuda(*_s, _stride, _compiled)
 
 
 def saved_bytes_report(N: int = 32, C: int = 16, H: int = 32, W: int = 32) -> list[str]:
