@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -73,6 +74,20 @@ def test_search_then_train_then_export(tmp_path, npz, capsys):
     x = torch.randn(2, 1, 8, 8)
     prog = torch.export.load(export).module()
     torch.testing.assert_close(prog(x), net(x))
+
+
+def test_search_and_train_freeze_the_gc_before_their_loops(tmp_path, npz, monkeypatch, capsys):
+    # gc.freeze keeps full collections from walking torch's import-time objects every few steps
+    calls = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    out = str(tmp_path / "s")
+    assert main(["search", "darts", "--dataset", npz, "--out", out, *TINY]) == 0
+    assert calls == ["freeze"]
+    genotype = os.path.join(out, "genotype.json")
+    train = ["train", "--genotype", genotype, "--dataset", npz, "--channels", "2",
+             "--layers", "3", "--epochs", "1", "--batch-size", "8", "--no-progress"]  # fmt: skip
+    assert main(train) == 0
+    assert calls == ["freeze", "freeze"]
 
 
 def test_search_stop_and_resume_via_cli(tmp_path, npz, capsys):

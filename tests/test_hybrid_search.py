@@ -1,3 +1,4 @@
+import gc
 import gzip
 import json
 import struct
@@ -122,7 +123,7 @@ def _write_idx(path, arr):
         f.write(arr.astype(np.uint8).tobytes())
 
 
-def test_cli_search_hybrid_writes_results(tmp_path, capsys):
+def test_cli_search_hybrid_writes_results(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(0)
     d = tmp_path / "idx"
     d.mkdir()
@@ -155,7 +156,10 @@ def test_cli_search_hybrid_writes_results(tmp_path, capsys):
         "--out",
         str(out),
     ]
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
     assert cli_main(argv) == 0
+    assert frozen == [True]  # the GC is frozen once, before the supernet's training loop
     res = json.loads((out / "results.json").read_text())
     assert res["n_evals"] == 12 and res["search"] == "hybrid"
     assert res["timing"]["batched_calls"] < 12

@@ -34,6 +34,17 @@ def set_threads(threads: int | None) -> None:
     torch.set_num_threads(threads)
 
 
+def freeze_gc() -> None:
+    """Exempt every object alive now (torch's ~170k import-time objects, the data, the model)
+    from Python's cyclic garbage collector, before a training loop. The loop's short-lived
+    tensors still get collected, but the periodic full collections no longer walk everything:
+    they took ~5% of a fused DARTS edge step in perf, ~1.4% after this."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 def check_device(device: str) -> None:
     """``cpu`` or an available ``cuda[:N]``, else a one-line user error."""
     import torch

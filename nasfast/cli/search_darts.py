@@ -9,6 +9,7 @@ from nasfast.cli.common import (
     add_device_args,
     add_image_data_args,
     check_device,
+    freeze_gc,
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
@@ -212,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.time_backends < 0:
         raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
+    freeze_gc()
     genotype = search.run(resume=args.resume, max_steps=args.max_steps)
     print(genotype.describe())
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from nasfast.cli.common import freeze_gc
+
 
 def register(strategies: argparse._SubParsersAction) -> None:
     p = strategies.add_parser(
@@ -147,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         train = train[: args.train_images]
     torch.manual_seed(args.seed)
     net = NB201Supernet(C=args.C, N=args.N, num_classes=num_classes, in_channels=x.shape[1])
+    freeze_gc()
     t0 = time.perf_counter()
     losses = hybrid.train_supernet(
         net,

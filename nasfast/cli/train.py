@@ -10,6 +10,7 @@ from nasfast.cli.common import (
     add_device_args,
     add_image_data_args,
     check_device,
+    freeze_gc,
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.out and not args.resume:
         os.makedirs(args.out, exist_ok=True)
+    freeze_gc()
     result = train_network(
         net,
         data,
