@@ -39,7 +39,7 @@ if stage build; then
 fi
 
 if stage test; then
-  timeout ${TEST_TIMEOUT:-150} $PY -m pytest -q -p no:cacheprovider -k cuda -rs \
+  timeout ${TEST_TIMEOUT:-150} $PY -m pytest -v -p no:cacheprovider -k cuda -rs \
     tests/test_darts_edge.py tests/test_mixed_op.py tests/test_pareto.py \
     tests/test_row_gather.py tests/test_nb201_supernet.py 2>&1 | tee "$OUT/pytest_cuda.log" | tail -60
 fi

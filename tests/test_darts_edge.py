@@ -404,11 +404,8 @@ def test_compiles_fullgraph():
     _assert_same(a, (y, gx, gw, grads, {k.removeprefix(strip): v for k, v in bufs.items()}))
 
 
-@pytest.mark.parametrize("device", devices())
-@pytest.mark.parametrize("layout", ["contiguous", "strided", "float32", "mixed_dtype"])
-def test_running_update_op(layout, device):
-    # the op against the nn.BatchNorm2d formula: its raw kernel (CPU loop, one CUDA launch) and
-    # its ATen fallback (strided buffers, buffers of another dtype than stats)
+def _running_update_args(layout: str, device: str):
+    """(means, variances, counts, stats, slots, momentum) and the expected means / variances."""
     C, slots, m = 4, [0, 3, 8], 0.1
     stats = torch.rand(3, NUM_SLOTS, C, dtype=DT, device=device)
     base = torch.rand(2, len(slots), 2 * C, dtype=DT, device=device)
@@ -427,20 +424,34 @@ def test_running_update_op(layout, device):
         (1 - m) * t.double() + m * stats[2, s].double()
         for t, s in zip(variances, slots, strict=True)
     ]
-    args = (means, variances, counts, stats, slots, m)
-    torch.library.opcheck(torch.ops.nasfast.darts_edge_running_update.default, args)
-    means = [t.clone() for t in means]
-    variances = [t.clone() for t in variances]
-    counts = [torch.tensor(5, device=device) for _ in slots]
+    return (means, variances, counts, stats, slots, m), want_m + want_v
+
+
+RUNNING_LAYOUTS = ["contiguous", "strided", "float32", "mixed_dtype"]
+
+
+@pytest.mark.parametrize("device", devices())
+@pytest.mark.parametrize("layout", RUNNING_LAYOUTS)
+def test_running_update_op(layout, device):
+    # the op against the nn.BatchNorm2d formula: its raw kernel (CPU loop, one CUDA launch) and
+    # its ATen fallback (strided buffers, buffers of another dtype than stats)
+    (means, variances, counts, stats, slots, m), want = _running_update_args(layout, device)
     torch.ops.nasfast.darts_edge_running_update(means, variances, counts, stats, slots, m)
     tol = TOL if means[0].dtype == DT else dict(rtol=1e-6, atol=1e-7)
-    for got, want in zip(means + variances, want_m + want_v, strict=True):
-        torch.testing.assert_close(got.double(), want, **tol)
+    for got, w in zip(means + variances, want, strict=True):
+        torch.testing.assert_close(got.double(), w, **tol)
     assert all(int(c) == 6 for c in counts)
     with pytest.raises(ValueError, match="^slots: expected values in"):
         torch.ops.nasfast.darts_edge_running_update(means, variances, counts, stats, [0, 3, 9], m)
     with pytest.raises(ValueError, match="running_mean, running_var, num_batches_tracked"):
         torch.ops.nasfast.darts_edge_running_update(means[:2], variances, counts, stats, slots, m)
+
+
+@pytest.mark.parametrize("device", devices())
+@pytest.mark.parametrize("layout", RUNNING_LAYOUTS)
+def test_running_update_opcheck(layout, device):
+    args, _ = _running_update_args(layout, device)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_running_update.default, args)
 
 
 def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):
