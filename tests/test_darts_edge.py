@@ -454,6 +454,32 @@ def test_running_update_opcheck(layout, device):
     torch.library.opcheck(torch.ops.nasfast.darts_edge_running_update.default, args)
 
 
+def test_backward_materialises_no_gradient_for_stats_or_saved():
+    # by default autograd hands a custom Function zero-filled gradients for outputs nobody used:
+    # here stats and saved (six tensors of the output's size), a large memset every step
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class FiveD(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops: list[str] = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            outs = out if isinstance(out, (tuple, list)) else (out,)
+            if any(isinstance(t, torch.Tensor) and t.dim() == 5 for t in outs):
+                self.ops.append(str(func))
+            return out
+
+    _, fused = _pair(4, 1, True)
+    x = torch.randn(2, 4, 6, 6, dtype=DT, requires_grad=True)
+    y = fused(x, _weights("soft").requires_grad_())
+    with FiveD() as mode:
+        y.sum().backward()
+    assert mode.ops == []
+    assert x.grad is not None
+
+
 def _frozen_step(m: DartsEdge, x, w, need_x: bool, need_w: bool):
     """One backward with every conv weight frozen (the architect's alpha-only pass)."""
     for p in m.parameters():

@@ -53,6 +53,9 @@ class DartsEdgeFunction : public torch::autograd::Function<DartsEdgeFunction> {
     auto [out, stats, saved] =
         call_forward(x, weights, cw, running, stride, training, eps, active, save);
     ctx->mark_non_differentiable({stats, saved});
+    // Left on, autograd would hand backward a zero-filled gradient for stats and for saved (six
+    // tensors of the output's size) on every step: ~10% of a CPU step at (32,16,32,32).
+    ctx->set_materialize_grads(false);
     std::vector<at::Tensor> keep = {x, weights, stats, saved};
     keep.insert(keep.end(), cw.begin(), cw.end());
     ctx->save_for_backward(keep);
