@@ -22,6 +22,7 @@ import traceback
 
 import torch
 
+from nasfast.bench.cases.darts_edge import step_fn
 from nasfast.bench.environment import environment
 from nasfast.nn import DartsEdge
 
@@ -39,18 +40,6 @@ def _make(N, C, H, W, stride, dtype=torch.float32, device="cuda"):
     Ho, Wo = (H - 1) // stride + 1, (W - 1) // stride + 1
     g = torch.randn(N, C, Ho, Wo, generator=gen)
     return ref, fused, x, w, g
-
-
-def _step_fn(module, x, w, g, forward=None):
-    params = list(module.parameters())
-    fwd = module if forward is None else forward
-
-    def step():
-        fwd(x, w).backward(g)
-        for t in (x, w, *params):
-            t.grad = None
-
-    return step
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -118,7 +107,7 @@ def bench(
     ref, fused, x, w, g = _make(N, C, H, W, stride)
     ref, fused = ref.cuda(), fused.cuda()
     x, w, g = x.cuda().requires_grad_(), w.cuda().requires_grad_(), g.cuda()
-    variants = {"fused": _step_fn(fused, x, w, g), "eager": _step_fn(ref, x, w, g)}
+    variants = {"fused": step_fn(fused, x, w, g), "eager": step_fn(ref, x, w, g)}
     graph_error = None
     if graph:
         try:
@@ -130,7 +119,7 @@ def bench(
     if compile_ref:
         t0 = time.perf_counter()
         comp = torch.compile(ref)
-        variants["compiled"] = _step_fn(ref, x, w, g, forward=comp)
+        variants["compiled"] = step_fn(ref, x, w, g, forward=comp)
         variants["compiled"]()
         torch.cuda.synchronize()
         compile_s = time.perf_counter() - t0

@@ -8,8 +8,10 @@ from __future__ import annotations
 import sys
 
 import torch
-from gpu_darts_edge import _make, _step_fn
+from gpu_darts_edge import _make
 from torch.profiler import ProfilerActivity, profile
+
+from nasfast.bench.cases.darts_edge import step_fn
 
 
 def main() -> None:
@@ -18,7 +20,7 @@ def main() -> None:
     ref, fused = ref.cuda(), fused.cuda()
     x, w, g = x.cuda().requires_grad_(), w.cuda().requires_grad_(), g.cuda()
     for name, m in (("fused", fused), ("reference", ref)):
-        step = _step_fn(m, x, w, g)
+        step = step_fn(m, x, w, g)
         for _ in range(5):
             step()
         torch.cuda.synchronize()

@@ -11,6 +11,20 @@ from nasfast.nn import DartsEdge
 SHAPES: tuple[tuple[int, int, int, int], ...] = ((32, 16, 32, 32), (64, 16, 32, 32), (32, 64, 8, 8))
 
 
+def step_fn(m: DartsEdge, x: torch.Tensor, w: torch.Tensor, g: torch.Tensor, forward=None):
+    """One train step of edge ``m`` (through ``forward``, e.g. its compiled form, when given):
+    forward, backward of ``g``, gradients cleared."""
+    params = list(m.parameters())
+    fwd = m if forward is None else forward
+
+    def step():
+        fwd(x, w).backward(g)
+        for t in (x, w, *params):
+            t.grad = None
+
+    return step
+
+
 def _pair(
     N: int,
     C: int,
@@ -34,21 +48,10 @@ def _pair(
     g = torch.randn(N, C, (H - 1) // stride + 1, (W - 1) // stride + 1, generator=gen, dtype=dtype)
     g = g.to(device)
 
-    def run(m: DartsEdge, forward=None):
-        params = list(m.parameters())
-        fwd = m if forward is None else forward
-
-        def step():
-            fwd(x, w).backward(g)
-            for t in (x, w, *params):
-                t.grad = None
-
-        return step
-
-    ref_step = run(ref, torch.compile(ref) if compile_reference else None)
+    ref_step = step_fn(ref, x, w, g, torch.compile(ref) if compile_reference else None)
     if compile_reference:
         ref_step()  # compile outside the timed rounds
-    return run(fused), ref_step
+    return step_fn(fused, x, w, g), ref_step
 
 
 def floor(N: int, C: int, H: int, W: int, itemsize: int = 4) -> str:
