@@ -187,11 +187,10 @@ void check_maxpool_special(int64_t H, int64_t W, int64_t s, std::mt19937& rng) {
 template <typename T>
 void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
   auto w = randn<T>(Co * Ci, rng), in = randn<T>(N * Ci * P, rng), dz = randn<T>(N * Co * P, rng);
-  std::vector<T> out(N * Co * P), dw(Co * Ci), din(N * Ci * P);
+  std::vector<T> out(N * Co * P), din(N * Ci * P);
   const double tol = sizeof(T) == 8 ? 1e-11 : 1e-4;
   k::pointwise<T>(w.data(), Ci, 1, in.data(), Ci * P, N, Co, Ci, P, out.data(), Co * P);
   k::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din.data(), Ci * P);
-  k::pointwise_grad_w<T>(dz.data(), Co * P, in.data(), Ci * P, N, Co, Ci, P, dw.data());
   for (int64_t n = 0; n < N; ++n)
     for (int64_t p = 0; p < P; ++p) {
       for (int64_t co = 0; co < Co; ++co) {
@@ -204,13 +203,6 @@ void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937&
         for (int64_t co = 0; co < Co; ++co) a += double(w[co * Ci + ci]) * dz[(n * Co + co) * P + p];
         CHECK_NEAR(din[(n * Ci + ci) * P + p], a, tol * (1 + std::fabs(a)));
       }
-    }
-  for (int64_t co = 0; co < Co; ++co)
-    for (int64_t ci = 0; ci < Ci; ++ci) {
-      double a = 0;
-      for (int64_t n = 0; n < N; ++n)
-        for (int64_t p = 0; p < P; ++p) a += double(dz[(n * Co + co) * P + p]) * in[(n * Ci + ci) * P + p];
-      CHECK_NEAR(dw[co * Ci + ci], a, tol * (1 + std::fabs(a)) * 10);
     }
 }
 

@@ -43,8 +43,6 @@ struct CpuKernels {
   }
   template <typename T, typename... A>
   static void pointwise(A... a) { cpu::pointwise<T>(a...); }
-  template <typename T, typename... A>
-  static void pointwise_grad_w(A... a) { cpu::pointwise_grad_w<T>(a...); }
   template <typename T>
   static void dot(const T* a, const T* b, int64_t n, double* out) { *out = cpu::dot<T>(a, b, n); }
 };

@@ -76,11 +76,6 @@ void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in
 }
 
 template <typename T>
-void pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride, int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw) {
-  return use_avx2() ? avx2::pointwise_grad_w<T>(dz, dz_bstride, in, in_bstride, N, Co, Ci, P, dw) : base::pointwise_grad_w<T>(dz, dz_bstride, in, in_bstride, N, Co, Ci, P, dw);
-}
-
-template <typename T>
 double dot(const T* a, const T* b, int64_t n) {
   return use_avx2() ? avx2::dot<T>(a, b, n) : base::dot<T>(a, b, n);
 }
@@ -102,9 +97,7 @@ double dot(const T* a, const T* b, int64_t n) {
                                    T* const*);                                                    \
   template double dot<T>(const T*, const T*, int64_t);                                            \
   template void pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t, int64_t,     \
-                             int64_t, int64_t, T*, int64_t);                                      \
-  template void pointwise_grad_w<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t,       \
-                                    int64_t, int64_t, T*);
+                             int64_t, int64_t, T*, int64_t);
 
 NASFAST_DARTS_EDGE_INSTANTIATE(float)
 NASFAST_DARTS_EDGE_INSTANTIATE(double)

@@ -73,11 +73,6 @@ template <typename T>
 void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
                int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride);
 
-// dw[co, ci] = sum_{n, p} dz[n, co, p] * in[n, ci, p] (batch strides as in pointwise).
-template <typename T>
-void pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
-                      int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw);
-
 // sum over all elements of a * b, in a fixed blocked order (double accumulator).
 template <typename T>
 double dot(const T* a, const T* b, int64_t n);

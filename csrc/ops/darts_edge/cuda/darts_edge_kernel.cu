@@ -453,21 +453,6 @@ __global__ void pointwise_k(const T* w, int64_t ws_co, int64_t ws_ci, const T* i
   out[n * out_bstride + co * P + p] = acc;
 }
 
-template <typename T>
-__global__ void pointwise_grad_w_k(const T* dz, int64_t dz_bstride, const T* in,
-                                   int64_t in_bstride, int64_t N, int64_t Co, int64_t Ci,
-                                   int64_t P, T* dw) {
-  __shared__ double sh[kThreads];
-  const int64_t co = blockIdx.x / Ci, ci = blockIdx.x % Ci;
-  double a = 0;
-  for (int64_t j = threadIdx.x; j < N * P; j += blockDim.x) {
-    const int64_t n = j / P, p = j % P;
-    a += double(dz[n * dz_bstride + co * P + p]) * double(in[n * in_bstride + ci * P + p]);
-  }
-  const double s = block_sum(a, sh);
-  if (threadIdx.x == 0) dw[co * Ci + ci] = T(s);
-}
-
 // Thread (j, c): slot j's running mean and variance of channel c; thread (j, 0) also counts.
 template <typename T>
 __global__ void running_update_k(Running<T> r, const T* stats, int64_t C, int64_t num_slots,
@@ -636,14 +621,6 @@ cudaError_t pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int
 }
 
 template <typename T>
-cudaError_t pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
-                             int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw, cudaStream_t st) {
-  pointwise_grad_w_k<T><<<static_cast<unsigned>(Co * Ci), kThreads, 0, st>>>(
-      dz, dz_bstride, in, in_bstride, N, Co, Ci, P, dw);
-  return cudaGetLastError();
-}
-
-template <typename T>
 cudaError_t running_update(T* const* mean, T* const* var, int64_t* const* count, const T* stats,
                            const int64_t* slots, int n, int64_t C, int64_t num_slots,
                            double momentum, cudaStream_t st) {
@@ -697,8 +674,6 @@ cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st)
                                          cudaStream_t);                                          \
   template cudaError_t pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t,      \
                                     int64_t, int64_t, int64_t, T*, int64_t, cudaStream_t);       \
-  template cudaError_t pointwise_grad_w<T>(const T*, int64_t, const T*, int64_t, int64_t,        \
-                                           int64_t, int64_t, int64_t, T*, cudaStream_t);         \
   template cudaError_t dot<T>(const T*, const T*, int64_t, double*, cudaStream_t);
 
 NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(float)

@@ -56,9 +56,6 @@ template <typename T>
 cudaError_t pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
                       int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride,
                       cudaStream_t st);
-template <typename T>
-cudaError_t pointwise_grad_w(const T* dz, int64_t dz_bstride, const T* in, int64_t in_bstride,
-                             int64_t N, int64_t Co, int64_t Ci, int64_t P, T* dw, cudaStream_t st);
 // One launch for every BatchNorm slot of an edge: running = (1 - m) * running + m * stat, with
 // stat the slot's batch mean (stats[0]) / unbiased variance (stats[2]) of stats [3, kSlots, C];
 // count[j] += 1. n <= kSlots.
