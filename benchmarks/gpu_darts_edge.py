@@ -29,7 +29,8 @@ from nasfast.nn import DartsEdge
 SHAPES = ((32, 16, 32, 32), (64, 16, 32, 32), (32, 64, 8, 8))
 
 
-def _make(N, C, H, W, stride, dtype=torch.float32, device="cuda"):
+def _make(N, C, H, W, stride):
+    """Reference and fused edges with equal parameters, and x, weights, output gradient (CPU)."""
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     ref = DartsEdge(C, stride, backend="reference")

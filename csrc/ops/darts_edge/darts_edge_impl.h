@@ -230,8 +230,6 @@ inline int final_slot(int k, int64_t s) {
   }
 }
 
-// Returns (out, stats, saved). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in
-// training. `saved` holds the kept pointwise outputs with `save`, else it is empty.
 // The mixing weights as the kernels see them. On CPU `host` holds their values. On CUDA reading
 // them would make the host wait for the GPU, so `host` holds 1.0 placeholders (every branch is
 // propagated; a zero weight then gives exact zeros) and `dev` points at the device copy, from
@@ -245,6 +243,8 @@ struct MixWeights {
   bool maybe_nonzero(int k) const { return host[k] != 0.0; }
 };
 
+// Returns (out, stats, saved). `running` is [2, kSlots, C] (mean, var) in eval mode, unused in
+// training. `saved` holds the kept pointwise outputs with `save`, else it is empty.
 template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
     const at::Tensor& x_in, const MixWeights<T>& wv, const std::vector<at::Tensor>& cw_in,
