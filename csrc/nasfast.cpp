@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 
 #include "common/build_flags.h"
+#include "ops/darts_edge/darts_edge_layout.h"
 
 TORCH_LIBRARY(nasfast, m) {}
 
@@ -27,4 +28,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("openmp_enabled", [] { return nasfast::kWithOpenMP; });
   m.def("num_threads", [] { return at::get_num_threads(); }, "Threads at::parallel_for uses now");
   m.def("parallel_info", [] { return at::get_parallel_info(); });
+  m.def(
+      "_darts_edge_layout",
+      [](const std::string& name) {
+        const std::string old = nasfast::darts_edge::layout_name();
+        if (!name.empty()) nasfast::darts_edge::set_layout(name);
+        return old;
+      },
+      "Set the CPU DartsEdge layout ('auto', 'nchw', 'nhwc'; '' keeps it); returns the old one",
+      pybind11::arg("name") = "");
 }

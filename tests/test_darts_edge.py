@@ -1,4 +1,8 @@
-"""The fused DARTS edge against its reference twin (float64), opcheck, validation, saved bytes."""
+"""The fused DARTS edge against its reference twin (float64), opcheck, validation, saved bytes.
+
+Every test runs once per CPU layout of the fused op (NCHW planes, channels-innermost), forced
+through ``nasfast._C._darts_edge_layout``; channel counts that are not a whole vector (C=6, or
+C=4 in float32) run NCHW under both."""
 
 from __future__ import annotations
 
@@ -8,12 +12,21 @@ import pytest
 import torch
 from conftest import devices, requires_cuda
 
+from nasfast import _C
 from nasfast.bench.saved_bytes import saved_tensor_bytes
 from nasfast.nn import PRIMITIVES, DartsEdge
 from nasfast.ops.darts_edge import NUM_SLOTS
 
 DT = torch.float64
 TOL = dict(rtol=1e-9, atol=1e-11)
+LAYOUTS = ("nchw", "nhwc")
+
+
+@pytest.fixture(autouse=True, params=LAYOUTS)
+def cpu_layout(request):
+    old = _C._darts_edge_layout(request.param)
+    yield request.param
+    _C._darts_edge_layout(old)
 
 
 def _pair(C: int, stride: int, train: bool, seed: int = 0, dtype=DT):
@@ -111,6 +124,54 @@ def test_strided_inputs(stride, layout):
     _assert_same(_step(ref, x, w), _step(fused, x, w))
 
 
+def _fused_step(layout: str, C: int, H: int, W: int, stride: int = 1, dtype=DT):
+    old = _C._darts_edge_layout(layout)
+    try:
+        _, fused = _pair(C, stride, True, dtype=dtype)
+        x = torch.randn(3, C, H, W, dtype=dtype, generator=torch.Generator().manual_seed(5))
+        return _step(fused, x, _weights("soft").to(dtype))
+    finally:
+        _C._darts_edge_layout(old)
+
+
+def _bitwise_equal(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a[:3], b[:3], strict=True)) and all(
+        torch.equal(a[3][n], b[3][n]) for n in a[3]
+    )
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_layouts_agree_float32(stride):
+    ref, fused = _pair(16, stride, True, dtype=torch.float32)
+    x = torch.randn(4, 16, 8, 10)
+    w = _weights("soft").float()
+    a, b = (
+        _fused_step("nchw", 16, 8, 10, stride, torch.float32),
+        _fused_step("nhwc", 16, 8, 10, stride, torch.float32),
+    )
+    assert not _bitwise_equal(a, b)  # two different kernel sets ran
+    _assert_same(a, b, tol=dict(rtol=1e-4, atol=1e-4))
+    _assert_same(_step(ref, x, w), _step(fused, x, w), tol=dict(rtol=1e-4, atol=1e-4))
+
+
+def test_auto_layout_follows_plane_size():
+    # small planes run channels-last, large ones NCHW; C not a whole vector always NCHW
+    assert _bitwise_equal(_fused_step("auto", 8, 8, 8), _fused_step("nhwc", 8, 8, 8))
+    assert _bitwise_equal(_fused_step("auto", 8, 24, 24), _fused_step("nchw", 8, 24, 24))
+    assert _bitwise_equal(_fused_step("nhwc", 6, 8, 8), _fused_step("nchw", 6, 8, 8))
+    assert not _bitwise_equal(_fused_step("nhwc", 8, 8, 8), _fused_step("nchw", 8, 8, 8))
+
+
+def test_layout_setting():
+    old = _C._darts_edge_layout()
+    assert old in ("auto", "nchw", "nhwc")
+    assert _C._darts_edge_layout("nhwc") == old
+    assert _C._darts_edge_layout(old) == "nhwc"
+    with pytest.raises(ValueError, match="layout: expected 'auto', 'nchw' or 'nhwc'"):
+        _C._darts_edge_layout("NHWC")
+    assert _C._darts_edge_layout() == old
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("kind", ["onehot", "zeros"])
 def test_special_weights(stride, kind):
@@ -190,7 +251,7 @@ def test_fused_dtype_refused():
 def _bf16_pair(stride: int, train: bool, device: str = "cpu"):
     """A float32 fused edge whose parameters and buffers are bfloat16 values, and its bfloat16
     copy: both hold the same numbers."""
-    _, m32 = _pair(4, stride, train, dtype=torch.float32)
+    _, m32 = _pair(8, stride, train, dtype=torch.float32)
     with torch.no_grad():
         for t in [*m32.parameters(), *m32.buffers()]:
             if t.is_floating_point():
@@ -204,7 +265,7 @@ def test_bf16_is_float32_on_the_same_values(stride, train):
     # a bfloat16 edge computes in float32: its outputs and gradients are the float32 edge's,
     # rounded to bfloat16, bit for bit
     m32, m16 = _bf16_pair(stride, train)
-    x = torch.randn(3, 4, 6, 8).bfloat16()
+    x = torch.randn(3, 8, 6, 8).bfloat16()
     w = _weights("soft").bfloat16()
     # the same bfloat16 output gradient for both
     a = _step(m32, x.float(), w.float(), g_dtype=torch.bfloat16)
@@ -222,10 +283,10 @@ def test_bf16_is_float32_on_the_same_values(stride, train):
 
 
 def test_bf16_close_to_float64_reference():
-    ref, _ = _pair(4, 1, True)
+    ref, _ = _pair(8, 1, True)
     _, m16 = _bf16_pair(1, True)
     ref.load_state_dict({k: v.double() for k, v in m16.state_dict().items()})
-    x = torch.randn(4, 4, 8, 8).bfloat16()
+    x = torch.randn(4, 8, 8, 8).bfloat16()
     w = _weights("soft").bfloat16()
     a = _step(ref, x.double(), w.double(), g_dtype=torch.bfloat16)
     b = _step(m16, x, w)
@@ -235,8 +296,8 @@ def test_bf16_close_to_float64_reference():
 
 
 def test_bf16_opcheck():
-    m = DartsEdge(4, 1).to(torch.bfloat16)
-    x = torch.randn(2, 4, 6, 6, dtype=torch.bfloat16, requires_grad=True)
+    m = DartsEdge(8, 1).to(torch.bfloat16)
+    x = torch.randn(2, 8, 6, 6, dtype=torch.bfloat16, requires_grad=True)
     w = _weights("soft").bfloat16().requires_grad_()
     args = (x, w, m._conv_weights(), x.new_empty(0), 1, True, 1e-5, 255, True)
     torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
@@ -267,14 +328,15 @@ def test_op_checks_value_errors():
         )
 
 
-def _op_args(stride: int, train: bool, device: str = "cpu"):
+def _op_args(stride: int, train: bool, device: str = "cpu", dtype=DT):
+    C = 4 if dtype == torch.float64 else 8  # one vector: the channels-last kernels run
     torch.manual_seed(0)
-    m = DartsEdge(4, stride).double().to(device)
-    x = torch.randn(2, 4, 6, 6, dtype=DT, device=device, requires_grad=True)
-    w = _weights("soft").to(device).requires_grad_()
+    m = DartsEdge(C, stride).to(dtype).to(device)
+    x = torch.randn(2, C, 6, 6, dtype=dtype, device=device, requires_grad=True)
+    w = _weights("soft").to(dtype).to(device).requires_grad_()
     cw = m._conv_weights()
     running = (
-        x.new_empty(0) if train else torch.rand(2, NUM_SLOTS, 4, dtype=DT, device=device) + 0.5
+        x.new_empty(0) if train else torch.rand(2, NUM_SLOTS, C, dtype=dtype, device=device) + 0.5
     )
     return m, x, w, cw, running
 
@@ -283,8 +345,9 @@ def _op_args(stride: int, train: bool, device: str = "cpu"):
 @pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("save", [True, False])
 @pytest.mark.parametrize("device", devices())
-def test_opcheck(stride, train, save, device):
-    m, x, w, cw, running = _op_args(stride, train, device)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_opcheck(stride, train, save, device, dtype):
+    m, x, w, cw, running = _op_args(stride, train, device, dtype)
     args = (x, w, cw, running, stride, train, 1e-5, 255, save)
     torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
     out, stats, saved = torch.ops.nasfast.darts_edge_forward(*args)
@@ -573,7 +636,7 @@ def test_cuda_bf16_matches_cpu_bf16(stride):
     # both compute in float32 on the same values; only the summation order differs
     m32, m16 = _bf16_pair(stride, True)
     m16_cuda = copy.deepcopy(m16).cuda()
-    x = torch.randn(3, 4, 6, 8).bfloat16()
+    x = torch.randn(3, 8, 6, 8).bfloat16()
     w = _weights("soft").bfloat16()
     a = _step(m16, x, w)
     b = _step(m16_cuda, x.cuda(), w.cuda())

@@ -17,6 +17,7 @@
 // The kernel bodies once more, compiled here for the baseline ISA (the library picks its AVX2
 // build on this machine), so the plain instantiation is checked too.
 namespace nasfast::darts_edge::cpu::plain {
+#include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
 #include "ops/darts_edge/cpu/darts_edge_cpu_kernels.inc"
 }  // namespace nasfast::darts_edge::cpu::plain
 

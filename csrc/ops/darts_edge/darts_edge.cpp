@@ -7,40 +7,67 @@
 #include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
 #include "ops/darts_edge/darts_edge_impl.h"
+#include "ops/darts_edge/darts_edge_layout.h"
 
 namespace nasfast::darts_edge {
 namespace {
 
+// The CPU kernels in one layout: NCHW planes (cpu/darts_edge_cpu.h) or channels-innermost
+// (cpu/darts_edge_nhwc.h); darts_edge_layout.h picks one per edge.
+template <bool ChannelsLast>
 struct CpuKernels {
+  static constexpr bool kChannelsLast = ChannelsLast;
   template <typename T, typename... A>
-  static void stage1_forward(A... a) { cpu::stage1_forward<T>(a...); }
+  static void stage1_forward(A... a) {
+    if constexpr (ChannelsLast) cpu::nhwc::stage1_forward<T>(a...);
+    else cpu::stage1_forward<T>(a...);
+  }
   template <typename T, typename... A>
-  static void bn_stats(A... a) { cpu::bn_stats<T>(a...); }
+  static void bn_stats(A... a) {
+    if constexpr (ChannelsLast) cpu::nhwc::bn_stats<T>(a...);
+    else cpu::bn_stats<T>(a...);
+  }
   template <typename T, typename... A>
-  static void bn_relu_dw_forward(A... a) { cpu::bn_relu_dw_forward<T>(a...); }
+  static void bn_relu_dw_forward(A... a) {
+    if constexpr (ChannelsLast) cpu::nhwc::bn_relu_dw_forward<T>(a...);
+    else cpu::bn_relu_dw_forward<T>(a...);
+  }
   // The scale pointers (device copies of the mixing weights) are null on CPU: values suffice.
   template <typename T>
   static void mix_forward(const T* const* z, const T* const* mean, const T* const* invstd,
                           const T* wk, const T* const* /*wk_ptr*/, int K, int64_t N, int64_t C,
                           int64_t HW, T* out) {
-    cpu::mix_forward<T>(z, mean, invstd, wk, K, N, C, HW, out);
+    if constexpr (ChannelsLast) cpu::nhwc::mix_forward<T>(z, mean, invstd, wk, K, N, C, HW, out);
+    else cpu::mix_forward<T>(z, mean, invstd, wk, K, N, C, HW, out);
   }
   template <typename T>
   static void bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
                           const T* /*scale_ptr*/, bool relu_mask, bool training, int64_t N,
                           int64_t C, int64_t HW, T* dz, double* sum_gy) {
-    cpu::bn_backward<T>(g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz, sum_gy);
+    if constexpr (ChannelsLast)
+      cpu::nhwc::bn_backward<T>(g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz,
+                                sum_gy);
+    else
+      cpu::bn_backward<T>(g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz, sum_gy);
   }
   template <typename T, typename... A>
-  static void bn_relu_dw_backward(A... a) { cpu::bn_relu_dw_backward<T>(a...); }
+  static void bn_relu_dw_backward(A... a) {
+    if constexpr (ChannelsLast) cpu::nhwc::bn_relu_dw_backward<T>(a...);
+    else cpu::bn_relu_dw_backward<T>(a...);
+  }
   template <typename T>
   static void stage1_backward(const T* x, const Dims& d, const T* const* dw_w,
                               const T* const* g_dw, const T* g_max, const T* g_avg,
                               const T* g_fr0, const T* g_fr1, const T* g_skip, T skip_w,
                               const T* /*skip_w_ptr*/, T* gx, T* const* dw_grad) {
-    cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
-                            dw_grad);
+    if constexpr (ChannelsLast)
+      cpu::nhwc::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w,
+                                    gx, dw_grad);
+    else
+      cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
+                              dw_grad);
   }
+  // NCHW only: channels-last 1x1 convs are ATen GEMMs (darts_edge_impl.h)
   template <typename T, typename... A>
   static void pointwise(A... a) { cpu::pointwise<T>(a...); }
   template <typename T>
@@ -59,7 +86,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cpu", [&] {
     const MixWeights<scalar_t> wv{weight_values(weights)};
-    r = forward<CpuKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
+    r = cpu_channels_last(x, scalar_t{})
+            ? forward<CpuKernels<true>, scalar_t>(x, wv, cw, running, stride, training, eps,
+                                                  active, save)
+            : forward<CpuKernels<false>, scalar_t>(x, wv, cw, running, stride, training, eps,
+                                                   active, save);
   });
   return r;
 }
@@ -76,8 +107,12 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cpu", [&] {
     const MixWeights<scalar_t> wv{weight_values(weights)};
-    r = backward<CpuKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
-                                       NeedGrad{need_x, need_weights, need_conv});
+    const NeedGrad need{need_x, need_weights, need_conv};
+    r = cpu_channels_last(x, scalar_t{})
+            ? backward<CpuKernels<true>, scalar_t>(grad, x, wv, cw, stats, saved, stride,
+                                                   training, active, need)
+            : backward<CpuKernels<false>, scalar_t>(grad, x, wv, cw, stats, saved, stride,
+                                                    training, active, need);
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;

@@ -38,40 +38,80 @@ inline Dims dims_of(const at::Tensor& x, int64_t s) {
 
 inline bool is_active(int64_t active, int k) { return (active >> k) & 1; }
 
+// Activations are [N, C, H, W] tensors in the kernels' layout: contiguous, or channels-last
+// contiguous when K::kChannelsLast (the kernels then read [N, H, W, C] memory).
+template <typename K>
+at::TensorOptions act_options(const at::TensorOptions& o) {
+  return K::kChannelsLast ? o.memory_format(at::MemoryFormat::ChannelsLast) : o;
+}
+
+template <typename K>
+at::Tensor act_empty(const Dims& d, const at::TensorOptions& o) {
+  return at::empty({d.N, d.C, d.Ho, d.Wo}, act_options<K>(o));
+}
+
+template <typename K>
+at::Tensor in_layout(const at::Tensor& t) {
+  return t.contiguous(K::kChannelsLast ? at::MemoryFormat::ChannelsLast
+                                       : at::MemoryFormat::Contiguous);
+}
+
+// Tensor j of `saved` ([S, N, C, Ho, Wo], contiguous; what each slot holds is opaque to callers)
+// as an activation: with K::kChannelsLast its memory holds [N, Ho, Wo, C].
+template <typename K>
+at::Tensor saved_slot(const at::Tensor& saved, int64_t j) {
+  const at::Tensor t = saved[j];
+  if (!K::kChannelsLast) return t;
+  return t.view({t.size(0), t.size(2), t.size(3), t.size(1)}).permute({0, 3, 1, 2});
+}
+
+// A channels-last [N, C, H, W] tensor as the matrix [N * H * W, C] (a view).
+inline at::Tensor pixel_rows(const at::Tensor& t) {
+  return t.permute({0, 2, 3, 1}).reshape({-1, t.size(1)});
+}
+
 // 1x1 conv [Co, Ci] on in [N, Ci, H, W] (channel slice [c0, c0 + Ci) of a larger tensor allowed
 // through in_c0/in_ctot), written into channels [o0, o0 + Co) of out (out_ctot channels).
+// Channels-last: one GEMM [N * H * W, Ci] x [Ci, Co] through ATen (the vendor BLAS).
 template <typename K, typename T>
 void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Tensor& out,
                int64_t out_c0, bool transpose_w = false) {
   const int64_t co = transpose_w ? w.size(1) : w.size(0), ci = transpose_w ? w.size(0) : w.size(1);
-  const int64_t P = in.size(2) * in.size(3);
-  const int64_t wco = transpose_w ? 1 : ci, wci = transpose_w ? co : 1;
-  K::template pointwise<T>(w.data_ptr<T>(), wco, wci, in.data_ptr<T>() + in_c0 * P,
-                           in.size(1) * P, in.size(0), co, ci, P,
-                           out.data_ptr<T>() + out_c0 * P, out.size(1) * P);
+  if constexpr (K::kChannelsLast) {
+    const at::Tensor w2 = w.view({w.size(0), w.size(1)});
+    const at::Tensor b = transpose_w ? w2 : w2.t();
+    const at::Tensor a = pixel_rows(in).narrow(1, in_c0, ci);
+    at::Tensor o = pixel_rows(out).narrow(1, out_c0, co);
+    at::mm_out(o, a, b);
+  } else {
+    const int64_t P = in.size(2) * in.size(3);
+    const int64_t wco = transpose_w ? 1 : ci, wci = transpose_w ? co : 1;
+    K::template pointwise<T>(w.data_ptr<T>(), wco, wci, in.data_ptr<T>() + in_c0 * P,
+                             in.size(1) * P, in.size(0), co, ci, P,
+                             out.data_ptr<T>() + out_c0 * P, out.size(1) * P);
+  }
 }
 
-template <typename K, typename T>
-at::Tensor pointwise(const at::Tensor& w, const at::Tensor& in) {
-  at::Tensor out = at::empty({in.size(0), w.size(0), in.size(2), in.size(3)}, in.options());
-  pointwise<K, T>(w, in, 0, out, 0);
-  return out;
-}
-
-// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)): one batched GEMM through ATen
-// (the vendor BLAS) and a sum over the batch.
+// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)): one GEMM through ATen (the vendor
+// BLAS): batched over samples and summed (NCHW), or over all pixels at once (channels-last).
 template <typename K, typename T>
 at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,
                             const at::Tensor& w) {
-  const at::Tensor a = dz.narrow(1, dz_c0, w.size(0)).flatten(2);  // [N, Co, P]
-  const at::Tensor b = in.flatten(2);                               // [N, Ci, P]
-  return at::bmm(a, b.transpose(1, 2)).sum(0).reshape(w.sizes());
+  if constexpr (K::kChannelsLast) {
+    return at::mm(pixel_rows(dz).narrow(1, dz_c0, w.size(0)).t(), pixel_rows(in))
+        .reshape(w.sizes());
+  } else {
+    const at::Tensor a = dz.narrow(1, dz_c0, w.size(0)).flatten(2);  // [N, Co, P]
+    const at::Tensor b = in.flatten(2);                               // [N, Ci, P]
+    return at::bmm(a, b.transpose(1, 2)).sum(0).reshape(w.sizes());
+  }
 }
 
 // din = W^T dz (dz channels [dz_c0, dz_c0 + Co)).
 template <typename K, typename T>
 at::Tensor pointwise_grad_in(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& w) {
-  at::Tensor din = at::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)}, dz.options());
+  at::Tensor din = at::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)},
+                             act_options<K>(dz.options()));
   pointwise<K, T>(w, dz, dz_c0, din, 0, /*transpose_w=*/true);
   return din;
 }
@@ -91,7 +131,7 @@ template <typename K, typename T>
 Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor>& cw,
                 int64_t active) {
   Branches b;
-  const auto opts = x.options();
+  const auto opts = act_options<K>(x.options());
   b.opts = opts;
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
   std::array<const T*, 4> w{};
@@ -142,7 +182,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   const int64_t HWo = d.Ho * d.Wo;
   auto alloc = [&](int slot) {
     const int j = saved.defined() ? saved_index(slot, d.s, active) : -1;
-    return j >= 0 ? saved[j] : at::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
+    return j >= 0 ? saved_slot<K>(saved, j) : at::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
   };
   auto pw = [&](int w, const at::Tensor& in, int slot) {
     at::Tensor z = alloc(slot);
@@ -201,7 +241,7 @@ Zs saved_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>
   if (b.avgp.defined()) zs.z[kAvg] = b.avgp;
   for (int t : kSavedSlots) {
     const int j = saved_index(t, d.s, active);
-    if (j >= 0) zs.z[t] = saved[j];
+    if (j >= 0) zs.z[t] = saved_slot<K>(saved, j);
   }
   for (int i = 0; hidden && i < 2; ++i) {
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
@@ -249,7 +289,7 @@ template <typename K, typename T>
 std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
     const at::Tensor& x_in, const MixWeights<T>& wv, const std::vector<at::Tensor>& cw_in,
     const at::Tensor& running, int64_t s, bool training, double eps, int64_t active, bool save) {
-  const at::Tensor x = x_in.contiguous();
+  const at::Tensor x = in_layout<K>(x_in);
   std::vector<at::Tensor> cw;
   for (const auto& t : cw_in) cw.push_back(t.contiguous());
   const Dims d = dims_of(x, s);
@@ -286,11 +326,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
     w.push_back(wv.value(k));
     wp.push_back(wv.ptr(k));
   }
-  at::Tensor out = at::empty({d.N, d.C, d.Ho, d.Wo}, x.options());
+  at::Tensor out = act_empty<K>(d, x.options());
   K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(), wp.data(),
                              static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
                              out.data_ptr<T>());
-  return {out, stats, saved};
+  return {out.contiguous(), stats, saved};
 }
 
 // Which gradients the caller needs (autograd's needs_input_grad). Work that only feeds an
@@ -309,8 +349,8 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const at::Tensor& grad, const at::Tensor& x_in, const MixWeights<T>& wv,
     const std::vector<at::Tensor>& cw_in, const at::Tensor& stats_in, const at::Tensor& saved_in,
     int64_t s, bool training, int64_t active, NeedGrad need = {}) {
-  const at::Tensor x = x_in.contiguous();
-  const at::Tensor g = grad.contiguous();
+  const at::Tensor x = in_layout<K>(x_in);
+  const at::Tensor g = in_layout<K>(grad);
   const at::Tensor stats = stats_in.contiguous();
   std::vector<at::Tensor> cw;
   for (const auto& t : cw_in) cw.push_back(t.contiguous());
@@ -373,7 +413,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   }
   b.maxp.reset();
   b.avgp.reset();
-  if (!below) return finish(at::zeros_like(x));
+  if (!below) return finish(at::zeros(x.sizes(), x.options()));
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -443,7 +483,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
                                  skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
                                  gx.data_ptr<T>(), gdw.data());
-  return finish(gx);
+  return finish(gx.contiguous());
 }
 
 }  // namespace nasfast::darts_edge

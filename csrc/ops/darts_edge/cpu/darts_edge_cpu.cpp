@@ -12,6 +12,7 @@
 namespace nasfast::darts_edge::cpu {
 
 namespace base {
+#include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
 #include "ops/darts_edge/cpu/darts_edge_cpu_kernels.inc"
 }  // namespace base
 
@@ -23,16 +24,17 @@ namespace base {
 // more than the copy (3% of a step at 32x32).
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
 namespace avx2 {
+#include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
 #include "ops/darts_edge/cpu/darts_edge_cpu_kernels.inc"
 }  // namespace avx2
 #pragma GCC pop_options
-static bool use_avx2() {
+bool use_avx2() {
   static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return ok;
 }
 #else
 namespace avx2 = base;
-static bool use_avx2() { return false; }
+bool use_avx2() { return false; }
 #endif
 
 template <typename T>

@@ -10,6 +10,9 @@
 
 namespace nasfast::darts_edge::cpu {
 
+// Whether the AVX2+FMA build of the kernels runs here (checked once).
+bool use_avx2();
+
 struct DwSpec {
   int k, p, d;
 };

@@ -33,6 +33,7 @@ void scratch_free(void* p, cudaStream_t) { c10::cuda::CUDACachingAllocator::raw_
 const bool kScratchSet = (cuda::set_scratch_allocator({scratch_alloc, scratch_free}), true);
 
 struct CudaKernels {
+  static constexpr bool kChannelsLast = false;
   static cudaStream_t stream() { return at::cuda::getCurrentCUDAStream(); }
   template <typename T, typename... A>
   static void stage1_forward(A... a) { NASFAST_CUDA_CALL(cuda::stage1_forward<T>(a..., stream())); }
