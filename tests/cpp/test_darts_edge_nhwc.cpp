@@ -1,0 +1,227 @@
+// darts_edge channels-innermost CPU kernels (cpu/darts_edge_nhwc.h) against the NCHW kernels
+// (checked against naive loops in test_darts_edge_cpu.cpp) on the same data transposed: odd and
+// even sizes, stride 1 and 2, one vector of channels up to more than one channel group (C > 64),
+// float and double, and max-pool ties, NaNs and -inf. Under ASan this also checks that the
+// padded planes and scatters stay inside their buffers.
+#include <cmath>
+#include <cstdio>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc.h"
+
+namespace {
+
+namespace k = nasfast::darts_edge::cpu;
+using k::Dims;
+using k::DwSpec;
+using k::kStage1;
+
+template <typename T>
+std::vector<T> randn(size_t n, std::mt19937& rng) {
+  std::normal_distribution<double> nd;
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(nd(rng));
+  return v;
+}
+
+// [N, C, P] <-> [N, P, C] (an empty vector stays empty)
+template <typename T>
+std::vector<T> to_nhwc(const std::vector<T>& a, int64_t N, int64_t C, int64_t P) {
+  if (a.empty()) return {};
+  std::vector<T> b(a.size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < P; ++p) b[(n * P + p) * C + c] = a[(n * C + c) * P + p];
+  return b;
+}
+template <typename T>
+std::vector<T> to_nchw(const std::vector<T>& b, int64_t N, int64_t C, int64_t P) {
+  if (b.empty()) return {};
+  std::vector<T> a(b.size());
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t p = 0; p < P; ++p) a[(n * C + c) * P + p] = b[(n * P + p) * C + c];
+  return a;
+}
+
+template <typename T>
+double tol() {
+  return sizeof(T) == 8 ? 1e-11 : 2e-4;
+}
+
+// got (NHWC, transposed back) against want (NCHW); NaN matches NaN and infinities match exactly.
+// Reports the first mismatch.
+template <typename T>
+void check_close(const char* what, const std::vector<T>& got, const std::vector<T>& want,
+                 double scale = 1) {
+  CHECK(got.size() == want.size());
+  for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
+    if (std::isnan(want[i]) || std::isinf(want[i])) {
+      CHECK(std::isnan(want[i]) ? std::isnan(got[i]) : got[i] == want[i]);
+      continue;
+    }
+    const double err = std::fabs(static_cast<double>(got[i]) - static_cast<double>(want[i]));
+    if (!(err <= tol<T>() * scale * (1 + std::fabs(static_cast<double>(want[i]))))) {
+      std::fprintf(stderr, "%s [%zu]: got %g, want %g\n", what, i, static_cast<double>(got[i]),
+                   static_cast<double>(want[i]));
+      ++nasfast_test::failures();
+      return;
+    }
+  }
+}
+
+template <typename T>
+void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng,
+                  bool specials = false) {
+  const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
+  const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
+  auto x = randn<T>(N * C * HW, rng);
+  if (specials)  // ties, -inf and NaN in the pool windows (no convs: NaN would spread)
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (i % 5 == 0) x[i] = T(1);
+      if (i % 11 == 0) x[i] = -std::numeric_limits<T>::infinity();
+      if (i % 17 == 0) x[i] = std::numeric_limits<T>::quiet_NaN();
+    }
+  const bool fr = s == 2 && H % 2 == 0 && W % 2 == 0 && !specials;
+  std::vector<std::vector<T>> w(4), g(4);
+  for (int b = 0; b < 4; ++b) {
+    w[b] = randn<T>(C * kStage1[b].k * kStage1[b].k, rng);
+    g[b] = randn<T>(n_out, rng);
+  }
+  const auto xl = to_nhwc(x, N, C, HW);
+  // two runs: NCHW (index 0) and NHWC (1), inputs transposed for the second
+  std::vector<T> out[2][4], maxp[2], avgp[2], fr0[2], fr1[2], gx[2], gw[2][4];
+  auto gmax = randn<T>(n_out, rng), gavg = randn<T>(n_out, rng);
+  auto gfr0 = randn<T>(fr ? n_out : 0, rng), gfr1 = randn<T>(fr ? n_out : 0, rng);
+  auto gskip = randn<T>(s == 1 ? N * C * HW : 0, rng);
+  for (int l = 0; l < 2; ++l) {
+    auto lay = [&](const std::vector<T>& v, int64_t P) { return l ? to_nhwc(v, N, C, P) : v; };
+    const T* wp[4] = {w[0].data(), w[1].data(), w[2].data(), w[3].data()};
+    T* op[4] = {};
+    for (int b = 0; b < 4 && !specials; ++b) op[b] = (out[l][b] = std::vector<T>(n_out)).data();
+    maxp[l].assign(n_out, T(0));
+    avgp[l].assign(n_out, T(0));
+    fr0[l].assign(fr ? n_out : 0, T(0));
+    fr1[l].assign(fr ? n_out : 0, T(0));
+    const T* xp = l ? xl.data() : x.data();
+    (l ? k::nhwc::stage1_forward<T> : k::stage1_forward<T>)(
+        xp, d, wp, op, maxp[l].data(), avgp[l].data(), fr ? fr0[l].data() : nullptr,
+        fr ? fr1[l].data() : nullptr);
+    std::vector<T> gl[4];
+    const T* gp[4] = {};
+    T* gwp[4] = {};
+    for (int b = 0; b < 4 && !specials; ++b) {
+      gl[b] = lay(g[b], HWo);
+      gp[b] = gl[b].data();
+      gwp[b] = (gw[l][b] = std::vector<T>(w[b].size())).data();
+    }
+    const auto gm = lay(gmax, HWo), ga = lay(gavg, HWo), g0 = lay(gfr0, HWo),
+               g1 = lay(gfr1, HWo), gs = lay(gskip, HW);
+    gx[l].assign(N * C * HW, T(0));
+    (l ? k::nhwc::stage1_backward<T> : k::stage1_backward<T>)(
+        xp, d, wp, gp, gm.data(), ga.data(), fr ? g0.data() : nullptr,
+        fr ? g1.data() : nullptr, s == 1 ? gs.data() : nullptr, T(0.7), gx[l].data(), gwp);
+  }
+  for (int b = 0; b < 4 && !specials; ++b) {
+    check_close("dw out", to_nchw(out[1][b], N, C, HWo), out[0][b]);
+    check_close("dw grad", gw[1][b], gw[0][b], 10);
+  }
+  check_close("maxpool", to_nchw(maxp[1], N, C, HWo), maxp[0]);
+  check_close("avgpool", to_nchw(avgp[1], N, C, HWo), avgp[0]);
+  if (fr) {
+    check_close("fr0", to_nchw(fr0[1], N, C, HWo), fr0[0]);
+    check_close("fr1", to_nchw(fr1[1], N, C, HWo), fr1[0]);
+  }
+  check_close("grad x", to_nchw(gx[1], N, C, HW), gx[0]);
+}
+
+// bn_stats, bn_relu_dw_forward/backward, mix_forward, bn_backward on [N, C, H, W].
+template <typename T>
+void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& rng) {
+  const int64_t HW = H * W, n = N * C * HW;
+  auto z = randn<T>(n, rng), z2 = randn<T>(n, rng), g = randn<T>(n, rng);
+  for (auto& v : z) v = v * T(2) + T(0.5);
+  const auto zl = to_nhwc(z, N, C, HW), z2l = to_nhwc(z2, N, C, HW), gl = to_nhwc(g, N, C, HW);
+  std::vector<T> st[2];
+  for (int l = 0; l < 2; ++l) {
+    st[l].assign(3 * C, T(0));
+    (l ? k::nhwc::bn_stats<T> : k::bn_stats<T>)(l ? zl.data() : z.data(), N, C, HW, 1e-5,
+                                                 st[l].data(), st[l].data() + C,
+                                                 st[l].data() + 2 * C);
+  }
+  check_close("bn stats", st[1], st[0]);
+  const T* mean = st[0].data();
+  const T* invstd = st[0].data() + C;
+  for (int kk : {3, 5}) {
+    const DwSpec sp{kk, kk / 2, 1};
+    const auto w = randn<T>(C * kk * kk, rng);
+    std::vector<T> out[2], ga[2], dw[2];
+    for (int l = 0; l < 2; ++l) {
+      out[l].assign(n, T(0));
+      ga[l].assign(n, T(0));
+      dw[l].assign(w.size(), T(0));
+      (l ? k::nhwc::bn_relu_dw_forward<T> : k::bn_relu_dw_forward<T>)(
+          l ? zl.data() : z.data(), mean, invstd, N, C, H, W, w.data(), sp, out[l].data());
+      (l ? k::nhwc::bn_relu_dw_backward<T> : k::bn_relu_dw_backward<T>)(
+          l ? gl.data() : g.data(), l ? zl.data() : z.data(), mean, invstd, N, C, H, W,
+          w.data(), sp, ga[l].data(), dw[l].data());
+    }
+    check_close("sep dw2", to_nchw(out[1], N, C, HW), out[0]);
+    check_close("sep dw2 grad in", to_nchw(ga[1], N, C, HW), ga[0]);
+    check_close("sep dw2 grad w", dw[1], dw[0], 10);
+  }
+  // mix of a normalised slot and the identity
+  const T wk[2] = {T(0.3), T(-1.2)};
+  std::vector<T> mix[2];
+  for (int l = 0; l < 2; ++l) {
+    mix[l].assign(n, T(0));
+    const T* zs[2] = {l ? zl.data() : z.data(), l ? z2l.data() : z2.data()};
+    const T* ms[2] = {mean, nullptr};
+    const T* is[2] = {invstd, nullptr};
+    (l ? k::nhwc::mix_forward<T> : k::mix_forward<T>)(zs, ms, is, wk, 2, N, C, HW,
+                                                       mix[l].data());
+  }
+  check_close("mix", to_nchw(mix[1], N, C, HW), mix[0]);
+  for (bool relu_mask : {false, true})
+    for (bool training : {false, true}) {
+      std::vector<T> dz[2];
+      std::vector<double> sgy[2];
+      for (int l = 0; l < 2; ++l) {
+        dz[l].assign(n, T(0));
+        sgy[l].assign(C, 0.0);
+        (l ? k::nhwc::bn_backward<T> : k::bn_backward<T>)(
+            l ? gl.data() : g.data(), l ? zl.data() : z.data(), mean, invstd, T(0.8), relu_mask,
+            training, N, C, HW, dz[l].data(), sgy[l].data());
+      }
+      check_close("bn backward", to_nchw(dz[1], N, C, HW), dz[0]);
+      for (int64_t c = 0; c < C; ++c)
+        CHECK_NEAR(sgy[1][c], sgy[0][c], tol<T>() * 10 * (1 + std::fabs(sgy[0][c])));
+    }
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(11);
+  // C: one vector, two (a pair-of-vectors block), and more than one 64-channel group
+  for (int64_t s : {1, 2})
+    for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}}) {
+      check_stage1<double>(2, 4, H, W, s, rng);
+      check_stage1<double>(1, 12, H, W, s, rng);
+      check_stage1<float>(2, 8, H, W, s, rng);
+      check_stage1<float>(1, 72, H, W, s, rng);
+      check_stage1<float>(2, 16, H, W, s, rng, /*specials=*/true);
+      check_stage1<double>(1, 8, H, W, s, rng, /*specials=*/true);
+    }
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {5, 7}, {1, 1}}) {
+    check_bn_and_sep<double>(3, 8, H, W, rng);
+    check_bn_and_sep<float>(2, 24, H, W, rng);
+    check_bn_and_sep<float>(1, 136, H, W, rng);
+  }
+  TEST_MAIN_RETURN();
+}
