@@ -204,6 +204,17 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     }
 }
 
+// The op's own layout changes against the test's loops (exact).
+template <typename T>
+void check_transposes(int64_t N, int64_t C, int64_t P, std::mt19937& rng) {
+  const auto a = randn<T>(N * C * P, rng);
+  std::vector<T> b(a.size()), back(a.size());
+  k::nhwc::to_nhwc<T>(a.data(), N, C, P, b.data());
+  k::nhwc::to_nchw<T>(b.data(), N, C, P, back.data());
+  CHECK(b == to_nhwc(a, N, C, P));
+  CHECK(back == a);
+}
+
 }  // namespace
 
 int main() {
@@ -222,6 +233,10 @@ int main() {
     check_bn_and_sep<double>(3, 8, H, W, rng);
     check_bn_and_sep<float>(2, 24, H, W, rng);
     check_bn_and_sep<float>(1, 136, H, W, rng);
+  }
+  for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}}) {
+    check_transposes<float>(3, C, P, rng);
+    check_transposes<double>(2, C, P, rng);
   }
   TEST_MAIN_RETURN();
 }

@@ -67,6 +67,25 @@ struct CpuKernels {
       cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
                               dw_grad);
   }
+  // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
+  static at::Tensor channels_last(const at::Tensor& t) {
+    if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor out = at::empty(t.sizes(), t.options().memory_format(at::MemoryFormat::ChannelsLast));
+    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "darts_edge_to_nhwc", [&] {
+      cpu::nhwc::to_nhwc<scalar_t>(t.data_ptr<scalar_t>(), t.size(0), t.size(1),
+                                   t.size(2) * t.size(3), out.data_ptr<scalar_t>());
+    });
+    return out;
+  }
+  static at::Tensor channels_first(const at::Tensor& t) {
+    if (!t.is_contiguous(at::MemoryFormat::ChannelsLast) || t.dim() != 4) return t.contiguous();
+    at::Tensor out = at::empty(t.sizes(), t.options());
+    AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "darts_edge_to_nchw", [&] {
+      cpu::nhwc::to_nchw<scalar_t>(t.data_ptr<scalar_t>(), t.size(0), t.size(1),
+                                   t.size(2) * t.size(3), out.data_ptr<scalar_t>());
+    });
+    return out;
+  }
   // NCHW only: channels-last 1x1 convs are ATen GEMMs (darts_edge_impl.h)
   template <typename T, typename... A>
   static void pointwise(A... a) { cpu::pointwise<T>(a...); }

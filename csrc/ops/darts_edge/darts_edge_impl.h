@@ -50,10 +50,18 @@ at::Tensor act_empty(const Dims& d, const at::TensorOptions& o) {
   return at::empty({d.N, d.C, d.Ho, d.Wo}, act_options<K>(o));
 }
 
+// t in the kernels' layout, and an activation back as a contiguous tensor (K's own layout
+// changes where it has them: ATen's general strided copy is slower).
 template <typename K>
 at::Tensor in_layout(const at::Tensor& t) {
-  return t.contiguous(K::kChannelsLast ? at::MemoryFormat::ChannelsLast
-                                       : at::MemoryFormat::Contiguous);
+  if constexpr (K::kChannelsLast) return K::channels_last(t);
+  return t.contiguous();
+}
+
+template <typename K>
+at::Tensor out_of_layout(const at::Tensor& t) {
+  if constexpr (K::kChannelsLast) return K::channels_first(t);
+  return t;
 }
 
 // Tensor j of `saved` ([S, N, C, Ho, Wo], contiguous; what each slot holds is opaque to callers)
@@ -330,7 +338,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
   K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(), wp.data(),
                              static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
                              out.data_ptr<T>());
-  return {out.contiguous(), stats, saved};
+  return {out_of_layout<K>(out), stats, saved};
 }
 
 // Which gradients the caller needs (autograd's needs_input_grad). Work that only feeds an
@@ -483,7 +491,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
                                  skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
                                  gx.data_ptr<T>(), gdw.data());
-  return finish(gx.contiguous());
+  return finish(out_of_layout<K>(gx));
 }
 
 }  // namespace nasfast::darts_edge

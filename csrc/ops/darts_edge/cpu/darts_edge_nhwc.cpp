@@ -64,6 +64,16 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
   return use_avx2() ? avx2::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx, dw_grad) : base::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx, dw_grad);
 }
 
+template <typename T>
+void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
+  return use_avx2() ? avx2::to_nhwc<T>(src, N, C, P, dst) : base::to_nhwc<T>(src, N, C, P, dst);
+}
+
+template <typename T>
+void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
+  return use_avx2() ? avx2::to_nchw<T>(src, N, C, P, dst) : base::to_nchw<T>(src, N, C, P, dst);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                    \
   template void stage1_forward<T>(const T*, const Dims&, const T* const*, T* const*, T*, T*, T*, \
                                   T*);                                                            \
@@ -78,7 +88,9 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
                                        int64_t, int64_t, const T*, DwSpec, T*, T*);               \
   template void stage1_backward<T>(const T*, const Dims&, const T* const*, const T* const*,       \
                                    const T*, const T*, const T*, const T*, const T*, T, T*,       \
-                                   T* const*);
+                                   T* const*);                                                    \
+  template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
+  template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 
 NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(float)
 NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(double)

@@ -38,4 +38,10 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
                      const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
                      const T* g_skip, T skip_w, T* gx, T* const* dw_grad);
 
+// Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
+template <typename T>
+void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
+template <typename T>
+void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
+
 }  // namespace nasfast::darts_edge::cpu::nhwc
