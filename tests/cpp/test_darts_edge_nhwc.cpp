@@ -234,7 +234,8 @@ int main() {
     check_bn_and_sep<float>(2, 24, H, W, rng);
     check_bn_and_sep<float>(1, 136, H, W, rng);
   }
-  for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}}) {
+  for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
+                      {24, 10}}) {
     check_transposes<float>(3, C, P, rng);
     check_transposes<double>(2, C, P, rng);
   }
