@@ -1,8 +1,8 @@
 #pragma once
-// The memory layout the CPU edge computes in. The NCHW kernels work plane by plane and suit
-// large images; the channels-innermost kernels (cpu/darts_edge_nhwc.h) vectorise over channels
-// and run each 1x1 conv as one GEMM, which is faster for many channels on small planes (DARTS's
-// deeper cells: C=32 at 16x16, C=64 at 8x8).
+// The memory layout the CPU edge computes in. The NCHW kernels work plane by plane; the
+// channels-innermost kernels (cpu/darts_edge_nhwc.h) vectorise over channels and run each 1x1
+// conv as one GEMM over all pixels, which is faster from 16 channels on (every DARTS search
+// cell), most of all for many channels on small planes (C=64 at 8x8).
 #include <ATen/ATen.h>
 
 #include <atomic>
@@ -40,12 +40,12 @@ inline std::string layout_name() {
   }
 }
 
-// The automatic choice computes channels-last from this many channels on planes of at most
-// this many pixels (input H * W). Measured fused step times, 2 threads, N=32 (2026-11-22):
-// channels-last wins at C=32 16x16 and C=64 8x8 (stride 1) and C=64 16x16 (stride 2) by 7-13%,
-// loses at C=16 (32x32 and 16x16) and at C=32 32x32 stride 2 by 3-10%.
-inline constexpr int64_t kMinNhwcChannels = 32;
-inline constexpr int64_t kMaxNhwcPixels = 256;
+// The automatic choice computes channels-last from this many channels. Fused step times, 2
+// threads, interleaved (2026-11-22, commit e98b7c1): channels-last took 0.93-0.96x the NCHW
+// time at C=16 (N=32 32x32, N=64 32x32, N=8 64x64, N=16 56x56, stride 1; equal at stride 2),
+// 0.84x at C=64 8x8, 0.95x at C=32 16x16 and 32x32 stride 2; 1.32x at C=8 (one vector: too
+// little work per pixel).
+inline constexpr int64_t kMinNhwcChannels = 16;
 
 // Whether the CPU edge on x [N, C, H, W] (element type T) computes channels-last. That needs C
 // to be a whole number of 32-byte vectors; otherwise (also under an 'nhwc' override) it is NCHW.
@@ -55,7 +55,7 @@ bool cpu_channels_last(const at::Tensor& x, T) {
   switch (static_cast<Layout>(layout_override.load())) {
     case Layout::kNchw: return false;
     case Layout::kNhwc: return true;
-    default: return x.size(1) >= kMinNhwcChannels && x.size(2) * x.size(3) <= kMaxNhwcPixels;
+    default: return x.size(1) >= kMinNhwcChannels;
   }
 }
 
