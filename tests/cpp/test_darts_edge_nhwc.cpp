@@ -215,6 +215,27 @@ void check_transposes(int64_t N, int64_t C, int64_t P, std::mt19937& rng) {
   CHECK(back == a);
 }
 
+// gemm_rows against a naive product, on row slices of wider matrices (lda > I, ldo > J).
+template <typename T>
+void check_gemm_rows(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
+  const int64_t lda = I + 3, ldo = J + 5;
+  const auto a = randn<T>(M * lda, rng), b = randn<T>(I * J, rng);
+  std::vector<T> out(M * ldo, T(7));
+  const bool taken = k::nhwc::gemm_rows<T>(a.data(), lda, M, I, b.data(), J, out.data(), ldo);
+  const int64_t L = k::nhwc::lanes<T>();
+  CHECK(taken == (J == L || J == 2 * L || J == 4 * L));
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t j = 0; j < ldo; ++j) {
+      if (!taken || j >= J) {
+        CHECK(out[m * ldo + j] == T(7));  // nothing written outside the slice
+        continue;
+      }
+      double want = 0;
+      for (int64_t i = 0; i < I; ++i) want += double(a[m * lda + i]) * double(b[i * J + j]);
+      CHECK_NEAR(out[m * ldo + j], want, tol<T>() * 10 * (1 + std::fabs(want)));
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -234,6 +255,11 @@ int main() {
     check_bn_and_sep<float>(2, 24, H, W, rng);
     check_bn_and_sep<float>(1, 136, H, W, rng);
   }
+  for (int64_t M : {1, 3, 7, 600})
+    for (int64_t J : {8, 16, 32, 64, 12}) {
+      check_gemm_rows<float>(M, 16, J, rng);
+      check_gemm_rows<double>(M, 9, J / 2, rng);
+    }
   for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
                       {24, 10}}) {
     check_transposes<float>(3, C, P, rng);

@@ -67,6 +67,12 @@ struct CpuKernels {
       cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
                               dw_grad);
   }
+  // Channels-last only: the small-output GEMM (false: not taken, use ATen's).
+  template <typename T>
+  static bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J,
+                        T* out, int64_t ldo) {
+    return cpu::nhwc::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
+  }
   // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
   static at::Tensor channels_last(const at::Tensor& t) {
     if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);

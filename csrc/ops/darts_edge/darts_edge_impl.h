@@ -80,14 +80,19 @@ inline at::Tensor pixel_rows(const at::Tensor& t) {
 
 // 1x1 conv [Co, Ci] on in [N, Ci, H, W] (channel slice [c0, c0 + Ci) of a larger tensor allowed
 // through in_c0/in_ctot), written into channels [o0, o0 + Co) of out (out_ctot channels).
-// Channels-last: one GEMM [N * H * W, Ci] x [Ci, Co] through ATen (the vendor BLAS).
+// Channels-last: one GEMM [N * H * W, Ci] x [Ci, Co], by K's own kernel for few output channels
+// (K::gemm_rows), else through ATen (the vendor BLAS).
 template <typename K, typename T>
 void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Tensor& out,
                int64_t out_c0, bool transpose_w = false) {
   const int64_t co = transpose_w ? w.size(1) : w.size(0), ci = transpose_w ? w.size(0) : w.size(1);
   if constexpr (K::kChannelsLast) {
     const at::Tensor w2 = w.view({w.size(0), w.size(1)});
-    const at::Tensor b = transpose_w ? w2 : w2.t();
+    const at::Tensor b = transpose_w ? w2 : w2.t().contiguous();  // [ci, co]
+    const int64_t M = in.size(0) * in.size(2) * in.size(3);
+    if (K::template gemm_rows<T>(in.data_ptr<T>() + in_c0, in.size(1), M, ci, b.data_ptr<T>(),
+                                 co, out.data_ptr<T>() + out_c0, out.size(1)))
+      return;
     const at::Tensor a = pixel_rows(in).narrow(1, in_c0, ci);
     at::Tensor o = pixel_rows(out).narrow(1, out_c0, co);
     at::mm_out(o, a, b);

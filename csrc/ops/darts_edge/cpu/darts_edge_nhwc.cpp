@@ -74,6 +74,13 @@ void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
   return use_avx2() ? avx2::to_nchw<T>(src, N, C, P, dst) : base::to_nchw<T>(src, N, C, P, dst);
 }
 
+template <typename T>
+bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
+               int64_t ldo) {
+  return use_avx2() ? avx2::gemm_rows<T>(a, lda, M, I, b, J, out, ldo)
+                    : base::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                    \
   template void stage1_forward<T>(const T*, const Dims&, const T* const*, T* const*, T*, T*, T*, \
                                   T*);                                                            \
@@ -89,6 +96,8 @@ void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
   template void stage1_backward<T>(const T*, const Dims&, const T* const*, const T* const*,       \
                                    const T*, const T*, const T*, const T*, const T*, T, T*,       \
                                    T* const*);                                                    \
+  template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
+                             int64_t);                                                            \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

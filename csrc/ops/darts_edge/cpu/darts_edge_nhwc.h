@@ -38,6 +38,13 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
                      const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
                      const T* g_skip, T skip_w, T* gx, T* const* dw_grad);
 
+// out[m, :] = a[m, :] b for m < M (a [M, I] with rows lda apart, b [I, J] row-major, out rows
+// ldo apart), for the 1x1 convs with few output channels, where the vendor GEMM spends more on
+// packing than on arithmetic. Returns false (nothing done) unless J is 1, 2 or 4 vectors.
+template <typename T>
+bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
+               int64_t ldo);
+
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
 void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
