@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 
 #include "common/build_flags.h"
+#include "common/cpu_buffer_cache.h"
 #include "ops/darts_edge/darts_edge_layout.h"
 
 TORCH_LIBRARY(nasfast, m) {}
@@ -28,6 +29,12 @@ PYBIND11_MODULE(_C, m) {
   m.def("openmp_enabled", [] { return nasfast::kWithOpenMP; });
   m.def("num_threads", [] { return at::get_num_threads(); }, "Threads at::parallel_for uses now");
   m.def("parallel_info", [] { return at::get_parallel_info(); });
+  m.def("cpu_cache_bytes", &nasfast::cached_cpu_bytes,
+        "Bytes of freed CPU buffers the fused ops keep for reuse");
+  m.def("max_cpu_cache_bytes", &nasfast::max_cached_cpu_bytes,
+        "The most bytes of freed CPU buffers the fused ops keep");
+  m.def("empty_cpu_cache", &nasfast::release_cached_cpu_buffers,
+        "Free the CPU buffers the fused ops keep for reuse");
   m.def(
       "_darts_edge_layout",
       [](const std::string& name) {

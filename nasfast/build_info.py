@@ -28,5 +28,6 @@ def build_info() -> dict[str, Any]:
         "cuda_kernels_usable": "cuda" in backends and torch.cuda.is_available(),
         "openmp": bool(_C.openmp_enabled()),
         "num_threads": int(_C.num_threads()),
+        "cpu_cache_bytes": int(_C.cpu_cache_bytes()),
         "registered_ops": registered_ops(),
     }

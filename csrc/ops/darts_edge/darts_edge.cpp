@@ -4,6 +4,7 @@
 #include <torch/library.h>
 
 #include "common/check.h"
+#include "common/cpu_buffer_cache.h"
 #include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
 #include "ops/darts_edge/darts_edge_impl.h"
@@ -17,6 +18,9 @@ namespace {
 template <bool ChannelsLast>
 struct CpuKernels {
   static constexpr bool kChannelsLast = ChannelsLast;
+  static at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& o) {
+    return cached_empty(sizes, o);
+  }
   template <typename T, typename... A>
   static void stage1_forward(A... a) {
     if constexpr (ChannelsLast) cpu::nhwc::stage1_forward<T>(a...);
@@ -76,7 +80,8 @@ struct CpuKernels {
   // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
   static at::Tensor channels_last(const at::Tensor& t) {
     if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);
-    at::Tensor out = at::empty(t.sizes(), t.options().memory_format(at::MemoryFormat::ChannelsLast));
+    at::Tensor out =
+        cached_empty(t.sizes(), t.options().memory_format(at::MemoryFormat::ChannelsLast));
     AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "darts_edge_to_nhwc", [&] {
       cpu::nhwc::to_nhwc<scalar_t>(t.data_ptr<scalar_t>(), t.size(0), t.size(1),
                                    t.size(2) * t.size(3), out.data_ptr<scalar_t>());
@@ -85,7 +90,7 @@ struct CpuKernels {
   }
   static at::Tensor channels_first(const at::Tensor& t) {
     if (!t.is_contiguous(at::MemoryFormat::ChannelsLast) || t.dim() != 4) return t.contiguous();
-    at::Tensor out = at::empty(t.sizes(), t.options());
+    at::Tensor out = cached_empty(t.sizes(), t.options());
     AT_DISPATCH_FLOATING_TYPES(t.scalar_type(), "darts_edge_to_nchw", [&] {
       cpu::nhwc::to_nchw<scalar_t>(t.data_ptr<scalar_t>(), t.size(0), t.size(1),
                                    t.size(2) * t.size(3), out.data_ptr<scalar_t>());

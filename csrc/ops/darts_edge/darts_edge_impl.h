@@ -45,9 +45,16 @@ at::TensorOptions act_options(const at::TensorOptions& o) {
   return K::kChannelsLast ? o.memory_format(at::MemoryFormat::ChannelsLast) : o;
 }
 
+// Intermediates come from K::empty (on CPU a cache of freed buffers, common/cpu_buffer_cache.h).
 template <typename K>
 at::Tensor act_empty(const Dims& d, const at::TensorOptions& o) {
-  return at::empty({d.N, d.C, d.Ho, d.Wo}, act_options<K>(o));
+  return K::empty({d.N, d.C, d.Ho, d.Wo}, act_options<K>(o));
+}
+
+// An uninitialised activation of t's shape.
+template <typename K>
+at::Tensor act_like(const at::Tensor& t) {
+  return K::empty(t.sizes(), act_options<K>(t.options()));
 }
 
 // t in the kernels' layout, and an activation back as a contiguous tensor (K's own layout
@@ -123,8 +130,8 @@ at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tenso
 // din = W^T dz (dz channels [dz_c0, dz_c0 + Co)).
 template <typename K, typename T>
 at::Tensor pointwise_grad_in(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& w) {
-  at::Tensor din = at::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)},
-                             act_options<K>(dz.options()));
+  at::Tensor din =
+      K::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)}, act_options<K>(dz.options()));
   pointwise<K, T>(w, dz, dz_c0, din, 0, /*transpose_w=*/true);
   return din;
 }
@@ -151,15 +158,15 @@ Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor
   std::array<T*, 4> out{};
   for (int i = 0; i < 4; ++i) {
     if (!is_active(active, 4 + i)) continue;
-    b.dw1[i] = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.dw1[i] = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
     w[i] = cw[kDwIdx[i]].data_ptr<T>();
     out[i] = b.dw1[i].data_ptr<T>();
   }
-  if (is_active(active, 1)) b.maxp = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
-  if (is_active(active, 2)) b.avgp = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  if (is_active(active, 1)) b.maxp = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  if (is_active(active, 2)) b.avgp = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
   if (d.s == 2 && is_active(active, 3)) {
-    b.fr0 = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
-    b.fr1 = at::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.fr0 = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.fr1 = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
   }
   K::template stage1_forward<T>(x.data_ptr<T>(), d, w.data(), out.data(), ptr<T>(b.maxp),
                                 ptr<T>(b.avgp), ptr<T>(b.fr0), ptr<T>(b.fr1));
@@ -195,7 +202,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   const int64_t HWo = d.Ho * d.Wo;
   auto alloc = [&](int slot) {
     const int j = saved.defined() ? saved_index(slot, d.s, active) : -1;
-    return j >= 0 ? saved_slot<K>(saved, j) : at::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
+    return j >= 0 ? saved_slot<K>(saved, j) : K::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
   };
   auto pw = [&](int w, const at::Tensor& in, int slot) {
     at::Tensor z = alloc(slot);
@@ -224,7 +231,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     if (forward_only) b.dw1[i].reset();
     bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
-    at::Tensor h = at::empty_like(z1);
+    at::Tensor h = act_like<K>(z1);
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
@@ -260,7 +267,7 @@ Zs saved_outputs(const Branches& b, const Dims& d, const std::vector<at::Tensor>
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
     if (!zs.z[s1].defined()) continue;
     const int k = i == 0 ? 3 : 5;
-    zs.h[i] = at::empty_like(zs.z[s1]);
+    zs.h[i] = act_like<K>(zs.z[s1]);
     K::template bn_relu_dw_forward<T>(zs.z[s1].data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N,
                                       d.C, d.Ho, d.Wo,
                                       cw[(i == 0 ? kSep3Dw1 : kSep5Dw1) + 2].data_ptr<T>(),
@@ -317,7 +324,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
   }
   const Stats<T> st{stats.data_ptr<T>(), d.C};
   const at::Tensor saved =
-      save ? at::empty({saved_count(s, active), d.N, d.C, d.Ho, d.Wo}, x.options())
+      save ? K::empty({saved_count(s, active), d.N, d.C, d.Ho, d.Wo}, x.options())
            : at::empty({0}, x.options());
   Branches b = stage1<K, T>(x, d, cw, active);
   const Zs zs = branch_outputs<K, T>(b, d, cw, active, st, training, eps, /*forward_only=*/true,
@@ -417,7 +424,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       zs.z[slot].reset();
       continue;
     }
-    if (prop) dz[slot] = at::empty_like(zs.z[slot]);
+    if (prop) dz[slot] = act_like<K>(zs.z[slot]);
     K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
                                st.invstd(slot), wv.value(k), wv.ptr(k), false, training, d.N, d.C,
                                HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
@@ -441,7 +448,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     zs.h[i].reset();
     zs.z[slot2].reset();
     dz[slot2].reset();
-    at::Tensor ga = at::empty_like(gh);
+    at::Tensor ga = act_like<K>(gh);
     if (need.conv) gcw[base + 2] = at::empty_like(cw[base + 2]);
     T* const gdw2 = need.conv ? gcw[base + 2].data_ptr<T>() : nullptr;
     K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
@@ -449,7 +456,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
                                        ga.data_ptr<T>(), gdw2);
     gh.reset();
-    at::Tensor dz1 = at::empty_like(ga);
+    at::Tensor dz1 = act_like<K>(ga);
     K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
                                st.invstd(s1), T(1), nullptr, true, training, d.N, d.C, HWo,
                                dz1.data_ptr<T>(), nullptr);
@@ -491,7 +498,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     }
   }
   const bool skip = s == 1 && is_active(active, 3) && wv.maybe_nonzero(3);
-  at::Tensor gx = at::empty_like(x);
+  at::Tensor gx = act_like<K>(x);
   K::template stage1_backward<T>(x.data_ptr<T>(), d, w.data(), gd.data(), ptr<T>(dz[kMax]),
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
                                  skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),

@@ -34,6 +34,9 @@ const bool kScratchSet = (cuda::set_scratch_allocator({scratch_alloc, scratch_fr
 
 struct CudaKernels {
   static constexpr bool kChannelsLast = false;
+  static at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& o) {
+    return at::empty(sizes, o);  // torch's caching allocator
+  }
   static cudaStream_t stream() { return at::cuda::getCurrentCUDAStream(); }
   template <typename T, typename... A>
   static void stage1_forward(A... a) { NASFAST_CUDA_CALL(cuda::stage1_forward<T>(a..., stream())); }
