@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "check.h"
+#include "random_data.h"
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
 
 // The kernel bodies once more, compiled here for the baseline ISA (the library picks its AVX2
@@ -49,13 +50,7 @@ using nasfast::darts_edge::cpu::Dims;
 using nasfast::darts_edge::cpu::kStage1;
 namespace k = nasfast::darts_edge::cpu;
 
-template <typename T>
-std::vector<T> randn(size_t n, std::mt19937& rng) {
-  std::normal_distribution<double> nd;
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(nd(rng));
-  return v;
-}
+using nasfast_test::randn;
 
 // FactorizedReduce inputs/gradients (fr0 = relu(x)[::2, ::2], fr1 = relu(x)[1::2, 1::2]) are
 // checked at stride 2 with even H and W, the only case the op admits.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.h"
+#include "random_data.h"
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
 #include "ops/darts_edge/cpu/darts_edge_nhwc.h"
 
@@ -21,32 +22,25 @@ using k::Dims;
 using k::DwSpec;
 using k::kStage1;
 
-template <typename T>
-std::vector<T> randn(size_t n, std::mt19937& rng) {
-  std::normal_distribution<double> nd;
-  std::vector<T> v(n);
-  for (auto& x : v) x = static_cast<T>(nd(rng));
-  return v;
-}
+using nasfast_test::randn;
 
-// [N, C, P] <-> [N, P, C] (an empty vector stays empty)
+// a [N, R, S] -> [N, S, R] (an empty vector stays empty)
 template <typename T>
-std::vector<T> to_nhwc(const std::vector<T>& a, int64_t N, int64_t C, int64_t P) {
+std::vector<T> transposed(const std::vector<T>& a, int64_t N, int64_t R, int64_t S) {
   if (a.empty()) return {};
   std::vector<T> b(a.size());
   for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < P; ++p) b[(n * P + p) * C + c] = a[(n * C + c) * P + p];
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t s = 0; s < S; ++s) b[(n * S + s) * R + r] = a[(n * R + r) * S + s];
   return b;
 }
 template <typename T>
+std::vector<T> to_nhwc(const std::vector<T>& a, int64_t N, int64_t C, int64_t P) {
+  return transposed(a, N, C, P);
+}
+template <typename T>
 std::vector<T> to_nchw(const std::vector<T>& b, int64_t N, int64_t C, int64_t P) {
-  if (b.empty()) return {};
-  std::vector<T> a(b.size());
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t p = 0; p < P; ++p) a[(n * C + c) * P + p] = b[(n * P + p) * C + c];
-  return a;
+  return transposed(b, N, P, C);
 }
 
 template <typename T>
