@@ -13,7 +13,11 @@ namespace nasfast::darts_edge::cpu::nhwc {
 
 namespace base {
 #include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_planes.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_conv.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_pool.inc"
 #include "ops/darts_edge/cpu/darts_edge_nhwc_kernels.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_matrix.inc"
 }  // namespace base
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -22,7 +26,11 @@ namespace base {
 #pragma GCC optimize("fp-contract=fast")
 namespace avx2 {
 #include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_planes.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_conv.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_pool.inc"
 #include "ops/darts_edge/cpu/darts_edge_nhwc_kernels.inc"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_matrix.inc"
 }  // namespace avx2
 #pragma GCC pop_options
 #else
