@@ -248,6 +248,10 @@ int main() {
     check_bn_and_sep<double>(3, 8, H, W, rng);
     check_bn_and_sep<float>(2, 24, H, W, rng);
     check_bn_and_sep<float>(1, 136, H, W, rng);
+    // channel counts the per-row loops are compiled for (with_channel_count)
+    check_bn_and_sep<float>(2, 16, H, W, rng);
+    check_bn_and_sep<float>(1, 64, H, W, rng);
+    check_bn_and_sep<double>(1, 32, H, W, rng);
   }
   for (int64_t M : {1, 3, 7, 600})
     for (int64_t J : {8, 16, 32, 64, 12}) {
