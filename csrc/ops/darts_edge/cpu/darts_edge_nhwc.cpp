@@ -24,6 +24,8 @@ namespace base {
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #pragma GCC optimize("fp-contract=fast")
+// Pixel copies are short (one channel group): gcc turned them into a memmove call per pixel.
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
 namespace avx2 {
 #include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
 #include "ops/darts_edge/cpu/darts_edge_nhwc_planes.inc"
