@@ -151,22 +151,21 @@ template <typename K, typename T>
 Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor>& cw,
                 int64_t active) {
   Branches b;
-  const auto opts = act_options<K>(x.options());
-  b.opts = opts;
+  b.opts = act_options<K>(x.options());
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
   std::array<const T*, 4> w{};
   std::array<T*, 4> out{};
   for (int i = 0; i < 4; ++i) {
     if (!is_active(active, 4 + i)) continue;
-    b.dw1[i] = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.dw1[i] = act_empty<K>(d, x.options());
     w[i] = cw[kDwIdx[i]].data_ptr<T>();
     out[i] = b.dw1[i].data_ptr<T>();
   }
-  if (is_active(active, 1)) b.maxp = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
-  if (is_active(active, 2)) b.avgp = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+  if (is_active(active, 1)) b.maxp = act_empty<K>(d, x.options());
+  if (is_active(active, 2)) b.avgp = act_empty<K>(d, x.options());
   if (d.s == 2 && is_active(active, 3)) {
-    b.fr0 = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
-    b.fr1 = K::empty({d.N, d.C, d.Ho, d.Wo}, opts);
+    b.fr0 = act_empty<K>(d, x.options());
+    b.fr1 = act_empty<K>(d, x.options());
   }
   K::template stage1_forward<T>(x.data_ptr<T>(), d, w.data(), out.data(), ptr<T>(b.maxp),
                                 ptr<T>(b.avgp), ptr<T>(b.fr0), ptr<T>(b.fr1));
@@ -202,7 +201,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   const int64_t HWo = d.Ho * d.Wo;
   auto alloc = [&](int slot) {
     const int j = saved.defined() ? saved_index(slot, d.s, active) : -1;
-    return j >= 0 ? saved_slot<K>(saved, j) : K::empty({d.N, d.C, d.Ho, d.Wo}, b.opts);
+    return j >= 0 ? saved_slot<K>(saved, j) : act_empty<K>(d, b.opts);
   };
   auto pw = [&](int w, const at::Tensor& in, int slot) {
     at::Tensor z = alloc(slot);
