@@ -230,6 +230,27 @@ void check_gemm_rows(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
     }
 }
 
+// gemm_tn (a^T b over rows) against a naive sum, row slices of wider matrices, several chunks.
+template <typename T>
+void check_gemm_tn(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
+  const int64_t lda = I + 2, ldb = J + 3;
+  const auto a = randn<T>(M * lda, rng), b = randn<T>(M * ldb, rng);
+  std::vector<T> out(I * J, T(7));
+  const bool taken = k::nhwc::gemm_tn<T>(a.data(), lda, b.data(), ldb, M, I, J, out.data());
+  const int64_t L = k::nhwc::lanes<T>();
+  CHECK(taken == (J == L || J == 2 * L));
+  for (int64_t i = 0; i < I; ++i)
+    for (int64_t j = 0; j < J; ++j) {
+      if (!taken) {
+        CHECK(out[i * J + j] == T(7));
+        continue;
+      }
+      double want = 0;
+      for (int64_t m = 0; m < M; ++m) want += double(a[m * lda + i]) * double(b[m * ldb + j]);
+      CHECK_NEAR(out[i * J + j], want, tol<T>() * 10 * (1 + std::fabs(want)) * (1 + M / 256));
+    }
+}
+
 }  // namespace
 
 int main() {
@@ -253,6 +274,13 @@ int main() {
     check_bn_and_sep<float>(1, 64, H, W, rng);
     check_bn_and_sep<double>(1, 32, H, W, rng);
   }
+  for (int64_t M : {1, 5, 300, 1000})
+    for (int64_t I : {1, 6, 16}) {
+      check_gemm_tn<float>(M, I, 8, rng);
+      check_gemm_tn<float>(M, I, 16, rng);
+      check_gemm_tn<float>(M, I, 32, rng);  // not taken
+      check_gemm_tn<double>(M, I, 8, rng);
+    }
   for (int64_t M : {1, 3, 7, 600})
     for (int64_t J : {8, 16, 32, 64, 12}) {
       check_gemm_rows<float>(M, 16, J, rng);

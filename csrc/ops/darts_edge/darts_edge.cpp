@@ -77,6 +77,11 @@ struct CpuKernels {
                         T* out, int64_t ldo) {
     return cpu::nhwc::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
   }
+  template <typename T>
+  static bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I,
+                      int64_t J, T* out) {
+    return cpu::nhwc::gemm_tn<T>(a, lda, b, ldb, M, I, J, out);
+  }
   // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
   static at::Tensor channels_last(const at::Tensor& t) {
     if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);

@@ -58,10 +58,18 @@ bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_
                     : base::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
 }
 
+template <typename T>
+bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
+             T* out) {
+  return use_avx2() ? avx2::gemm_tn<T>(a, lda, b, ldb, M, I, J, out)
+                    : base::gemm_tn<T>(a, lda, b, ldb, M, I, J, out);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                   \
   NASFAST_DARTS_EDGE_KERNELS_INSTANTIATE(T)                                                       \
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
                              int64_t);                                                            \
+  template bool gemm_tn<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t, int64_t, T*);  \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

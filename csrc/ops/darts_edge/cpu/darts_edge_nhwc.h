@@ -24,6 +24,13 @@ template <typename T>
 bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
                int64_t ldo);
 
+// out [I, J] (row-major) = a^T b over M rows (a [M, I], b [M, J], rows lda / ldb apart): the
+// 1x1-conv weight gradient for 1 or 2 vectors of input channels, summed over fixed chunks of
+// rows in a fixed order. Returns false (nothing done) for other J.
+template <typename T>
+bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
+             T* out);
+
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
 void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
