@@ -10,6 +10,7 @@ def test_build_info_lists_backends_and_ops():
     assert "cpu" in info["compiled_backends"]
     assert {"mixed_op", "mixed_op_backward"} <= set(info["registered_ops"])
     assert info["num_threads"] >= 1
+    assert 0 <= info["cpu_cache_bytes"] <= nasfast.max_cpu_cache_bytes()
 
 
 def test_cli_info_runs_as_module():

@@ -163,6 +163,21 @@ def test_auto_layout_follows_channel_count():
     assert _bitwise_equal(_fused_step("nhwc", 6, 8, 8), _fused_step("nchw", 6, 8, 8))
 
 
+def test_channels_last_results_do_not_depend_on_thread_count():
+    # every reduction of the channels-last kernels (and, at 8 float64 channels, every GEMM) runs
+    # in a fixed order, so 1 and 2 threads give the same bits (the layout is forced below)
+    n = torch.get_num_threads()
+    try:
+        runs = []
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append([_fused_step("nhwc", 8, 10, 12, s) for s in (1, 2)])
+    finally:
+        torch.set_num_threads(n)
+    for a, b in zip(*runs, strict=True):
+        assert _bitwise_equal(a, b)
+
+
 def test_layout_setting():
     old = _C._darts_edge_layout()
     assert old in ("auto", "nchw", "nhwc")
