@@ -98,8 +98,11 @@ def _weights(kind: str, seed: int = 2) -> torch.Tensor:
         (2, (1, 4, 6, 8)),
         (1, (2, 6, 7, 9)),
         (2, (2, 4, 14, 36)),
+        # channels-last GEMMs with 3 vectors of channels, and 8 (column blocks), in float64
+        (1, (2, 12, 5, 7)),
+        (2, (2, 32, 6, 6)),
     ],
-    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd", "s2-wide"],
+    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd", "s2-wide", "s1-c12", "s2-c32"],
 )
 def test_matches_reference(stride, train, shape):
     # odd H/W at stride 2 is refused by both backends: test_odd_stride2_refused

@@ -217,7 +217,7 @@ void check_gemm_rows(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
   std::vector<T> out(M * ldo, T(7));
   const bool taken = k::nhwc::gemm_rows<T>(a.data(), lda, M, I, b.data(), J, out.data(), ldo);
   const int64_t L = k::nhwc::lanes<T>();
-  CHECK(taken == (J == L || J == 2 * L || J == 4 * L));
+  CHECK(taken == (J % L == 0 && J <= 16 * L && I <= 256));
   for (int64_t m = 0; m < M; ++m)
     for (int64_t j = 0; j < ldo; ++j) {
       if (!taken || j >= J) {
@@ -238,7 +238,7 @@ void check_gemm_tn(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
   std::vector<T> out(I * J, T(7));
   const bool taken = k::nhwc::gemm_tn<T>(a.data(), lda, b.data(), ldb, M, I, J, out.data());
   const int64_t L = k::nhwc::lanes<T>();
-  CHECK(taken == (J == L || J == 2 * L));
+  CHECK(taken == (J % L == 0 && J <= 16 * L && I <= 256));
   for (int64_t i = 0; i < I; ++i)
     for (int64_t j = 0; j < J; ++j) {
       if (!taken) {
@@ -274,18 +274,21 @@ int main() {
     check_bn_and_sep<float>(1, 64, H, W, rng);
     check_bn_and_sep<double>(1, 32, H, W, rng);
   }
+  // taken: 1 vector (12-row blocks), 3 (1-vector column blocks), 2, 4 and 8 (2-vector column
+  // blocks), 16; not taken: 17 vectors, 300 rows of out
   for (int64_t M : {1, 5, 300, 1000})
-    for (int64_t I : {1, 6, 16}) {
-      check_gemm_tn<float>(M, I, 8, rng);
-      check_gemm_tn<float>(M, I, 16, rng);
-      check_gemm_tn<float>(M, I, 32, rng);  // not taken
+    for (int64_t I : {1, 6, 13, 16, 64}) {
+      for (int64_t J : {8, 16, 24, 32, 64, 136}) check_gemm_tn<float>(M, I, J, rng);
       check_gemm_tn<double>(M, I, 8, rng);
+      check_gemm_tn<double>(M, I, 12, rng);
     }
-  for (int64_t M : {1, 3, 7, 600})
-    for (int64_t J : {8, 16, 32, 64, 12}) {
+  check_gemm_tn<float>(300, 300, 8, rng);
+  for (int64_t M : {1, 3, 7, 13, 600})
+    for (int64_t J : {8, 16, 24, 32, 64, 12, 128, 136}) {
       check_gemm_rows<float>(M, 16, J, rng);
       check_gemm_rows<double>(M, 9, J / 2, rng);
     }
+  check_gemm_rows<float>(20, 300, 8, rng);
   for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
                       {24, 10}}) {
     check_transposes<float>(3, C, P, rng);

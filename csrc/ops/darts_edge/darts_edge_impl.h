@@ -87,8 +87,8 @@ inline at::Tensor pixel_rows(const at::Tensor& t) {
 
 // 1x1 conv [Co, Ci] on in [N, Ci, H, W] (channel slice [c0, c0 + Ci) of a larger tensor allowed
 // through in_c0/in_ctot), written into channels [o0, o0 + Co) of out (out_ctot channels).
-// Channels-last: one GEMM [N * H * W, Ci] x [Ci, Co], by K's own kernel for few output channels
-// (K::gemm_rows), else through ATen (the vendor BLAS).
+// Channels-last: one GEMM [N * H * W, Ci] x [Ci, Co], by K's own kernel up to 16 vectors of
+// output channels (K::gemm_rows), else through ATen (the vendor BLAS).
 template <typename K, typename T>
 void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Tensor& out,
                int64_t out_c0, bool transpose_w = false) {
@@ -113,7 +113,7 @@ void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Ten
 }
 
 // dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)): one GEMM, batched over samples
-// and summed (NCHW, ATen), or over all pixels at once (channels-last: K's own kernel for 1 or 2
+// and summed (NCHW, ATen), or over all pixels at once (channels-last: K's own kernel up to 16
 // vectors of input channels, else ATen).
 template <typename K, typename T>
 at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,

@@ -18,15 +18,15 @@ constexpr int64_t lanes() {
 #include "ops/darts_edge/cpu/darts_edge_kernels_decl.inc"
 
 // out[m, :] = a[m, :] b for m < M (a [M, I] with rows lda apart, b [I, J] row-major, out rows
-// ldo apart), for the 1x1 convs with few output channels, where the vendor GEMM spends more on
-// packing than on arithmetic. Returns false (nothing done) unless J is 1, 2 or 4 vectors.
+// ldo apart), for the 1x1 convs of a DARTS edge, where the vendor GEMM spends much of its time
+// packing. Returns false (nothing done) unless J is 1 to 16 whole vectors and I <= 256.
 template <typename T>
 bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
                int64_t ldo);
 
 // out [I, J] (row-major) = a^T b over M rows (a [M, I], b [M, J], rows lda / ldb apart): the
-// 1x1-conv weight gradient for 1 or 2 vectors of input channels, summed over fixed chunks of
-// rows in a fixed order. Returns false (nothing done) for other J.
+// 1x1-conv weight gradient, summed over fixed chunks of rows in a fixed order (so independent of
+// the thread count). Returns false (nothing done) unless J is 1 to 16 whole vectors and I <= 256.
 template <typename T>
 bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
              T* out);
