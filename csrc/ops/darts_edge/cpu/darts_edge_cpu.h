@@ -32,7 +32,8 @@ template <typename T>
 void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
                int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride);
 
-// sum over all elements of a * b, in a fixed blocked order (double accumulator).
+// sum over all elements of a * b: blocks of 4096 summed in T, the block sums added in double in
+// block order (so independent of the thread count).
 template <typename T>
 double dot(const T* a, const T* b, int64_t n);
 

@@ -1,6 +1,8 @@
 // Channels-innermost CPU kernels of the fused DARTS edge. See darts_edge_nhwc.h.
 #include "ops/darts_edge/cpu/darts_edge_nhwc.h"
 
+#include "common/cpu_buffer_cache.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
