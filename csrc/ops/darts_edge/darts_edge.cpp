@@ -54,6 +54,11 @@ struct CpuKernels {
     else
       cpu::bn_backward<T>(g, z, mean, invstd, scale, relu_mask, training, N, C, HW, dz, sum_gy);
   }
+  // Channels-last only: the final BatchNorms of the mix in two passes (darts_edge_nhwc.h).
+  template <typename T, typename... A>
+  static void bn_backward_final(A... a) {
+    cpu::nhwc::bn_backward_final<T>(a...);
+  }
   template <typename T, typename... A>
   static void bn_relu_dw_backward(A... a) {
     if constexpr (ChannelsLast) cpu::nhwc::bn_relu_dw_backward<T>(a...);

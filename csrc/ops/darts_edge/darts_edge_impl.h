@@ -427,6 +427,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
 
   // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g).
   std::array<at::Tensor, kSlots> dz;
+  std::vector<std::pair<int, bool>> fin;  // (primitive k, propagate below its final BatchNorm)
   for (int k = 1; k < kOps; ++k) {
     if (!is_active(active, k)) continue;
     const int slot = final_slot(k, s);
@@ -436,18 +437,45 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       if (need.weights)
         K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(),
                            sgy.data_ptr<double>() + k * d.C);
-      continue;
-    }
-    if (!prop && !need.weights) {
+    } else if (prop || need.weights) {
+      fin.emplace_back(k, prop);
+    } else {
       zs.z[slot].reset();
-      continue;
     }
-    if (prop) dz[slot] = act_like<K>(zs.z[slot]);
-    K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
-                               st.invstd(slot), wv.value(k), wv.ptr(k), false, training, d.N, d.C,
-                               HWo, prop ? dz[slot].data_ptr<T>() : nullptr,
-                               need.weights ? sgy.data_ptr<double>() + k * d.C : nullptr);
+  }
+  auto sum_gy = [&](int k) { return need.weights ? sgy.data_ptr<double>() + k * d.C : nullptr; };
+  // z of the first sep stages stays for the hidden conv's backward; the others are dead after
+  auto release = [&](int slot) {
     if (slot != kSep3Bn2 && slot != kSep5Bn2) zs.z[slot].reset();  // also b.maxp / b.avgp
+  };
+  if constexpr (K::kChannelsLast) {  // all of them in two passes over g
+    std::vector<const T*> z, mean, invstd;
+    std::vector<T> scale;
+    std::vector<T*> dzp;
+    std::vector<double*> sgp;
+    for (auto [k, prop] : fin) {
+      const int slot = final_slot(k, s);
+      if (prop) dz[slot] = act_like<K>(zs.z[slot]);
+      z.push_back(zs.z[slot].data_ptr<T>());
+      mean.push_back(st.mean(slot));
+      invstd.push_back(st.invstd(slot));
+      scale.push_back(wv.value(k));
+      dzp.push_back(ptr<T>(dz[slot]));
+      sgp.push_back(sum_gy(k));
+    }
+    K::template bn_backward_final<T>(g.data_ptr<T>(), static_cast<int>(fin.size()), z.data(),
+                                     mean.data(), invstd.data(), scale.data(), training, d.N, d.C,
+                                     HWo, dzp.data(), sgp.data());
+    for (auto [k, prop] : fin) release(final_slot(k, s));
+  } else {
+    for (auto [k, prop] : fin) {
+      const int slot = final_slot(k, s);
+      if (prop) dz[slot] = act_like<K>(zs.z[slot]);
+      K::template bn_backward<T>(g.data_ptr<T>(), zs.z[slot].data_ptr<T>(), st.mean(slot),
+                                 st.invstd(slot), wv.value(k), wv.ptr(k), false, training, d.N,
+                                 d.C, HWo, ptr<T>(dz[slot]), sum_gy(k));
+      release(slot);
+    }
   }
   b.maxp.reset();
   b.avgp.reset();

@@ -67,11 +67,24 @@ bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_
                     : base::gemm_tn<T>(a, lda, b, ldb, M, I, J, out);
 }
 
+template <typename T>
+void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
+                       const T* const* invstd, const T* scale, bool training, int64_t N,
+                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy) {
+  return use_avx2() ? avx2::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
+                                                 dz, sum_gy)
+                    : base::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
+                                                 dz, sum_gy);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                   \
   NASFAST_DARTS_EDGE_KERNELS_INSTANTIATE(T)                                                       \
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
                              int64_t);                                                            \
   template bool gemm_tn<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t, int64_t, T*);  \
+  template void bn_backward_final<T>(const T*, int, const T* const*, const T* const*,             \
+                                     const T* const*, const T*, bool, int64_t, int64_t, int64_t,  \
+                                     T* const*, double* const*);                                  \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

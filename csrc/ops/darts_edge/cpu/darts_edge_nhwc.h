@@ -31,6 +31,15 @@ template <typename T>
 bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
              T* out);
 
+// bn_backward (relu_mask false) for the K final BatchNorms of the weighted sum, which share the
+// output gradient g (slot k's is scale[k] * g): one pass over g and every z[k] for the channel
+// sums, one for every dz[k]; the values are those of K bn_backward calls. dz[k] or sum_gy[k] may
+// be null (not wanted).
+template <typename T>
+void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
+                       const T* const* invstd, const T* scale, bool training, int64_t N,
+                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy);
+
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
 void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
