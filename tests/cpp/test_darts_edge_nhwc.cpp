@@ -196,6 +196,27 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
       for (int64_t c = 0; c < C; ++c)
         CHECK_NEAR(sgy[1][c], sgy[0][c], tol<T>() * 10 * (1 + std::fabs(sgy[0][c])));
     }
+  // the final BatchNorms together (slots z and z2; no dz for the second, no sum for the first)
+  // equal one channels-last bn_backward per slot, bit for bit
+  for (bool training : {false, true}) {
+    const T scale[2] = {T(0.8), T(-0.3)};
+    std::vector<T> m2(C), i2(C), v2(C);
+    k::nhwc::bn_stats<T>(z2l.data(), N, C, HW, 1e-5, m2.data(), i2.data(), v2.data());
+    const T* zs[2] = {zl.data(), z2l.data()};
+    const T* ms[2] = {mean, m2.data()};
+    const T* is[2] = {invstd, i2.data()};
+    std::vector<T> dz_one(n, T(0)), dz_all(n, T(0));
+    std::vector<double> s_one(C, 0.0), s_all(C, 0.0);
+    T* dzs[2] = {dz_all.data(), nullptr};
+    double* sgs[2] = {nullptr, s_all.data()};
+    k::nhwc::bn_backward_final<T>(gl.data(), 2, zs, ms, is, scale, training, N, C, HW, dzs, sgs);
+    k::nhwc::bn_backward<T>(gl.data(), zl.data(), mean, invstd, scale[0], false, training, N, C,
+                            HW, dz_one.data(), nullptr);
+    k::nhwc::bn_backward<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false,
+                            training, N, C, HW, nullptr, s_one.data());
+    CHECK(dz_all == dz_one);
+    CHECK(s_all == s_one);
+  }
 }
 
 // The op's own layout changes against the test's loops (exact).
