@@ -79,6 +79,9 @@ class DartsEdgeFunction : public torch::autograd::Function<DartsEdgeFunction> {
     const bool need_x = ctx->needs_input_grad(0), need_w = ctx->needs_input_grad(1);
     bool need_conv = false;
     for (int64_t i = 0; i < n; ++i) need_conv = need_conv || ctx->needs_input_grad(2 + i);
+    // straight to the backend kernel: no autograd fallback for the backward op, and its inner
+    // ATen calls (views, allocations) skip the autograd kernels
+    at::AutoDispatchBelowADInplaceOrView guard;
     auto [gx, gw, gcw] =
         call_backward(grads[0], x, weights, cw, stats, saved, ctx->saved_data["stride"].toInt(),
                       ctx->saved_data["training"].toBool(), active, need_x, need_w, need_conv);
