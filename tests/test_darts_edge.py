@@ -112,6 +112,22 @@ def test_matches_reference(stride, train, shape):
     _assert_same(_step(ref, x, w), _step(fused, x, w))
 
 
+def test_parametrized_conv_weight():
+    # the fused backend reads conv weights by a dict lookup; a parametrized weight is a property
+    # instead, and must still be used (and get its gradient through the parametrization)
+    from torch.nn.utils import parametrize
+
+    class Double(torch.nn.Module):
+        def forward(self, w):
+            return 2 * w
+
+    ref, fused = _pair(8, 1, True)
+    for m in (ref, fused):
+        parametrize.register_parametrization(m.ops[4].op[2], "weight", Double())
+    x = torch.randn(2, 8, 6, 6, dtype=DT)
+    _assert_same(_step(ref, x, _weights("soft")), _step(fused, x, _weights("soft")))
+
+
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("layout", ["transposed", "sliced", "channels_last"])
 def test_strided_inputs(stride, layout):
