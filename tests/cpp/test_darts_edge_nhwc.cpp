@@ -272,6 +272,27 @@ void check_gemm_tn(int64_t M, int64_t I, int64_t J, std::mt19937& rng) {
     }
 }
 
+// gemm_grads (one pass over dz) against gemm_rows and gemm_tn called apart: the same values, bit
+// for bit; without gw only din.
+template <typename T>
+void check_gemm_grads(int64_t M, int64_t Co, int64_t Ci, std::mt19937& rng) {
+  const int64_t ldz = Co + 3, ldi = Ci + 2, ldd = Ci + 1;
+  const auto dz = randn<T>(M * ldz, rng), w = randn<T>(Co * Ci, rng), in = randn<T>(M * ldi, rng);
+  std::vector<T> din(M * ldd, T(7)), din_ref(M * ldd, T(7)), gw(Co * Ci), gw_ref(Co * Ci);
+  const bool taken = k::nhwc::gemm_grads<T>(dz.data(), ldz, M, Co, w.data(), Ci, din.data(), ldd,
+                                            in.data(), ldi, gw.data());
+  const bool rows = k::nhwc::gemm_rows<T>(dz.data(), ldz, M, Co, w.data(), Ci, din_ref.data(), ldd);
+  const bool tn = k::nhwc::gemm_tn<T>(dz.data(), ldz, in.data(), ldi, M, Co, Ci, gw_ref.data());
+  CHECK(taken == rows && taken == tn);
+  if (!taken) return;
+  CHECK(din == din_ref);
+  CHECK(gw == gw_ref);
+  std::vector<T> din2(M * ldd, T(7));
+  CHECK(k::nhwc::gemm_grads<T>(dz.data(), ldz, M, Co, w.data(), Ci, din2.data(), ldd, nullptr, 0,
+                               nullptr));
+  CHECK(din2 == din_ref);
+}
+
 }  // namespace
 
 int main() {
@@ -310,6 +331,11 @@ int main() {
       check_gemm_rows<double>(M, 9, J / 2, rng);
     }
   check_gemm_rows<float>(20, 300, 8, rng);
+  for (int64_t M : {1, 7, 300, 600})
+    for (auto [Co, Ci] : {std::pair<int64_t, int64_t>{64, 64}, {8, 16}, {16, 24}, {32, 8}, {4, 136}}) {
+      check_gemm_grads<float>(M, Co, Ci, rng);
+      check_gemm_grads<double>(M, Co, Ci / 2, rng);
+    }
   for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
                       {24, 10}}) {
     check_transposes<float>(3, C, P, rng);

@@ -87,6 +87,11 @@ struct CpuKernels {
                       int64_t J, T* out) {
     return cpu::nhwc::gemm_tn<T>(a, lda, b, ldb, M, I, J, out);
   }
+  template <typename T>
+  static bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w,
+                         int64_t Ci, T* din, int64_t ldd, const T* in, int64_t ldi, T* gw) {
+    return cpu::nhwc::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);
+  }
   // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
   static at::Tensor channels_last(const at::Tensor& t) {
     if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);

@@ -20,6 +20,8 @@
 #include <ATen/ATen.h>
 
 #include <array>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
@@ -158,6 +160,27 @@ at::Tensor pointwise_grad_in(const at::Tensor& dz, int64_t dz_c0, const at::Tens
 template <typename T>
 T* ptr(const at::Tensor& t) {
   return t.defined() ? t.data_ptr<T>() : nullptr;
+}
+
+// (dW or undefined, din) of a 1x1 conv: dW = dz^T in (when in is defined), din = W^T dz (dz
+// channels [dz_c0, dz_c0 + Co)). Channels-last sizes K's own GEMMs take: one pass over dz for
+// both.
+template <typename K, typename T>
+std::pair<at::Tensor, at::Tensor> pointwise_grads(const at::Tensor& dz, int64_t dz_c0,
+                                                  const at::Tensor& in, const at::Tensor& w) {
+  if constexpr (K::kChannelsLast) {
+    at::Tensor din =
+        K::empty({dz.size(0), w.size(1), dz.size(2), dz.size(3)}, act_options<K>(dz.options()));
+    at::Tensor gw = in.defined() ? at::empty(w.sizes(), w.options()) : at::Tensor();
+    const int64_t M = dz.size(0) * dz.size(2) * dz.size(3);
+    if (K::template gemm_grads<T>(dz.data_ptr<T>() + dz_c0, dz.size(1), M, w.size(0),
+                                  w.data_ptr<T>(), w.size(1), din.data_ptr<T>(), din.size(1),
+                                  in.defined() ? in.data_ptr<T>() : nullptr,
+                                  in.defined() ? in.size(1) : 0, ptr<T>(gw)))
+      return {gw, din};
+  }
+  at::Tensor gw = in.defined() ? pointwise_grad_w<K, T>(dz, dz_c0, in, w) : at::Tensor();
+  return {gw, pointwise_grad_in<K, T>(dz, dz_c0, w)};
 }
 
 struct Branches {
@@ -489,8 +512,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = slot2 - 1;
     const int k = i == 0 ? 3 : 5;
-    if (need.conv) gcw[base + 3] = pointwise_grad_w<K, T>(dz[slot2], 0, zs.h[i], cw[base + 3]);
-    at::Tensor gh = pointwise_grad_in<K, T>(dz[slot2], 0, cw[base + 3]);
+    at::Tensor gw2, gh;
+    std::tie(gw2, gh) =
+        pointwise_grads<K, T>(dz[slot2], 0, need.conv ? zs.h[i] : at::Tensor(), cw[base + 3]);
+    if (need.conv) gcw[base + 3] = gw2;
     zs.h[i].reset();
     zs.z[slot2].reset();
     dz[slot2].reset();
@@ -508,27 +533,34 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                dz1.data_ptr<T>(), nullptr);
     zs.z[s1].reset();
     ga.reset();
-    if (need.conv) gcw[base + 1] = pointwise_grad_w<K, T>(dz1, 0, b.dw1[i], cw[base + 1]);
-    g_dw1[i] = pointwise_grad_in<K, T>(dz1, 0, cw[base + 1]);
+    at::Tensor gw1;
+    std::tie(gw1, g_dw1[i]) =
+        pointwise_grads<K, T>(dz1, 0, need.conv ? b.dw1[i] : at::Tensor(), cw[base + 1]);
+    if (need.conv) gcw[base + 1] = gw1;
     b.dw1[i].reset();
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
     if (!dz[slot].defined()) continue;
-    if (need.conv) gcw[kPwIdx[i]] = pointwise_grad_w<K, T>(dz[slot], 0, b.dw1[i], cw[kPwIdx[i]]);
-    g_dw1[i] = pointwise_grad_in<K, T>(dz[slot], 0, cw[kPwIdx[i]]);
+    at::Tensor gw;
+    std::tie(gw, g_dw1[i]) =
+        pointwise_grads<K, T>(dz[slot], 0, need.conv ? b.dw1[i] : at::Tensor(), cw[kPwIdx[i]]);
+    if (need.conv) gcw[kPwIdx[i]] = gw;
     dz[slot].reset();
     b.dw1[i].reset();
   }
   at::Tensor g_fr0, g_fr1;
   if (dz[kFr].defined()) {
     const int64_t h = d.C / 2;
+    at::Tensor gw1, gw2;
+    std::tie(gw1, g_fr0) =
+        pointwise_grads<K, T>(dz[kFr], 0, need.conv ? b.fr0 : at::Tensor(), cw[kFrConv1]);
+    std::tie(gw2, g_fr1) =
+        pointwise_grads<K, T>(dz[kFr], h, need.conv ? b.fr1 : at::Tensor(), cw[kFrConv2]);
     if (need.conv) {
-      gcw[kFrConv1] = pointwise_grad_w<K, T>(dz[kFr], 0, b.fr0, cw[kFrConv1]);
-      gcw[kFrConv2] = pointwise_grad_w<K, T>(dz[kFr], h, b.fr1, cw[kFrConv2]);
+      gcw[kFrConv1] = gw1;
+      gcw[kFrConv2] = gw2;
     }
-    g_fr0 = pointwise_grad_in<K, T>(dz[kFr], 0, cw[kFrConv1]);
-    g_fr1 = pointwise_grad_in<K, T>(dz[kFr], h, cw[kFrConv2]);
   }
 
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};

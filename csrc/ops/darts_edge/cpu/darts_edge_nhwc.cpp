@@ -68,6 +68,13 @@ bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_
 }
 
 template <typename T>
+bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  return use_avx2() ? avx2::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw)
+                    : base::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);
+}
+
+template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
                        const T* const* invstd, const T* scale, bool training, int64_t N,
                        int64_t C, int64_t HW, T* const* dz, double* const* sum_gy) {
@@ -82,6 +89,8 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
                              int64_t);                                                            \
   template bool gemm_tn<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t, int64_t, T*);  \
+  template bool gemm_grads<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,         \
+                              int64_t, const T*, int64_t, T*);                                   \
   template void bn_backward_final<T>(const T*, int, const T* const*, const T* const*,             \
                                      const T* const*, const T*, bool, int64_t, int64_t, int64_t,  \
                                      T* const*, double* const*);                                  \

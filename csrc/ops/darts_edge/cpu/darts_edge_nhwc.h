@@ -31,6 +31,14 @@ template <typename T>
 bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
              T* out);
 
+// Both gradients of a 1x1 conv in one pass over dz's rows: din [M, Ci] (rows ldd apart) = dz w
+// (dz [M, Co] rows ldz apart, w [Co, Ci] row-major) and, unless gw is null, gw [Co, Ci] =
+// dz^T in (in [M, Ci] rows ldi apart). The values are those of gemm_rows and gemm_tn. Returns
+// false (nothing done) for the sizes gemm_rows does not take.
+template <typename T>
+bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                int64_t ldd, const T* in, int64_t ldi, T* gw);
+
 // bn_backward (relu_mask false) for the K final BatchNorms of the weighted sum, which share the
 // output gradient g (slot k's is scale[k] * g): one pass over g and every z[k] for the channel
 // sums, one for every dz[k]; the values are those of K bn_backward calls. dz[k] or sum_gy[k] may
