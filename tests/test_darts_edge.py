@@ -98,11 +98,13 @@ def _weights(kind: str, seed: int = 2) -> torch.Tensor:
         (2, (1, 4, 6, 8)),
         (1, (2, 6, 7, 9)),
         (2, (2, 4, 14, 36)),
-        # channels-last GEMMs with 3 vectors of channels, and 8 (column blocks), in float64
+        # channels-last GEMMs with 3 vectors of channels, and 8 (column blocks), in float64;
+        # 17 vectors: the GEMMs go to ATen
         (1, (2, 12, 5, 7)),
         (2, (2, 32, 6, 6)),
+        (1, (2, 68, 4, 4)),
     ],
-    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd", "s2-wide", "s1-c12", "s2-c32"],
+    ids=["s1", "s2", "s1-batch1", "s2-batch1", "s1-odd", "s2-wide", "s1-c12", "s2-c32", "s1-c68"],
 )
 def test_matches_reference(stride, train, shape):
     # odd H/W at stride 2 is refused by both backends: test_odd_stride2_refused

@@ -178,9 +178,12 @@ std::pair<at::Tensor, at::Tensor> pointwise_grads(const at::Tensor& dz, int64_t 
                                   in.defined() ? in.data_ptr<T>() : nullptr,
                                   in.defined() ? in.size(1) : 0, ptr<T>(gw)))
       return {gw, din};
+    pointwise<K, T>(w, dz, dz_c0, din, 0, /*transpose_w=*/true);  // sizes left to ATen
+    return {in.defined() ? pointwise_grad_w<K, T>(dz, dz_c0, in, w) : at::Tensor(), din};
+  } else {
+    at::Tensor gw = in.defined() ? pointwise_grad_w<K, T>(dz, dz_c0, in, w) : at::Tensor();
+    return {gw, pointwise_grad_in<K, T>(dz, dz_c0, w)};
   }
-  at::Tensor gw = in.defined() ? pointwise_grad_w<K, T>(dz, dz_c0, in, w) : at::Tensor();
-  return {gw, pointwise_grad_in<K, T>(dz, dz_c0, w)};
 }
 
 struct Branches {
