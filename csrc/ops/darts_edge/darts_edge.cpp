@@ -83,11 +83,6 @@ struct CpuKernels {
     return cpu::nhwc::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
   }
   template <typename T>
-  static bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I,
-                      int64_t J, T* out) {
-    return cpu::nhwc::gemm_tn<T>(a, lda, b, ldb, M, I, J, out);
-  }
-  template <typename T>
   static bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w,
                          int64_t Ci, T* din, int64_t ldd, const T* in, int64_t ldi, T* gw) {
     return cpu::nhwc::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);

@@ -127,18 +127,13 @@ void pointwise(const at::Tensor& w, const at::Tensor& in, int64_t in_c0, at::Ten
   }
 }
 
-// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)): one GEMM, batched over samples
-// and summed (NCHW, ATen), or over all pixels at once (channels-last: K's own kernel up to 16
-// vectors of input channels, else ATen).
+// dW = sum_n dz[n] in[n]^T (dz channels [dz_c0, dz_c0 + Co)) through ATen: one GEMM batched
+// over samples and summed (NCHW), or over all pixels at once (channels-last, for the sizes K's
+// own GEMMs do not take: see pointwise_grads).
 template <typename K, typename T>
 at::Tensor pointwise_grad_w(const at::Tensor& dz, int64_t dz_c0, const at::Tensor& in,
                             const at::Tensor& w) {
   if constexpr (K::kChannelsLast) {
-    at::Tensor gw = at::empty(w.sizes(), w.options());
-    const int64_t M = in.size(0) * in.size(2) * in.size(3);
-    if (K::template gemm_tn<T>(dz.data_ptr<T>() + dz_c0, dz.size(1), in.data_ptr<T>(),
-                               in.size(1), M, w.size(0), w.size(1), gw.data_ptr<T>()))
-      return gw;
     return at::mm(pixel_rows(dz).narrow(1, dz_c0, w.size(0)).t(), pixel_rows(in))
         .reshape(w.sizes());
   } else {

@@ -27,6 +27,7 @@ bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_
 // out [I, J] (row-major) = a^T b over M rows (a [M, I], b [M, J], rows lda / ldb apart): the
 // 1x1-conv weight gradient, summed over fixed chunks of rows in a fixed order (so independent of
 // the thread count). Returns false (nothing done) unless J is 1 to 16 whole vectors and I <= 256.
+// The op computes it inside gemm_grads; this standalone form is its reference in the C++ tests.
 template <typename T>
 bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
              T* out);
