@@ -209,14 +209,56 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     std::vector<double> s_one(C, 0.0), s_all(C, 0.0);
     T* dzs[2] = {dz_all.data(), nullptr};
     double* sgs[2] = {nullptr, s_all.data()};
-    k::nhwc::bn_backward_final<T>(gl.data(), 2, zs, ms, is, scale, training, N, C, HW, dzs, sgs);
+    std::vector<T> coef(3 * C), coef_one(3 * C);
+    T* coefs[2] = {nullptr, coef.data()};
+    k::nhwc::bn_backward_final<T>(gl.data(), 2, zs, ms, is, scale, training, N, C, HW, dzs, sgs,
+                                  coefs);
     k::nhwc::bn_backward<T>(gl.data(), zl.data(), mean, invstd, scale[0], false, training, N, C,
                             HW, dz_one.data(), nullptr);
     k::nhwc::bn_backward<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false,
                             training, N, C, HW, nullptr, s_one.data());
     CHECK(dz_all == dz_one);
     CHECK(s_all == s_one);
+    // the coefficients of the second slot are bn_backward_coef's
+    k::nhwc::bn_backward_coef<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false,
+                                 training, N, C, HW, coef_one.data());
+    CHECK(coef == coef_one);
   }
+}
+
+// A BatchNorm's input gradient formed inside the GEMMs of the 1x1 conv below it equals
+// bn_backward then gemm_grads, bit for bit.
+template <typename T>
+void check_bn_gemm_grads(int64_t M, int64_t Co, int64_t Ci, std::mt19937& rng) {
+  const int64_t ldi = Ci + 2, ldd = Ci + 1;
+  auto z = randn<T>(M * Co, rng);
+  const auto g = randn<T>(M * Co, rng), w = randn<T>(Co * Ci, rng), in = randn<T>(M * ldi, rng);
+  for (auto& v : z) v = v * T(1.5) + T(0.3);
+  std::vector<T> st(3 * Co);
+  k::nhwc::bn_stats<T>(z.data(), M, Co, 1, 1e-5, st.data(), st.data() + Co, st.data() + 2 * Co);
+  for (bool relu_mask : {false, true})
+    for (bool training : {false, true}) {
+      std::vector<T> coef(3 * Co), dz(M * Co);
+      k::nhwc::bn_backward_coef<T>(g.data(), z.data(), st.data(), st.data() + Co, T(0.7),
+                                   relu_mask, training, M, Co, 1, coef.data());
+      k::nhwc::bn_backward<T>(g.data(), z.data(), st.data(), st.data() + Co, T(0.7), relu_mask,
+                              training, M, Co, 1, dz.data(), nullptr);
+      std::vector<T> din(M * ldd, T(7)), din_ref(M * ldd, T(7)), gw(Co * Ci), gw_ref(Co * Ci);
+      const k::nhwc::BnGrad<T> f{g.data(), z.data(), st.data(), st.data() + Co, coef.data(),
+                                 relu_mask};
+      const bool taken = k::nhwc::bn_gemm_grads<T>(f, M, Co, w.data(), Ci, din.data(), ldd,
+                                                   in.data(), ldi, gw.data());
+      const bool ref = k::nhwc::gemm_grads<T>(dz.data(), Co, M, Co, w.data(), Ci, din_ref.data(),
+                                              ldd, in.data(), ldi, gw_ref.data());
+      CHECK(taken == ref);
+      if (!taken) continue;
+      CHECK(din == din_ref);
+      CHECK(gw == gw_ref);
+      std::vector<T> din2(M * ldd, T(7));
+      CHECK(k::nhwc::bn_gemm_grads<T>(f, M, Co, w.data(), Ci, din2.data(), ldd, nullptr, 0,
+                                      nullptr));
+      CHECK(din2 == din_ref);
+    }
 }
 
 // The op's own layout changes against the test's loops (exact).
@@ -335,6 +377,12 @@ int main() {
     for (auto [Co, Ci] : {std::pair<int64_t, int64_t>{64, 64}, {8, 16}, {16, 24}, {32, 8}, {4, 136}}) {
       check_gemm_grads<float>(M, Co, Ci, rng);
       check_gemm_grads<double>(M, Co, Ci / 2, rng);
+    }
+  // row counts around the chunk size, channel counts with and without a compiled loop
+  for (int64_t M : {1, 255, 256, 700})
+    for (auto [Co, Ci] : {std::pair<int64_t, int64_t>{64, 64}, {16, 32}, {24, 8}, {40, 136}}) {
+      check_bn_gemm_grads<float>(M, Co, Ci, rng);
+      check_bn_gemm_grads<double>(M, Co, Ci, rng);
     }
   for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
                       {24, 10}}) {

@@ -87,6 +87,23 @@ struct CpuKernels {
                          int64_t Ci, T* din, int64_t ldd, const T* in, int64_t ldi, T* gw) {
     return cpu::nhwc::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);
   }
+  // Channels-last only: a BatchNorm's input gradient formed inside the GEMMs of the 1x1 conv
+  // below it (cpu::nhwc::BnGrad, bn_gemm_grads), its coefficients from bn_backward_coef.
+  template <typename T>
+  static constexpr bool own_gemm_size(int64_t I, int64_t J) {
+    return cpu::nhwc::own_gemm_size<T>(I, J);
+  }
+  template <typename T, typename... A>
+  static void bn_backward_coef(A... a) {
+    cpu::nhwc::bn_backward_coef<T>(a...);
+  }
+  template <typename T>
+  static bool bn_gemm_grads(const T* g, const T* z, const T* mean, const T* invstd, const T* coef,
+                            bool relu_mask, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                            int64_t ldd, const T* in, int64_t ldi, T* gw) {
+    return cpu::nhwc::bn_gemm_grads<T>({g, z, mean, invstd, coef, relu_mask}, M, Co, w, Ci, din,
+                                       ldd, in, ldi, gw);
+  }
   // Channels-last only: x (any strides) channels-last, and a channels-last t contiguous.
   static at::Tensor channels_last(const at::Tensor& t) {
     if (!t.is_contiguous() || t.dim() != 4) return t.contiguous(at::MemoryFormat::ChannelsLast);

@@ -228,6 +228,51 @@ struct Stats {
   T* var(int s) const { return base + (2 * kSlots + s) * C; }
 };
 
+// Whether the channels-last backward forms the input gradient of a BatchNorm inside the GEMMs of
+// the C x C 1x1 conv that feeds it (K::bn_gemm_grads, from the coefficients of
+// K::bn_backward_coef or bn_backward_final) instead of writing it out: K's own GEMM sizes.
+template <typename K, typename T>
+bool bn_in_gemm(int64_t C) {
+  if constexpr (K::kChannelsLast) {
+    return K::template own_gemm_size<T>(C, C);
+  } else {
+    return false;
+  }
+}
+
+// The coefficients [3, C] of the input gradient of the BatchNorm of `slot` (input z) for its
+// output gradient g (see bn_in_gemm).
+template <typename K, typename T>
+at::Tensor bn_coef(const at::Tensor& g, const at::Tensor& z, const Stats<T>& st, int slot,
+                   bool relu_mask, bool training) {
+  at::Tensor coef = at::empty({3, st.C}, z.options());
+  if constexpr (K::kChannelsLast)
+    K::template bn_backward_coef<T>(g.data_ptr<T>(), z.data_ptr<T>(), st.mean(slot),
+                                    st.invstd(slot), T(1), relu_mask, training, z.size(0),
+                                    z.size(1), z.size(2) * z.size(3), coef.data_ptr<T>());
+  return coef;
+}
+
+// pointwise_grads of the 1x1 conv w whose output gradient is the input gradient of the
+// BatchNorm of `slot` (input z, coefficients coef) for the output gradient g; bn_in_gemm sizes.
+template <typename K, typename T>
+std::pair<at::Tensor, at::Tensor> bn_pointwise_grads(const at::Tensor& g, const at::Tensor& z,
+                                                     const Stats<T>& st, int slot,
+                                                     const at::Tensor& coef, bool relu_mask,
+                                                     const at::Tensor& in, const at::Tensor& w) {
+  at::Tensor din =
+      K::empty({g.size(0), w.size(1), g.size(2), g.size(3)}, act_options<K>(g.options()));
+  at::Tensor gw = in.defined() ? at::empty(w.sizes(), w.options()) : at::Tensor();
+  if constexpr (K::kChannelsLast) {
+    const bool taken = K::template bn_gemm_grads<T>(
+        g.data_ptr<T>(), z.data_ptr<T>(), st.mean(slot), st.invstd(slot), coef.data_ptr<T>(),
+        relu_mask, g.size(0) * g.size(2) * g.size(3), w.size(0), w.data_ptr<T>(), w.size(1),
+        din.data_ptr<T>(), din.size(1), ptr<T>(in), in.defined() ? in.size(1) : 0, ptr<T>(gw));
+    TORCH_INTERNAL_ASSERT(taken, "bn_pointwise_grads: sizes that bn_in_gemm does not take");
+  }
+  return {gw, din};
+}
+
 // Computes z for every active slot; with `compute_stats` the batch statistics are written into
 // st as each slot's z appears (the second sep stage needs the first BN's statistics).
 // With `forward_only` the tensors only backward needs (b.dw1, the first sep BN inputs, h) are
@@ -446,8 +491,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   };
   const bool below = need.x || need.conv;  // propagate below the final BatchNorms
 
-  // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g).
-  std::array<at::Tensor, kSlots> dz;
+  // Final BatchNorms folded with the weighted sum: grad w_k = <g, y_k>, dz_k = BN^T(w_k g). Where
+  // bn_in_gemm, the slots with a 1x1 conv below keep coefficients (coef) instead of dz.
+  std::array<at::Tensor, kSlots> dz, coef;
+  const bool in_gemm = bn_in_gemm<K, T>(d.C);
   std::vector<std::pair<int, bool>> fin;  // (primitive k, propagate below its final BatchNorm)
   for (int k = 1; k < kOps; ++k) {
     if (!is_active(active, k)) continue;
@@ -472,22 +519,30 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   if constexpr (K::kChannelsLast) {  // all of them in two passes over g
     std::vector<const T*> z, mean, invstd;
     std::vector<T> scale;
-    std::vector<T*> dzp;
+    std::vector<T*> dzp, coefp;
     std::vector<double*> sgp;
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
-      if (prop) dz[slot] = act_like<K>(zs.z[slot]);
+      if (prop && in_gemm && slot != kMax && slot != kAvg && slot != kFr) {
+        coef[slot] = at::empty({3, d.C}, opts);
+      } else if (prop) {
+        dz[slot] = act_like<K>(zs.z[slot]);
+      }
       z.push_back(zs.z[slot].data_ptr<T>());
       mean.push_back(st.mean(slot));
       invstd.push_back(st.invstd(slot));
       scale.push_back(wv.value(k));
       dzp.push_back(ptr<T>(dz[slot]));
       sgp.push_back(sum_gy(k));
+      coefp.push_back(ptr<T>(coef[slot]));
     }
     K::template bn_backward_final<T>(g.data_ptr<T>(), static_cast<int>(fin.size()), z.data(),
                                      mean.data(), invstd.data(), scale.data(), training, d.N, d.C,
-                                     HWo, dzp.data(), sgp.data());
-    for (auto [k, prop] : fin) release(final_slot(k, s));
+                                     HWo, dzp.data(), sgp.data(), coefp.data());
+    for (auto [k, prop] : fin) {
+      const int slot = final_slot(k, s);
+      if (slot >= 0 && !coef[slot].defined()) release(slot);
+    }
   } else {
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
@@ -506,13 +561,16 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
   for (int i = 0; i < 2; ++i) {
     const int slot2 = i == 0 ? kSep3Bn2 : kSep5Bn2;
-    if (!dz[slot2].defined()) continue;
+    if (!dz[slot2].defined() && !coef[slot2].defined()) continue;
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = slot2 - 1;
     const int k = i == 0 ? 3 : 5;
+    const at::Tensor h = need.conv ? zs.h[i] : at::Tensor();
     at::Tensor gw2, gh;
-    std::tie(gw2, gh) =
-        pointwise_grads<K, T>(dz[slot2], 0, need.conv ? zs.h[i] : at::Tensor(), cw[base + 3]);
+    std::tie(gw2, gh) = coef[slot2].defined()
+                            ? bn_pointwise_grads<K, T>(g, zs.z[slot2], st, slot2, coef[slot2],
+                                                       false, h, cw[base + 3])
+                            : pointwise_grads<K, T>(dz[slot2], 0, h, cw[base + 3]);
     if (need.conv) gcw[base + 3] = gw2;
     zs.h[i].reset();
     zs.z[slot2].reset();
@@ -525,26 +583,37 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                        cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
                                        ga.data_ptr<T>(), gdw2);
     gh.reset();
-    at::Tensor dz1 = act_like<K>(ga);
-    K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
-                               st.invstd(s1), T(1), nullptr, true, training, d.N, d.C, HWo,
-                               dz1.data_ptr<T>(), nullptr);
+    const at::Tensor dw1 = need.conv ? b.dw1[i] : at::Tensor();
+    at::Tensor gw1;
+    if (in_gemm) {
+      const at::Tensor c1 = bn_coef<K, T>(ga, zs.z[s1], st, s1, true, training);
+      std::tie(gw1, g_dw1[i]) =
+          bn_pointwise_grads<K, T>(ga, zs.z[s1], st, s1, c1, true, dw1, cw[base + 1]);
+    } else {
+      at::Tensor dz1 = act_like<K>(ga);
+      K::template bn_backward<T>(ga.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
+                                 st.invstd(s1), T(1), nullptr, true, training, d.N, d.C, HWo,
+                                 dz1.data_ptr<T>(), nullptr);
+      std::tie(gw1, g_dw1[i]) = pointwise_grads<K, T>(dz1, 0, dw1, cw[base + 1]);
+    }
     zs.z[s1].reset();
     ga.reset();
-    at::Tensor gw1;
-    std::tie(gw1, g_dw1[i]) =
-        pointwise_grads<K, T>(dz1, 0, need.conv ? b.dw1[i] : at::Tensor(), cw[base + 1]);
     if (need.conv) gcw[base + 1] = gw1;
     b.dw1[i].reset();
   }
   for (int i = 2; i < 4; ++i) {
     const int slot = i == 2 ? kDil3 : kDil5;
-    if (!dz[slot].defined()) continue;
+    if (!dz[slot].defined() && !coef[slot].defined()) continue;
+    const at::Tensor dw1 = need.conv ? b.dw1[i] : at::Tensor();
     at::Tensor gw;
     std::tie(gw, g_dw1[i]) =
-        pointwise_grads<K, T>(dz[slot], 0, need.conv ? b.dw1[i] : at::Tensor(), cw[kPwIdx[i]]);
+        coef[slot].defined()
+            ? bn_pointwise_grads<K, T>(g, zs.z[slot], st, slot, coef[slot], false, dw1,
+                                       cw[kPwIdx[i]])
+            : pointwise_grads<K, T>(dz[slot], 0, dw1, cw[kPwIdx[i]]);
     if (need.conv) gcw[kPwIdx[i]] = gw;
     dz[slot].reset();
+    zs.z[slot].reset();
     b.dw1[i].reset();
   }
   at::Tensor g_fr0, g_fr1;

@@ -76,13 +76,30 @@ bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int
 }
 
 template <typename T>
+bool bn_gemm_grads(const BnGrad<T>& f, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                   int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  return use_avx2() ? avx2::bn_gemm_grads<T>(f, M, Co, w, Ci, din, ldd, in, ldi, gw)
+                    : base::bn_gemm_grads<T>(f, M, Co, w, Ci, din, ldd, in, ldi, gw);
+}
+
+template <typename T>
+void bn_backward_coef(const T* g, const T* z, const T* mean, const T* invstd, T scale,
+                      bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* coef) {
+  return use_avx2() ? avx2::bn_backward_coef<T>(g, z, mean, invstd, scale, relu_mask, training, N,
+                                                C, HW, coef)
+                    : base::bn_backward_coef<T>(g, z, mean, invstd, scale, relu_mask, training, N,
+                                                C, HW, coef);
+}
+
+template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
                        const T* const* invstd, const T* scale, bool training, int64_t N,
-                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy) {
+                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
+                       T* const* coef) {
   return use_avx2() ? avx2::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
-                                                 dz, sum_gy)
+                                                 dz, sum_gy, coef)
                     : base::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
-                                                 dz, sum_gy);
+                                                 dz, sum_gy, coef);
 }
 
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                   \
@@ -92,9 +109,13 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
   template bool gemm_tn<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t, int64_t, T*);  \
   template bool gemm_grads<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,         \
                               int64_t, const T*, int64_t, T*);                                   \
+  template bool bn_gemm_grads<T>(const BnGrad<T>&, int64_t, int64_t, const T*, int64_t, T*,      \
+                                 int64_t, const T*, int64_t, T*);                                 \
+  template void bn_backward_coef<T>(const T*, const T*, const T*, const T*, T, bool, bool,        \
+                                    int64_t, int64_t, int64_t, T*);                               \
   template void bn_backward_final<T>(const T*, int, const T* const*, const T* const*,             \
                                      const T* const*, const T*, bool, int64_t, int64_t, int64_t,  \
-                                     T* const*, double* const*);                                  \
+                                     T* const*, double* const*, T* const*);                       \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

@@ -40,14 +40,49 @@ template <typename T>
 bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
                 int64_t ldd, const T* in, int64_t ldi, T* gw);
 
+// The input gradient of a BatchNorm (batch mean, invstd) that bn_backward writes into dz, as a
+// per-channel map of the output gradient g: dz = coef[c] * (g' - coef[C + c] - y * coef[2C + c]),
+// y = (z - mean) * invstd, g' = g, or 0 where y <= 0 with relu_mask (the BatchNorm feeds a ReLU).
+// g and z are [M, C] (rows C apart); coef [3, C] comes from bn_backward_coef or
+// bn_backward_final.
+template <typename T>
+struct BnGrad {
+  const T* g;
+  const T* z;
+  const T* mean;
+  const T* invstd;
+  const T* coef;
+  bool relu_mask;
+};
+
+// bn_backward's channel sums, kept as coefficients (coef [3, C], see BnGrad) instead of applied.
+template <typename T>
+void bn_backward_coef(const T* g, const T* z, const T* mean, const T* invstd, T scale,
+                      bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* coef);
+
+// gemm_grads of dz = f (Co channels), each row chunk of dz formed from f where the GEMMs read
+// it, never written out. The values are those of bn_backward then gemm_grads. Returns false
+// (nothing done) for the sizes gemm_rows does not take.
+template <typename T>
+bool bn_gemm_grads(const BnGrad<T>& f, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                   int64_t ldd, const T* in, int64_t ldi, T* gw);
+
+// Whether the own GEMMs (gemm_rows, gemm_grads, bn_gemm_grads) take I input and J output
+// channels.
+template <typename T>
+constexpr bool own_gemm_size(int64_t I, int64_t J) {
+  return J % lanes<T>() == 0 && J <= 16 * lanes<T>() && I <= 256;
+}
+
 // bn_backward (relu_mask false) for the K final BatchNorms of the weighted sum, which share the
 // output gradient g (slot k's is scale[k] * g): one pass over g and every z[k] for the channel
 // sums, one for every dz[k]; the values are those of K bn_backward calls. dz[k] or sum_gy[k] may
-// be null (not wanted).
+// be null (not wanted); a non-null coef[k] receives slot k's coefficients (see BnGrad).
 template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
                        const T* const* invstd, const T* scale, bool training, int64_t N,
-                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy);
+                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
+                       T* const* coef);
 
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
