@@ -19,6 +19,7 @@
 // DARTS architect's alpha-only passes) no weight-gradient GEMM or depthwise weight reduction runs.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <array>
 #include <tuple>
 #include <utility>
@@ -75,11 +76,15 @@ at::Tensor out_of_layout(const at::Tensor& t) {
 
 // Tensor j of `saved` ([S, N, C, Ho, Wo], contiguous; what each slot holds is opaque to callers)
 // as an activation: with K::kChannelsLast its memory holds [N, Ho, Wo, C].
+// One as_strided view (select, view and permute were three dispatches, ~3 us per slot).
 template <typename K>
 at::Tensor saved_slot(const at::Tensor& saved, int64_t j) {
-  const at::Tensor t = saved[j];
-  if (!K::kChannelsLast) return t;
-  return t.view({t.size(0), t.size(2), t.size(3), t.size(1)}).permute({0, 3, 1, 2});
+  const int64_t N = saved.size(1), C = saved.size(2), H = saved.size(3), W = saved.size(4);
+  const int64_t offset = saved.storage_offset() + j * N * C * H * W;
+  if constexpr (K::kChannelsLast)
+    return saved.as_strided({N, C, H, W}, {H * W * C, 1, W * C, C}, offset);
+  else
+    return saved.as_strided({N, C, H, W}, {C * H * W, H * W, W, 1}, offset);
 }
 
 // A channels-last [N, C, H, W] tensor as the matrix [N * H * W, C] (a view).
@@ -95,8 +100,13 @@ at::Tensor transposed(const at::Tensor& m) {
   at::Tensor t = at::empty({S, R}, m.options());
   const T* a = m.data_ptr<T>();
   T* b = t.data_ptr<T>();
-  for (int64_t s = 0; s < S; ++s)
-    for (int64_t r = 0; r < R; ++r) b[s * R + r] = a[r * S + s];
+  constexpr int64_t B = 8;  // 8 x 8 tiles: both sides touch a few cache lines per tile
+  for (int64_t r0 = 0; r0 < R; r0 += B)
+    for (int64_t s0 = 0; s0 < S; s0 += B) {
+      const int64_t r1 = std::min(R, r0 + B), s1 = std::min(S, s0 + B);
+      for (int64_t s = s0; s < s1; ++s)
+        for (int64_t r = r0; r < r1; ++r) b[s * R + r] = a[r * S + s];
+    }
   return t;
 }
 
