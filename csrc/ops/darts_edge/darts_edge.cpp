@@ -83,11 +83,6 @@ struct CpuKernels {
     return cpu::nhwc::gemm_rows<T>(a, lda, M, I, b, J, out, ldo);
   }
   template <typename T>
-  static bool gemm_rows_stats(const T* a, int64_t lda, int64_t M, int64_t I, const T* b,
-                              int64_t J, T* out, double eps, T* mean, T* invstd, T* var) {
-    return cpu::nhwc::gemm_rows_stats<T>(a, lda, M, I, b, J, out, eps, mean, invstd, var);
-  }
-  template <typename T>
   static bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w,
                          int64_t Ci, T* din, int64_t ldd, const T* in, int64_t ldi, T* gw) {
     return cpu::nhwc::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);

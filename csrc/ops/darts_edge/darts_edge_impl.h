@@ -283,25 +283,6 @@ std::pair<at::Tensor, at::Tensor> bn_pointwise_grads(const at::Tensor& g, const 
   return {gw, din};
 }
 
-// Channels-last with K's own GEMM sizes: the 1x1 conv w of `in` into z (all its channels) and the
-// batch statistics of z into the slot's st entries in the same pass; false (nothing done)
-// elsewhere.
-template <typename K, typename T>
-bool pointwise_stats(const at::Tensor& w, const at::Tensor& in, at::Tensor& z, double eps,
-                     const Stats<T>& st, int slot) {
-  if constexpr (K::kChannelsLast) {
-    const int64_t co = w.size(0), ci = w.size(1);
-    if (!K::template own_gemm_size<T>(ci, co) || in.size(1) != ci || z.size(1) != co) return false;
-    const at::Tensor b = transposed<T>(w.view({co, ci}));  // [ci, co]
-    return K::template gemm_rows_stats<T>(in.data_ptr<T>(), ci,
-                                          in.size(0) * in.size(2) * in.size(3), ci,
-                                          b.data_ptr<T>(), co, z.data_ptr<T>(), eps,
-                                          st.mean(slot), st.invstd(slot), st.var(slot));
-  } else {
-    return false;
-  }
-}
-
 // Computes z for every active slot; with `compute_stats` the batch statistics are written into
 // st as each slot's z appears (the second sep stage needs the first BN's statistics).
 // With `forward_only` the tensors only backward needs (b.dw1, the first sep BN inputs, h) are
@@ -317,22 +298,16 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     const int j = saved.defined() ? saved_index(slot, d.s, active) : -1;
     return j >= 0 ? saved_slot<K>(saved, j) : act_empty<K>(d, b.opts);
   };
+  auto pw = [&](int w, const at::Tensor& in, int slot) {
+    at::Tensor z = alloc(slot);
+    pointwise<K, T>(cw[w], in, 0, z, 0);
+    return z;
+  };
   auto bn = [&](int slot, const at::Tensor& z) {
     zs.z[slot] = z;
     if (compute_stats)
       K::template bn_stats<T>(z.data_ptr<T>(), d.N, d.C, HWo, eps, st.mean(slot), st.invstd(slot),
                               st.var(slot));
-  };
-  // pw then bn, in one pass where pointwise_stats takes it
-  auto pw_bn = [&](int w, const at::Tensor& in, int slot) {
-    at::Tensor z = alloc(slot);
-    if (compute_stats && pointwise_stats<K, T>(cw[w], in, z, eps, st, slot)) {
-      zs.z[slot] = z;
-    } else {
-      pointwise<K, T>(cw[w], in, 0, z, 0);
-      bn(slot, z);
-    }
-    return z;
   };
   if (b.maxp.defined()) bn(kMax, b.maxp);
   if (b.avgp.defined()) bn(kAvg, b.avgp);
@@ -346,14 +321,15 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     if (!b.dw1[i].defined()) continue;
     const int base = i == 0 ? kSep3Dw1 : kSep5Dw1;
     const int s1 = i == 0 ? kSep3Bn1 : kSep5Bn1;
-    at::Tensor z1 = pw_bn(base + 1, b.dw1[i], s1);
+    at::Tensor z1 = pw(base + 1, b.dw1[i], s1);
     if (forward_only) b.dw1[i].reset();
+    bn(s1, z1);
     const int k = i == 0 ? 3 : 5;
     at::Tensor h = act_like<K>(z1);
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
                                       d.Ho, d.Wo, cw[base + 2].data_ptr<T>(),
                                       DwSpec{k, k / 2, 1}, h.data_ptr<T>());
-    pw_bn(base + 3, h, s1 + 1);
+    bn(s1 + 1, pw(base + 3, h, s1 + 1));
     if (forward_only) {
       zs.z[s1].reset();
     } else {
@@ -363,7 +339,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
   for (int i = 2; i < 4; ++i) {
     if (!b.dw1[i].defined()) continue;
     const int slot = i == 2 ? kDil3 : kDil5;
-    pw_bn(i == 2 ? kDil3Pw : kDil5Pw, b.dw1[i], slot);
+    bn(slot, pw(i == 2 ? kDil3Pw : kDil5Pw, b.dw1[i], slot));
     if (forward_only) b.dw1[i].reset();
   }
   return zs;

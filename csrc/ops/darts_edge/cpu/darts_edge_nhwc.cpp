@@ -62,14 +62,6 @@ bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_
 }
 
 template <typename T>
-bool gemm_rows_stats(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
-                     double eps, T* mean, T* invstd, T* var_unbiased) {
-  return use_avx2()
-             ? avx2::gemm_rows_stats<T>(a, lda, M, I, b, J, out, eps, mean, invstd, var_unbiased)
-             : base::gemm_rows_stats<T>(a, lda, M, I, b, J, out, eps, mean, invstd, var_unbiased);
-}
-
-template <typename T>
 bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
              T* out) {
   return use_avx2() ? avx2::gemm_tn<T>(a, lda, b, ldb, M, I, J, out)
@@ -114,8 +106,6 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
   NASFAST_DARTS_EDGE_KERNELS_INSTANTIATE(T)                                                       \
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
                              int64_t);                                                            \
-  template bool gemm_rows_stats<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,    \
-                                   double, T*, T*, T*);                                           \
   template bool gemm_tn<T>(const T*, int64_t, const T*, int64_t, int64_t, int64_t, int64_t, T*);  \
   template bool gemm_grads<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,         \
                               int64_t, const T*, int64_t, T*);                                   \

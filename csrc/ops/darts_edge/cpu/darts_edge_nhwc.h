@@ -24,12 +24,6 @@ template <typename T>
 bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
                int64_t ldo);
 
-// gemm_rows into out [M, J] (rows J apart, the input of a BatchNorm) and, in the same pass, the
-// batch statistics bn_stats gives for it (the same values).
-template <typename T>
-bool gemm_rows_stats(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
-                     double eps, T* mean, T* invstd, T* var_unbiased);
-
 // out [I, J] (row-major) = a^T b over M rows (a [M, I], b [M, J], rows lda / ldb apart): the
 // 1x1-conv weight gradient, summed over fixed chunks of rows in a fixed order (so independent of
 // the thread count). Returns false (nothing done) unless J is 1 to 16 whole vectors and I <= 256.
