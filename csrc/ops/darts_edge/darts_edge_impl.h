@@ -15,6 +15,9 @@
 // every intermediate from x.
 // The backward folds the final BatchNorm backward with the weighted sum (grad w_k = <g, y_k>
 // comes out of the same reduction), and ends with one pass that writes grad x from every branch.
+// Channels-last, the input gradient of each BatchNorm that sits on a C x C 1x1 conv is kept as
+// per-channel coefficients and formed chunk by chunk inside that conv's gradient GEMMs
+// (bn_in_gemm), never written out.
 // Gradients autograd does not need (NeedGrad) are not computed: with frozen conv weights (the
 // DARTS architect's alpha-only passes) no weight-gradient GEMM or depthwise weight reduction runs.
 #include <ATen/ATen.h>
