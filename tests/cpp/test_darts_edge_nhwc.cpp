@@ -367,7 +367,7 @@ int main() {
       check_gemm_tn<double>(M, I, 12, rng);
     }
   check_gemm_tn<float>(300, 300, 8, rng);
-  for (int64_t M : {1, 3, 7, 13, 600})
+  for (int64_t M : {1, 3, 5, 7, 11, 13, 600})  // remainders of the 6- and 12-row blocks
     for (int64_t J : {8, 16, 24, 32, 64, 12, 128, 136}) {
       check_gemm_rows<float>(M, 16, J, rng);
       check_gemm_rows<double>(M, 9, J / 2, rng);
