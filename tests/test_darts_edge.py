@@ -145,6 +145,47 @@ def test_strided_inputs(stride, layout):
     _assert_same(_step(ref, x, w), _step(fused, x, w))
 
 
+@pytest.mark.parametrize("layout", ["auto", "nchw"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_output_and_grad_x_follow_the_input_memory_format(layout, stride):
+    # as conv2d: a channels-last x gives a channels-last output and grad x (with the channels-last
+    # kernels, C=16 under "auto", no layout change runs at all), a contiguous x contiguous ones;
+    # the values are the same bits
+    old = _C._darts_edge_layout(layout)
+    try:
+        _, fused = _pair(16, stride, True)
+        gen = torch.Generator().manual_seed(3)
+        x = torch.randn(2, 16, 6, 8, dtype=DT, generator=gen)
+        g = torch.randn(2, 16, 6 // stride, 8 // stride, dtype=DT, generator=gen)
+        runs = []
+        for fmt in (torch.contiguous_format, torch.channels_last):
+            xi = x.contiguous(memory_format=fmt).detach().requires_grad_()
+            y = fused(xi, _weights("soft"))
+            y.backward(g)
+            assert y.is_contiguous(memory_format=fmt) and xi.grad.is_contiguous(memory_format=fmt)
+            runs.append((y.detach(), xi.grad))
+        assert not runs[1][0].is_contiguous()
+        assert torch.equal(runs[0][0], runs[1][0]) and torch.equal(runs[0][1], runs[1][1])
+    finally:
+        _C._darts_edge_layout(old)
+
+
+@pytest.mark.parametrize("C", [16, 4])
+def test_opcheck_channels_last_input(C):
+    # the fake implementations give the real outputs' memory formats
+    torch.manual_seed(0)
+    m = DartsEdge(C, 1).to(DT)
+    x = torch.randn(2, C, 6, 6, dtype=DT).to(memory_format=torch.channels_last)
+    cw = m._conv_weights()
+    args = (x, _weights("soft"), cw, x.new_empty(0), 1, True, 1e-5, 255, True)
+    torch.library.opcheck(torch.ops.nasfast.darts_edge_forward.default, args)
+    out, stats, saved = torch.ops.nasfast.darts_edge_forward(*args)
+    g = torch.randn_like(out)
+    bargs = (g, x, _weights("soft"), [c.detach() for c in cw], stats, saved, 1, True, 255)
+    for need in [(True, True, True), (False, True, False)]:
+        torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, (*bargs, *need))
+
+
 def _fused_step(layout: str, C: int, H: int, W: int, stride: int = 1, dtype=DT):
     old = _C._darts_edge_layout(layout)
     try:

@@ -34,11 +34,24 @@ def saved_count(stride: int, active: int) -> int:
     return sum(1 for s in SAVED_SLOTS if (active >> SLOT_OP[s]) & 1 and (s != 2 or stride == 2))
 
 
+def io_memory_format(x: torch.Tensor) -> torch.memory_format:
+    """The memory format of the edge's output and of grad x for input ``x``: channels-last
+    exactly when ``x`` is channels-last contiguous and not also contiguous (as conv2d, the output
+    follows the input; the C++ op applies the same rule, ``channels_last_io``)."""
+    if (
+        x.dim() == 4
+        and x.is_contiguous(memory_format=torch.channels_last)
+        and not x.is_contiguous()
+    ):
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 @torch.library.register_fake("nasfast::darts_edge_forward")
 def _forward_fake(x, weights, conv_weights, running, stride, training, eps, active, save):
     n, c, h, w = x.shape
     ho, wo = (h - 1) // stride + 1, (w - 1) // stride + 1
-    out = x.new_empty((n, c, ho, wo))
+    out = x.new_empty((n, c, ho, wo)).contiguous(memory_format=io_memory_format(x))
     # a bfloat16 edge computes in float32 and keeps its statistics and saved tensors in float32
     inner = torch.float32 if x.dtype == torch.bfloat16 else x.dtype
     saved = x.new_empty((saved_count(stride, active), n, c, ho, wo) if save else (0,), dtype=inner)
@@ -61,7 +74,7 @@ def _backward_fake(
     need_conv,
 ):
     return (
-        x.new_empty(x.shape),
+        x.new_empty(x.shape).contiguous(memory_format=io_memory_format(x)),
         weights.new_empty(weights.shape),
         [w.new_empty(w.shape) for w in conv_weights] if need_conv else [],
     )

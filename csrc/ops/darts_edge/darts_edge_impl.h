@@ -63,8 +63,16 @@ at::Tensor act_like(const at::Tensor& t) {
   return K::empty(t.sizes(), act_options<K>(t.options()));
 }
 
-// t in the kernels' layout, and an activation back as a contiguous tensor (K's own layout
-// changes where it has them: ATen's general strided copy is slower).
+// Whether the edge's outputs on x (out, and grad x) are channels-last: exactly when x is
+// channels-last contiguous and not also contiguous (as conv2d, the output follows the input's
+// memory format; the fake implementations in nasfast/ops/darts_edge.py apply the same rule).
+inline bool channels_last_io(const at::Tensor& x) {
+  return x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+}
+
+// t in the kernels' layout, and an activation back in the memory format channels_last_io picks
+// (K's own layout changes where it has them: ATen's general strided copy is slower). With
+// channels-last kernels and channels-last inputs neither changes anything.
 template <typename K>
 at::Tensor in_layout(const at::Tensor& t) {
   if constexpr (K::kChannelsLast) return K::channels_last(t);
@@ -72,9 +80,12 @@ at::Tensor in_layout(const at::Tensor& t) {
 }
 
 template <typename K>
-at::Tensor out_of_layout(const at::Tensor& t) {
-  if constexpr (K::kChannelsLast) return K::channels_first(t);
-  return t;
+at::Tensor out_of_layout(const at::Tensor& t, bool channels_last) {
+  if constexpr (K::kChannelsLast) {
+    return channels_last ? t : K::channels_first(t);
+  } else {
+    return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+  }
 }
 
 // Tensor j of `saved` ([S, N, C, Ho, Wo], contiguous; what each slot holds is opaque to callers)
@@ -447,7 +458,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward(
   K::template mix_forward<T>(z.data(), mean.data(), invstd.data(), w.data(), wp.data(),
                              static_cast<int>(z.size()), d.N, d.C, d.Ho * d.Wo,
                              out.data_ptr<T>());
-  return {out_of_layout<K>(out), stats, saved};
+  return {out_of_layout<K>(out, channels_last_io(x_in)), stats, saved};
 }
 
 // Which gradients the caller needs (autograd's needs_input_grad). Work that only feeds an
@@ -568,7 +579,11 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   }
   b.maxp.reset();
   b.avgp.reset();
-  if (!below) return finish(at::zeros(x.sizes(), x.options()));
+  if (!below)
+    return finish(at::empty(x.sizes(), x.options().memory_format(
+                                           channels_last_io(x_in) ? at::MemoryFormat::ChannelsLast
+                                                                  : at::MemoryFormat::Contiguous))
+                      .zero_());
 
   std::array<at::Tensor, 4> g_dw1;
   static constexpr int kPwIdx[4] = {kSep3Pw1, kSep5Pw1, kDil3Pw, kDil5Pw};
@@ -661,7 +676,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                  ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
                                  skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
                                  gx.data_ptr<T>(), gdw.data());
-  return finish(out_of_layout<K>(gx));
+  return finish(out_of_layout<K>(gx, channels_last_io(x_in)));
 }
 
 }  // namespace nasfast::darts_edge
