@@ -15,6 +15,7 @@ from conftest import devices, requires_cuda
 from nasfast import _C
 from nasfast.bench.saved_bytes import saved_tensor_bytes
 from nasfast.nn import PRIMITIVES, DartsEdge
+from nasfast.nn.darts_edge import cpu_kernels_channels_last
 from nasfast.ops.darts_edge import NUM_SLOTS
 
 DT = torch.float64
@@ -223,6 +224,20 @@ def test_auto_layout_follows_channel_count():
     assert not _bitwise_equal(_fused_step("nhwc", 16, 8, 8), _fused_step("nchw", 16, 8, 8))
     assert _bitwise_equal(_fused_step("auto", 8, 8, 8), _fused_step("nchw", 8, 8, 8))
     assert _bitwise_equal(_fused_step("nhwc", 6, 8, 8), _fused_step("nchw", 6, 8, 8))
+
+
+@pytest.mark.parametrize(
+    "C, dtype", [(16, torch.float32), (8, torch.float32), (20, torch.float32), (20, DT), (12, DT)]
+)
+def test_cpu_kernels_channels_last_mirrors_the_automatic_choice(C, dtype):
+    # the Python rule (used to run the DARTS search network channels-last) against the C++ one:
+    # the automatic choice gives the NCHW kernels' bits exactly when the rule says NCHW
+    auto, nchw = (
+        _fused_step("auto", C, 8, 8, dtype=dtype),
+        _fused_step("nchw", C, 8, 8, dtype=dtype),
+    )
+    assert _bitwise_equal(auto, nchw) != cpu_kernels_channels_last(C, dtype)
+    assert cpu_kernels_channels_last(16, torch.bfloat16) and not cpu_kernels_channels_last(8, DT)
 
 
 def test_channels_last_results_do_not_depend_on_thread_count():

@@ -218,6 +218,50 @@ def test_stem_adapts_to_channels_and_image_size():
     )
 
 
+def test_channels_last_network_matches_nchw():
+    # the same weights and input computed channels-last: the same outputs and gradients up to
+    # rounding, and every fused edge gets a channels-last input (its kernels' layout: no layout
+    # change inside the edge)
+    from nasfast.nn import DartsEdge
+
+    torch.manual_seed(0)
+    a = SearchNetwork(16, 5, 3, in_channels=3, image_size=(8, 8)).double()
+    b = SearchNetwork(16, 5, 3, in_channels=3, image_size=(8, 8), channels_last=True).double()
+    b.load_state_dict(a.state_dict())
+    assert not b.stem.body[0].weight.is_contiguous()  # [48, 3, 3, 3], channels-last
+    seen: list[bool] = []
+    for m in b.modules():
+        if isinstance(m, DartsEdge):
+            m.register_forward_pre_hook(
+                lambda _m, args: seen.append(
+                    args[0].is_contiguous(memory_format=torch.channels_last)
+                )
+            )
+    x = torch.randn(4, 3, 8, 8, dtype=torch.float64)
+    ya, yb = a(x), b(x)
+    torch.testing.assert_close(yb, ya)
+    ya.square().sum().backward()
+    yb.square().sum().backward()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(q.grad, p.grad)
+    assert len(seen) == 3 * 14 and all(seen)
+
+
+@pytest.mark.parametrize(
+    "kw, expect",
+    [
+        (dict(backend="fused", channels=16), True),
+        (dict(backend="fused", channels=4), False),  # NCHW kernels below 16 channels
+        (dict(backend="reference", channels=16), False),
+        (dict(backend="fused", partial_channels=2, channels=16), False),
+    ],
+)
+def test_search_network_is_channels_last_with_the_fused_edge_on_cpu(tmp_path, kw, expect):
+    s = DartsSearch(tiny_config(**kw), tiny_data(), tmp_path, progress=False)
+    s._enter_stage(0)
+    assert s.net.channels_last == expect
+
+
 @pytest.mark.parametrize(
     "kw",
     [

@@ -13,6 +13,17 @@ from nasfast.nn.darts_primitives import PRIMITIVES, make_primitive
 from nasfast.ops.darts_edge import ALL_OPS, SLOT_OP, darts_edge_fused
 
 BACKENDS = ("fused", "reference")
+#: the automatic layout choice of the fused edge's CPU kernels (csrc/ops/darts_edge/
+#: darts_edge_layout.h): channels-last from this many channels, in whole 32-byte vectors
+MIN_CHANNELS_LAST = 16
+
+
+def cpu_kernels_channels_last(C: int, dtype: torch.dtype = torch.float32) -> bool:
+    """Whether the fused edge's CPU kernels compute channels-last for ``C`` channels of
+    ``dtype`` (bfloat16 computes in float32); a channels-last input then needs no layout change.
+    """
+    itemsize = 4 if dtype == torch.bfloat16 else torch.empty((), dtype=dtype).element_size()
+    return C >= MIN_CHANNELS_LAST and C % (32 // itemsize) == 0
 
 
 def _tensor_attr(m: nn.Module, name: str) -> torch.Tensor:

@@ -144,7 +144,11 @@ class SearchNetwork(nn.Module):
         sampler: str = "softmax",
         partial_channels: int = 1,
         op_mask: torch.Tensor | None = None,
+        channels_last: bool = False,
     ):
+        """``channels_last=True`` keeps the weights and every activation channels-last (inputs
+        are converted in ``forward``): the fused edge's CPU kernels compute in that layout, so
+        its edges then change no layout."""
         super().__init__()
         if not isinstance(C, int) or C < 1:
             raise ValueError(f"--channels: expected a positive count, got {C!r}")
@@ -202,6 +206,9 @@ class SearchNetwork(nn.Module):
         if not bool(op_mask[..., [k for k in range(NUM_OPS) if k != NONE]].any(-1).all()):
             raise ValueError("op_mask: every edge needs at least one op other than none")
         self.register_buffer("op_mask", op_mask.clone())
+        self.channels_last = channels_last
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
 
     # -- parameters ------------------------------------------------------------------------
     def arch_parameters(self) -> list[nn.Parameter]:
@@ -249,6 +256,8 @@ class SearchNetwork(nn.Module):
 
     # -- forward ---------------------------------------------------------------------------
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         w = {False: self.sample_weights(False), True: self.sample_weights(True)}
         b = {False: self.edge_normalisation(False), True: self.edge_normalisation(True)}
         single = self.sampler == "gumbel"

@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
 from nasfast.datasets import ImageData
+from nasfast.nn.darts_edge import cpu_kernels_channels_last
 from nasfast.search.darts.architect import ORDERS, Architect
 from nasfast.search.darts.costs import METRICS, edge_costs, expected_cost
 from nasfast.search.darts.genotype import Genotype, derive_genotype
@@ -243,6 +244,20 @@ class DartsSearch:
         return x[tr[i]].to(d), y[tr[i]].to(d), x[va[j]].to(d), y[va[j]].to(d)
 
     # -- network per stage -------------------------------------------------------------------
+    def _channels_last(self) -> bool:
+        """Whether the network computes channels-last: with the fused edge on the CPU where its
+        kernels compute in that layout (from 16 channels; the cells' 2C and 4C follow; a 1.065x
+        faster train step at C=16, 5 layers, batch 32, 2 threads), except for PC-DARTS, whose
+        channel slices and shuffles are not contiguous channels-last tensors. The reference
+        backend stays NCHW, as the DARTS code it mirrors."""
+        c = self.cfg
+        return (
+            self.device.type == "cpu"
+            and c.backend == "fused"
+            and c.partial_channels == 1
+            and cpu_kernels_channels_last(c.channels)
+        )
+
     def _build_stage(self, stage: int) -> None:
         c = self.cfg
         C_in, H, W = self.data.shape
@@ -256,6 +271,7 @@ class DartsSearch:
             sampler=c.sampler,
             partial_channels=c.partial_channels,
             op_mask=self.op_mask,
+            channels_last=self._channels_last(),
         ).to(self.device)
         self.net.generator = self.gumbel_gen
         # foreach: one multi-tensor update for the ~900 weight tensors (also on CPU)
