@@ -35,6 +35,8 @@ def _without_time(rows):
     [
         (dict(layers=3, epochs=1), [2]),  # DARTS second order
         (dict(layers=3, epochs=1, backend="fused"), [2]),
+        # the fused edge from 16 channels: the network runs channels-last
+        (dict(layers=2, epochs=1, backend="fused", channels=16), [2]),
         # GDAS sampling + P-DARTS stages (pruning, skip dropout) across a stage boundary
         (
             dict(
