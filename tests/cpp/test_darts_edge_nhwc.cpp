@@ -134,6 +134,75 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
   check_close("grad x", to_nchw(gx[1], N, C, HW), gx[0]);
 }
 
+// The pools' gradients formed from their BatchNorms' coefficients inside the scatter
+// (stage1_backward_pool_bn) equal bn_backward_final's dz for the pool slots, then
+// stage1_backward; for both pools and each alone, in training and eval mode.
+template <typename T>
+void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng,
+                   bool specials = false) {
+  const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
+  const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
+  auto x = randn<T>(N * C * HW, rng);
+  if (specials)  // ties, -inf and NaN in the pool windows
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (i % 5 == 0) x[i] = T(1);
+      if (i % 11 == 0) x[i] = -std::numeric_limits<T>::infinity();
+      if (i % 17 == 0) x[i] = std::numeric_limits<T>::quiet_NaN();
+    }
+  const auto xl = to_nhwc(x, N, C, HW);
+  std::vector<T> pool[2] = {std::vector<T>(n_out), std::vector<T>(n_out)};
+  const T* no_w[4] = {};
+  T* no_out[4] = {};
+  k::nhwc::stage1_forward<T>(xl.data(), d, no_w, no_out, pool[0].data(), pool[1].data(),
+                             nullptr, nullptr);
+  // statistics of the pools, or (specials: NaN pools) arbitrary finite ones
+  std::vector<T> st[2];
+  for (int p = 0; p < 2; ++p) {
+    st[p].assign(3 * C, T(0));
+    if (specials) {
+      auto r = randn<T>(2 * C, rng);
+      for (int64_t c = 0; c < C; ++c) {
+        st[p][c] = r[c];
+        st[p][C + c] = T(0.5) + std::fabs(r[C + c]);
+      }
+    } else {
+      k::nhwc::bn_stats<T>(pool[p].data(), N, C, HWo, 1e-5, st[p].data(), st[p].data() + C,
+                           st[p].data() + 2 * C);
+    }
+  }
+  const auto g = randn<T>(n_out, rng);
+  const auto gskip = randn<T>(s == 1 ? N * C * HW : 0, rng);
+  const std::vector<T> gsl = s == 1 ? to_nhwc(gskip, N, C, HW) : std::vector<T>();
+  const T* gs = s == 1 ? gsl.data() : nullptr;
+  const T* zs[2] = {pool[0].data(), pool[1].data()};
+  const T* ms[2] = {st[0].data(), st[1].data()};
+  const T* is[2] = {st[0].data() + C, st[1].data() + C};
+  const T scale[2] = {T(0.6), T(-1.3)};
+  for (bool training : {true, false})
+    for (int use : {3, 1, 2}) {  // bit 0: max pool, bit 1: avg pool
+      std::vector<T> dz[2], coef[2];
+      T* dzp[2] = {};
+      T* cp[2] = {};
+      double* no_sums[2] = {};
+      for (int p = 0; p < 2; ++p) {
+        if (!((use >> p) & 1)) continue;
+        dzp[p] = (dz[p] = std::vector<T>(n_out)).data();
+        cp[p] = (coef[p] = std::vector<T>(3 * C)).data();
+      }
+      k::nhwc::bn_backward_final<T>(g.data(), 2, zs, ms, is, scale, training, N, C, HWo, dzp,
+                                    no_sums, cp);
+      const T* no_gd[4] = {};
+      T* no_gw[4] = {};
+      std::vector<T> want(N * C * HW, T(0)), got(N * C * HW, T(0));
+      k::nhwc::stage1_backward<T>(xl.data(), d, no_w, no_gd, dzp[0], dzp[1], nullptr, nullptr, gs,
+                                  T(0.7), want.data(), no_gw);
+      const k::nhwc::PoolBnGrads<T> pools{g.data(), {ms[0], ms[1]}, {is[0], is[1]}, {cp[0], cp[1]}};
+      k::nhwc::stage1_backward_pool_bn<T>(xl.data(), d, no_w, no_gd, pools, nullptr, nullptr, gs,
+                                          T(0.7), got.data(), no_gw);
+      check_close("pool grads from BatchNorm coefficients", got, want);
+    }
+}
+
 // bn_stats, bn_relu_dw_forward/backward, mix_forward, bn_backward on [N, C, H, W].
 template <typename T>
 void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& rng) {
@@ -348,6 +417,10 @@ int main() {
       check_stage1<float>(1, 72, H, W, s, rng);
       check_stage1<float>(2, 16, H, W, s, rng, /*specials=*/true);
       check_stage1<double>(1, 8, H, W, s, rng, /*specials=*/true);
+      check_pool_bn<float>(2, 16, H, W, s, rng);
+      check_pool_bn<double>(1, 72, H, W, s, rng);
+      check_pool_bn<float>(2, 8, H, W, s, rng, /*specials=*/true);
+      check_pool_bn<double>(1, 12, H, W, s, rng, /*specials=*/true);
     }
   for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {5, 7}, {1, 1}}) {
     check_bn_and_sep<double>(3, 8, H, W, rng);

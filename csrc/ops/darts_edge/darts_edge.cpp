@@ -76,6 +76,12 @@ struct CpuKernels {
       cpu::stage1_backward<T>(x, d, dw_w, g_dw, g_max, g_avg, g_fr0, g_fr1, g_skip, skip_w, gx,
                               dw_grad);
   }
+  // Channels-last only: stage1_backward with the pools' gradients formed from their
+  // BatchNorms' coefficients (cpu::nhwc::PoolBnGrads).
+  template <typename T, typename... A>
+  static void stage1_backward_pool_bn(A... a) {
+    cpu::nhwc::stage1_backward_pool_bn<T>(a...);
+  }
   // Channels-last only: the small-output GEMM (false: not taken, use ATen's).
   template <typename T>
   static bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J,

@@ -17,7 +17,8 @@
 // comes out of the same reduction), and ends with one pass that writes grad x from every branch.
 // Channels-last, the input gradient of each BatchNorm that sits on a C x C 1x1 conv is kept as
 // per-channel coefficients and formed chunk by chunk inside that conv's gradient GEMMs
-// (bn_in_gemm), never written out.
+// (bn_in_gemm), never written out; the input gradients of the pools' BatchNorms likewise, formed
+// inside the pool-gradient scatter from the pool values it recomputes (PoolBnGrads).
 // Gradients autograd does not need (NeedGrad) are not computed: with frozen conv weights (the
 // DARTS architect's alpha-only passes) no weight-gradient GEMM or depthwise weight reduction runs.
 #include <ATen/ATen.h>
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc.h"
 #include "ops/darts_edge/darts_edge.h"
 
 namespace nasfast::darts_edge {
@@ -547,7 +549,9 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     std::vector<double*> sgp;
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
-      if (prop && in_gemm && slot != kMax && slot != kAvg && slot != kFr) {
+      // the pools' input gradients are formed where their gradient scatters read them
+      // (stage1_backward_pool_bn), as those of the slots with a 1x1 conv below where bn_in_gemm
+      if (prop && (slot == kMax || slot == kAvg || (in_gemm && slot != kFr))) {
         coef[slot] = at::empty({3, d.C}, opts);
       } else if (prop) {
         dz[slot] = act_like<K>(zs.z[slot]);
@@ -565,7 +569,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                      HWo, dzp.data(), sgp.data(), coefp.data());
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
-      if (slot >= 0 && !coef[slot].defined()) release(slot);
+      if (slot >= 0 && (!coef[slot].defined() || slot == kMax || slot == kAvg)) release(slot);
     }
   } else {
     for (auto [k, prop] : fin) {
@@ -672,10 +676,21 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   }
   const bool skip = s == 1 && is_active(active, 3) && wv.maybe_nonzero(3);
   at::Tensor gx = act_like<K>(x);
-  K::template stage1_backward<T>(x.data_ptr<T>(), d, w.data(), gd.data(), ptr<T>(dz[kMax]),
-                                 ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
-                                 skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
-                                 gx.data_ptr<T>(), gdw.data());
+  if constexpr (K::kChannelsLast) {
+    const cpu::nhwc::PoolBnGrads<T> pools{g.data_ptr<T>(),
+                                          {st.mean(kMax), st.mean(kAvg)},
+                                          {st.invstd(kMax), st.invstd(kAvg)},
+                                          {ptr<T>(coef[kMax]), ptr<T>(coef[kAvg])}};
+    K::template stage1_backward_pool_bn<T>(x.data_ptr<T>(), d, w.data(), gd.data(), pools,
+                                           ptr<T>(g_fr0), ptr<T>(g_fr1),
+                                           skip ? g.data_ptr<T>() : nullptr, wv.value(3),
+                                           gx.data_ptr<T>(), gdw.data());
+  } else {
+    K::template stage1_backward<T>(x.data_ptr<T>(), d, w.data(), gd.data(), ptr<T>(dz[kMax]),
+                                   ptr<T>(dz[kAvg]), ptr<T>(g_fr0), ptr<T>(g_fr1),
+                                   skip ? g.data_ptr<T>() : nullptr, wv.value(3), wv.ptr(3),
+                                   gx.data_ptr<T>(), gdw.data());
+  }
   return finish(out_of_layout<K>(gx, channels_last_io(x_in)));
 }
 

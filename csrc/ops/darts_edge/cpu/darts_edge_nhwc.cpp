@@ -103,6 +103,17 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
                                                  dz, sum_gy, coef);
 }
 
+template <typename T>
+void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
+                             const T* const* g_dw, const PoolBnGrads<T>& pools, const T* g_fr0,
+                             const T* g_fr1, const T* g_skip, T skip_w, T* gx,
+                             T* const* dw_grad) {
+  return use_avx2() ? avx2::stage1_backward_pool_bn<T>(x, d, dw_w, g_dw, pools, g_fr0, g_fr1,
+                                                       g_skip, skip_w, gx, dw_grad)
+                    : base::stage1_backward_pool_bn<T>(x, d, dw_w, g_dw, pools, g_fr0, g_fr1,
+                                                       g_skip, skip_w, gx, dw_grad);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                   \
   NASFAST_DARTS_EDGE_KERNELS_INSTANTIATE(T)                                                       \
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
@@ -117,6 +128,9 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
   template void bn_backward_final<T>(const T*, int, const T* const*, const T* const*,             \
                                      const T* const*, const T*, bool, int64_t, int64_t, int64_t,  \
                                      T* const*, double* const*, T* const*);                       \
+  template void stage1_backward_pool_bn<T>(const T*, const Dims&, const T* const*,               \
+                                           const T* const*, const PoolBnGrads<T>&, const T*,     \
+                                           const T*, const T*, T, T*, T* const*);                \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

@@ -84,6 +84,26 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
                        int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
                        T* const* coef);
 
+// The output gradients of the pools (max, then avg) as the input gradients of their
+// BatchNorms, for stage1_backward_pool_bn: as BnGrad with the edge's output gradient g
+// ([N, Ho, Wo, C]), z the pool's output (recomputed from x where the pool gradient is formed,
+// never read) and coef[k] from bn_backward_final; a null coef[k]: no gradient for pool k.
+template <typename T>
+struct PoolBnGrads {
+  const T* g;
+  const T* mean[2];
+  const T* invstd[2];
+  const T* coef[2];
+};
+
+// stage1_backward with the pools' output gradients given as PoolBnGrads instead of tensors: the
+// same values as bn_backward_final's dz for the pool slots, then stage1_backward.
+template <typename T>
+void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
+                             const T* const* g_dw, const PoolBnGrads<T>& pools, const T* g_fr0,
+                             const T* g_fr1, const T* g_skip, T skip_w, T* gx,
+                             T* const* dw_grad);
+
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
 void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
