@@ -237,6 +237,20 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     check_close("sep dw2", to_nchw(out[1], N, C, HW), out[0]);
     check_close("sep dw2 grad in", to_nchw(ga[1], N, C, HW), ga[0]);
     check_close("sep dw2 grad w", dw[1], dw[0], 10);
+    // with the first BatchNorm's coefficients from the same pass: ga and dw bit for bit, the
+    // coefficients those of bn_backward_coef on ga (its sums in another order)
+    for (bool training : {true, false})
+      for (bool with_dw : {true, false}) {
+        std::vector<T> ga2(n), dw2(w.size()), coef(3 * C), coef_want(3 * C);
+        k::nhwc::bn_relu_dw_backward_coef<T>(gl.data(), zl.data(), mean, invstd, N, C, H, W,
+                                             w.data(), sp, training, ga2.data(),
+                                             with_dw ? dw2.data() : nullptr, coef.data());
+        k::nhwc::bn_backward_coef<T>(ga[1].data(), zl.data(), mean, invstd, T(1), true, training,
+                                     N, C, HW, coef_want.data());
+        CHECK(ga2 == ga[1]);
+        if (with_dw) CHECK(dw2 == dw[1]);
+        check_close("sep bn1 coefficients", coef, coef_want, 10);
+      }
   }
   // mix of a normalised slot and the identity
   const T wk[2] = {T(0.3), T(-1.2)};

@@ -94,14 +94,15 @@ struct CpuKernels {
     return cpu::nhwc::gemm_grads<T>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);
   }
   // Channels-last only: a BatchNorm's input gradient formed inside the GEMMs of the 1x1 conv
-  // below it (cpu::nhwc::BnGrad, bn_gemm_grads), its coefficients from bn_backward_coef.
+  // below it (cpu::nhwc::BnGrad, bn_gemm_grads), its coefficients from bn_relu_dw_backward_coef
+  // or bn_backward_final.
   template <typename T>
   static constexpr bool own_gemm_size(int64_t I, int64_t J) {
     return cpu::nhwc::own_gemm_size<T>(I, J);
   }
   template <typename T, typename... A>
-  static void bn_backward_coef(A... a) {
-    cpu::nhwc::bn_backward_coef<T>(a...);
+  static void bn_relu_dw_backward_coef(A... a) {
+    cpu::nhwc::bn_relu_dw_backward_coef<T>(a...);
   }
   template <typename T>
   static bool bn_gemm_grads(const T* g, const T* z, const T* mean, const T* invstd, const T* coef,

@@ -256,7 +256,8 @@ struct Stats {
 
 // Whether the channels-last backward forms the input gradient of a BatchNorm inside the GEMMs of
 // the C x C 1x1 conv that feeds it (K::bn_gemm_grads, from the coefficients of
-// K::bn_backward_coef or bn_backward_final) instead of writing it out: K's own GEMM sizes.
+// K::bn_relu_dw_backward_coef or bn_backward_final) instead of writing it out: K's own GEMM
+// sizes.
 template <typename K, typename T>
 bool bn_in_gemm(int64_t C) {
   if constexpr (K::kChannelsLast) {
@@ -264,19 +265,6 @@ bool bn_in_gemm(int64_t C) {
   } else {
     return false;
   }
-}
-
-// The coefficients [3, C] of the input gradient of the BatchNorm of `slot` (input z) for its
-// output gradient g (see bn_in_gemm).
-template <typename K, typename T>
-at::Tensor bn_coef(const at::Tensor& g, const at::Tensor& z, const Stats<T>& st, int slot,
-                   bool relu_mask, bool training) {
-  at::Tensor coef = at::empty({3, st.C}, z.options());
-  if constexpr (K::kChannelsLast)
-    K::template bn_backward_coef<T>(g.data_ptr<T>(), z.data_ptr<T>(), st.mean(slot),
-                                    st.invstd(slot), T(1), relu_mask, training, z.size(0),
-                                    z.size(1), z.size(2) * z.size(3), coef.data_ptr<T>());
-  return coef;
 }
 
 // pointwise_grads of the 1x1 conv w whose output gradient is the input gradient of the
@@ -610,15 +598,26 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     at::Tensor ga = act_like<K>(gh);
     if (need.conv) gcw[base + 2] = at::empty_like(cw[base + 2]);
     T* const gdw2 = need.conv ? gcw[base + 2].data_ptr<T>() : nullptr;
-    K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
-                                       st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
-                                       cw[base + 2].data_ptr<T>(), DwSpec{k, k / 2, 1},
-                                       ga.data_ptr<T>(), gdw2);
+    const DwSpec spec{k, k / 2, 1};
+    at::Tensor c1;  // in_gemm: the first BatchNorm's coefficients, from the same pass
+    if constexpr (K::kChannelsLast) {
+      if (in_gemm) {
+        c1 = at::empty({3, d.C}, opts);
+        K::template bn_relu_dw_backward_coef<T>(
+            gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C, d.Ho,
+            d.Wo, cw[base + 2].data_ptr<T>(), spec, training, ga.data_ptr<T>(), gdw2,
+            c1.data_ptr<T>());
+      }
+    }
+    if (!c1.defined())
+      K::template bn_relu_dw_backward<T>(gh.data_ptr<T>(), zs.z[s1].data_ptr<T>(), st.mean(s1),
+                                         st.invstd(s1), d.N, d.C, d.Ho, d.Wo,
+                                         cw[base + 2].data_ptr<T>(), spec, ga.data_ptr<T>(),
+                                         gdw2);
     gh.reset();
     const at::Tensor dw1 = need.conv ? b.dw1[i] : at::Tensor();
     at::Tensor gw1;
     if (in_gemm) {
-      const at::Tensor c1 = bn_coef<K, T>(ga, zs.z[s1], st, s1, true, training);
       std::tie(gw1, g_dw1[i]) =
           bn_pointwise_grads<K, T>(ga, zs.z[s1], st, s1, c1, true, dw1, cw[base + 1]);
     } else {

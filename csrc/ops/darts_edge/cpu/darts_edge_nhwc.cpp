@@ -114,6 +114,16 @@ void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
                                                        g_skip, skip_w, gx, dw_grad);
 }
 
+template <typename T>
+void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd,
+                              int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
+                              DwSpec spec, bool training, T* ga, T* dw, T* coef) {
+  return use_avx2() ? avx2::bn_relu_dw_backward_coef<T>(gout, z, mean, invstd, N, C, H, W, w,
+                                                        spec, training, ga, dw, coef)
+                    : base::bn_relu_dw_backward_coef<T>(gout, z, mean, invstd, N, C, H, W, w,
+                                                        spec, training, ga, dw, coef);
+}
+
 #define NASFAST_DARTS_EDGE_NHWC_INSTANTIATE(T)                                                   \
   NASFAST_DARTS_EDGE_KERNELS_INSTANTIATE(T)                                                       \
   template bool gemm_rows<T>(const T*, int64_t, int64_t, int64_t, const T*, int64_t, T*,          \
@@ -131,6 +141,9 @@ void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
   template void stage1_backward_pool_bn<T>(const T*, const Dims&, const T* const*,               \
                                            const T* const*, const PoolBnGrads<T>&, const T*,     \
                                            const T*, const T*, T, T*, T* const*);                \
+  template void bn_relu_dw_backward_coef<T>(const T*, const T*, const T*, const T*, int64_t,      \
+                                            int64_t, int64_t, int64_t, const T*, DwSpec, bool,   \
+                                            T*, T*, T*);                                         \
   template void to_nhwc<T>(const T*, int64_t, int64_t, int64_t, T*);                              \
   template void to_nchw<T>(const T*, int64_t, int64_t, int64_t, T*);
 

@@ -60,6 +60,14 @@ template <typename T>
 void bn_backward_coef(const T* g, const T* z, const T* mean, const T* invstd, T scale,
                       bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* coef);
 
+// bn_relu_dw_backward, and the coefficients [3, C] (see BnGrad) of the input gradient of the
+// BatchNorm before its ReLU for the output gradient ga (bn_backward_coef with relu_mask and
+// scale 1): the channel sums taken from each plane of ga as it is written, not in another pass.
+template <typename T>
+void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd,
+                              int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
+                              DwSpec spec, bool training, T* ga, T* dw, T* coef);
+
 // gemm_grads of dz = f (Co channels), each row chunk of dz formed from f where the GEMMs read
 // it, never written out. The values are those of bn_backward then gemm_grads. Returns false
 // (nothing done) for the sizes gemm_rows does not take.
