@@ -178,6 +178,34 @@ void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::m
   const T* ms[2] = {st[0].data(), st[1].data()};
   const T* is[2] = {st[0].data() + C, st[1].data() + C};
   const T scale[2] = {T(0.6), T(-1.3)};
+  // the recompute's sums of g * y instead of the pools (stage1_forward_pool_sums) give
+  // bn_backward_final the sums and coefficients it takes from the pools
+  if (!specials) {
+    std::vector<double> gy[2] = {std::vector<double>(C, 0.0), std::vector<double>(C, 0.0)};
+    const k::nhwc::PoolGySums<T> ps{g.data(), {ms[0], ms[1]}, {is[0], is[1]},
+                                    {gy[0].data(), gy[1].data()}};
+    k::nhwc::stage1_forward_pool_sums<T>(xl.data(), d, no_w, no_out, nullptr, nullptr, ps);
+    std::vector<double> sum[2][2];
+    std::vector<T> cf[2][2];
+    for (int v = 0; v < 2; ++v) {  // v = 0: from the pools, 1: from gy
+      double* sp[2];
+      T* cp[2];
+      for (int p = 0; p < 2; ++p) {
+        sp[p] = (sum[v][p] = std::vector<double>(C)).data();
+        cp[p] = (cf[v][p] = std::vector<T>(3 * C)).data();
+      }
+      T* no_dz[2] = {};
+      const T* no_z[2] = {};
+      const double* gyp[2] = {gy[0].data(), gy[1].data()};
+      k::nhwc::bn_backward_final<T>(g.data(), 2, v ? no_z : zs, ms, is, scale, true, N, C, HWo,
+                                    no_dz, sp, cp, v ? gyp : nullptr);
+    }
+    for (int p = 0; p < 2; ++p) {
+      for (int64_t c = 0; c < C; ++c)
+        CHECK_NEAR(sum[1][p][c], sum[0][p][c], tol<T>() * 10 * (1 + std::fabs(sum[0][p][c])));
+      check_close("pool coefficients from the recompute's sums", cf[1][p], cf[0][p], 10);
+    }
+  }
   for (bool training : {true, false})
     for (int use : {3, 1, 2}) {  // bit 0: max pool, bit 1: avg pool
       std::vector<T> dz[2], coef[2];
@@ -190,7 +218,7 @@ void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::m
         cp[p] = (coef[p] = std::vector<T>(3 * C)).data();
       }
       k::nhwc::bn_backward_final<T>(g.data(), 2, zs, ms, is, scale, training, N, C, HWo, dzp,
-                                    no_sums, cp);
+                                    no_sums, cp, nullptr);
       const T* no_gd[4] = {};
       T* no_gw[4] = {};
       std::vector<T> want(N * C * HW, T(0)), got(N * C * HW, T(0));
@@ -295,7 +323,7 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     std::vector<T> coef(3 * C), coef_one(3 * C);
     T* coefs[2] = {nullptr, coef.data()};
     k::nhwc::bn_backward_final<T>(gl.data(), 2, zs, ms, is, scale, training, N, C, HW, dzs, sgs,
-                                  coefs);
+                                  coefs, nullptr);
     k::nhwc::bn_backward<T>(gl.data(), zl.data(), mean, invstd, scale[0], false, training, N, C,
                             HW, dz_one.data(), nullptr);
     k::nhwc::bn_backward<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false,

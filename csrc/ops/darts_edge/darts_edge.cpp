@@ -26,6 +26,12 @@ struct CpuKernels {
     if constexpr (ChannelsLast) cpu::nhwc::stage1_forward<T>(a...);
     else cpu::stage1_forward<T>(a...);
   }
+  // Channels-last only: stage1_forward with the pools' BatchNorm sums instead of the pools
+  // (cpu::nhwc::PoolGySums).
+  template <typename T, typename... A>
+  static void stage1_forward_pool_sums(A... a) {
+    cpu::nhwc::stage1_forward_pool_sums<T>(a...);
+  }
   template <typename T, typename... A>
   static void bn_stats(A... a) {
     if constexpr (ChannelsLast) cpu::nhwc::bn_stats<T>(a...);

@@ -213,9 +213,11 @@ struct Branches {
   at::TensorOptions opts;
 };
 
+// With pool_sums (channels-last only), the pools are not written: their BatchNorms' sums of
+// g * y instead (cpu::nhwc::PoolGySums).
 template <typename K, typename T>
 Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor>& cw,
-                int64_t active) {
+                int64_t active, const cpu::nhwc::PoolGySums<T>* pool_sums = nullptr) {
   Branches b;
   b.opts = act_options<K>(x.options());
   static constexpr int kDwIdx[4] = {kSep3Dw1, kSep5Dw1, kDil3Dw, kDil5Dw};
@@ -227,11 +229,18 @@ Branches stage1(const at::Tensor& x, const Dims& d, const std::vector<at::Tensor
     w[i] = cw[kDwIdx[i]].data_ptr<T>();
     out[i] = b.dw1[i].data_ptr<T>();
   }
-  if (is_active(active, 1)) b.maxp = act_empty<K>(d, x.options());
-  if (is_active(active, 2)) b.avgp = act_empty<K>(d, x.options());
+  if (is_active(active, 1) && !pool_sums) b.maxp = act_empty<K>(d, x.options());
+  if (is_active(active, 2) && !pool_sums) b.avgp = act_empty<K>(d, x.options());
   if (d.s == 2 && is_active(active, 3)) {
     b.fr0 = act_empty<K>(d, x.options());
     b.fr1 = act_empty<K>(d, x.options());
+  }
+  if constexpr (K::kChannelsLast) {
+    if (pool_sums) {
+      K::template stage1_forward_pool_sums<T>(x.data_ptr<T>(), d, w.data(), out.data(),
+                                              ptr<T>(b.fr0), ptr<T>(b.fr1), *pool_sums);
+      return b;
+    }
   }
   K::template stage1_forward<T>(x.data_ptr<T>(), d, w.data(), out.data(), ptr<T>(b.maxp),
                                 ptr<T>(b.avgp), ptr<T>(b.fr0), ptr<T>(b.fr1));
@@ -482,15 +491,28 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   // same size reuse their pages instead of faulting in fresh ones.
   Branches b;
   Zs zs;
+  // channels-last: the pools' BatchNorm sums of g * y from the recompute, which then writes no
+  // pool (PoolGySums)
+  std::array<std::vector<double>, 2> pool_gy;
+  cpu::nhwc::PoolGySums<T> ps{g.data_ptr<T>(),
+                              {st.mean(kMax), st.mean(kAvg)},
+                              {st.invstd(kMax), st.invstd(kAvg)},
+                              {nullptr, nullptr}};
+  for (int p = 0; p < 2; ++p)
+    if (K::kChannelsLast && is_active(active, 1 + p)) {
+      pool_gy[p].assign(d.C, 0.0);
+      ps.sums[p] = pool_gy[p].data();
+    }
+  const cpu::nhwc::PoolGySums<T>* pool_sums = K::kChannelsLast ? &ps : nullptr;
   if (saved_in.numel() > 0) {
     const at::Tensor saved = saved_in.contiguous();
     // The pools always; the first depthwise stages (and FR's subsampled inputs) only for the
     // conv-weight gradients.
     constexpr int64_t kPools = (1 << 1) | (1 << 2);
-    b = stage1<K, T>(x, d, cw, active & (need.conv ? ~int64_t{0} : kPools));
+    b = stage1<K, T>(x, d, cw, active & (need.conv ? ~int64_t{0} : kPools), pool_sums);
     zs = saved_outputs<K, T>(b, d, cw, active, st, saved, need.conv);
   } else {
-    b = stage1<K, T>(x, d, cw, active);
+    b = stage1<K, T>(x, d, cw, active, pool_sums);
     zs = branch_outputs<K, T>(b, d, cw, active, st, false, 0.0, /*forward_only=*/false);
   }
 
@@ -535,6 +557,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     std::vector<T> scale;
     std::vector<T*> dzp, coefp;
     std::vector<double*> sgp;
+    std::vector<const double*> gy;
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
       // the pools' input gradients are formed where their gradient scatters read them
@@ -544,7 +567,14 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       } else if (prop) {
         dz[slot] = act_like<K>(zs.z[slot]);
       }
-      z.push_back(zs.z[slot].data_ptr<T>());
+      const bool pool = slot == kMax || slot == kAvg;
+      if (pool && !zs.z[slot].defined()) {  // from the recompute's PoolGySums
+        z.push_back(nullptr);
+        gy.push_back(pool_gy[slot == kMax ? 0 : 1].data());
+      } else {
+        z.push_back(zs.z[slot].data_ptr<T>());
+        gy.push_back(nullptr);
+      }
       mean.push_back(st.mean(slot));
       invstd.push_back(st.invstd(slot));
       scale.push_back(wv.value(k));
@@ -554,7 +584,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
     }
     K::template bn_backward_final<T>(g.data_ptr<T>(), static_cast<int>(fin.size()), z.data(),
                                      mean.data(), invstd.data(), scale.data(), training, d.N, d.C,
-                                     HWo, dzp.data(), sgp.data(), coefp.data());
+                                     HWo, dzp.data(), sgp.data(), coefp.data(), gy.data());
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
       if (slot >= 0 && (!coef[slot].defined() || slot == kMax || slot == kAvg)) release(slot);

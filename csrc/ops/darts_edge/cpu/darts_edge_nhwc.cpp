@@ -96,11 +96,18 @@ template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
                        const T* const* invstd, const T* scale, bool training, int64_t N,
                        int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
-                       T* const* coef) {
+                       T* const* coef, const double* const* gy) {
   return use_avx2() ? avx2::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
-                                                 dz, sum_gy, coef)
+                                                 dz, sum_gy, coef, gy)
                     : base::bn_backward_final<T>(g, K, z, mean, invstd, scale, training, N, C, HW,
-                                                 dz, sum_gy, coef);
+                                                 dz, sum_gy, coef, gy);
+}
+
+template <typename T>
+void stage1_forward_pool_sums(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
+                              T* fr0, T* fr1, const PoolGySums<T>& ps) {
+  return use_avx2() ? avx2::stage1_forward_pool_sums<T>(x, d, dw_w, dw_out, fr0, fr1, ps)
+                    : base::stage1_forward_pool_sums<T>(x, d, dw_w, dw_out, fr0, fr1, ps);
 }
 
 template <typename T>
@@ -137,7 +144,10 @@ void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T*
                                     int64_t, int64_t, int64_t, T*);                               \
   template void bn_backward_final<T>(const T*, int, const T* const*, const T* const*,             \
                                      const T* const*, const T*, bool, int64_t, int64_t, int64_t,  \
-                                     T* const*, double* const*, T* const*);                       \
+                                     T* const*, double* const*, T* const*,                        \
+                                     const double* const*);                                       \
+  template void stage1_forward_pool_sums<T>(const T*, const Dims&, const T* const*, T* const*,    \
+                                            T*, T*, const PoolGySums<T>&);                        \
   template void stage1_backward_pool_bn<T>(const T*, const Dims&, const T* const*,               \
                                            const T* const*, const PoolBnGrads<T>&, const T*,     \
                                            const T*, const T*, T, T*, T* const*);                \

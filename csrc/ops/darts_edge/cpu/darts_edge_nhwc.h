@@ -85,12 +85,30 @@ constexpr bool own_gemm_size(int64_t I, int64_t J) {
 // bn_backward (relu_mask false) for the K final BatchNorms of the weighted sum, which share the
 // output gradient g (slot k's is scale[k] * g): one pass over g and every z[k] for the channel
 // sums, one for every dz[k]; the values are those of K bn_backward calls. dz[k] or sum_gy[k] may
-// be null (not wanted); a non-null coef[k] receives slot k's coefficients (see BnGrad).
+// be null (not wanted); a non-null coef[k] receives slot k's coefficients (see BnGrad). A null
+// z[k] (then dz[k] null too) takes slot k's sums of g * y from gy[k] ([C], as PoolGySums gives).
 template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
                        const T* const* invstd, const T* scale, bool training, int64_t N,
                        int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
-                       T* const* coef);
+                       T* const* coef, const double* const* gy);
+
+// For the backward's recompute of the first stage (stage1_forward_pool_sums): instead of the
+// pools (k = 0 max, 1 avg), their BatchNorms' per-channel sums of g * y, y = (pool - mean[k]) *
+// invstd[k], g the edge's output gradient ([N, Ho, Wo, C]), added into sums[k] ([C], double; null:
+// pool k not wanted). bn_backward_final then needs no pool tensors.
+template <typename T>
+struct PoolGySums {
+  const T* g;
+  const T* mean[2];
+  const T* invstd[2];
+  double* sums[2];
+};
+
+// stage1_forward without writing the pools: their PoolGySums instead.
+template <typename T>
+void stage1_forward_pool_sums(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
+                              T* fr0, T* fr1, const PoolGySums<T>& ps);
 
 // The output gradients of the pools (max, then avg) as the input gradients of their
 // BatchNorms, for stage1_backward_pool_bn: as BnGrad with the edge's output gradient g
