@@ -69,18 +69,26 @@ void check_close(const char* what, const std::vector<T>& got, const std::vector<
   }
 }
 
+// Normal samples; with specials, ties, -inf and NaN in the pool windows too.
 template <typename T>
-void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng,
-                  bool specials = false) {
-  const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
-  const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
-  auto x = randn<T>(N * C * HW, rng);
-  if (specials)  // ties, -inf and NaN in the pool windows (no convs: NaN would spread)
+std::vector<T> pool_input(int64_t n, std::mt19937& rng, bool specials) {
+  auto x = randn<T>(n, rng);
+  if (specials)
     for (size_t i = 0; i < x.size(); ++i) {
       if (i % 5 == 0) x[i] = T(1);
       if (i % 11 == 0) x[i] = -std::numeric_limits<T>::infinity();
       if (i % 17 == 0) x[i] = std::numeric_limits<T>::quiet_NaN();
     }
+  return x;
+}
+
+template <typename T>
+void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt19937& rng,
+                  bool specials = false) {
+  const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
+  const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
+  // no convs with specials: NaN would spread
+  const auto x = pool_input<T>(N * C * HW, rng, specials);
   const bool fr = s == 2 && H % 2 == 0 && W % 2 == 0 && !specials;
   std::vector<std::vector<T>> w(4), g(4);
   for (int b = 0; b < 4; ++b) {
@@ -142,13 +150,7 @@ void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::m
                    bool specials = false) {
   const Dims d{N, C, H, W, s, (H - 1) / s + 1, (W - 1) / s + 1};
   const int64_t HW = H * W, HWo = d.Ho * d.Wo, n_out = N * C * HWo;
-  auto x = randn<T>(N * C * HW, rng);
-  if (specials)  // ties, -inf and NaN in the pool windows
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (i % 5 == 0) x[i] = T(1);
-      if (i % 11 == 0) x[i] = -std::numeric_limits<T>::infinity();
-      if (i % 17 == 0) x[i] = std::numeric_limits<T>::quiet_NaN();
-    }
+  const auto x = pool_input<T>(N * C * HW, rng, specials);
   const auto xl = to_nhwc(x, N, C, HW);
   std::vector<T> pool[2] = {std::vector<T>(n_out), std::vector<T>(n_out)};
   const T* no_w[4] = {};
