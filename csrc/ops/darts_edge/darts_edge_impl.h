@@ -567,8 +567,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       } else if (prop) {
         dz[slot] = act_like<K>(zs.z[slot]);
       }
-      const bool pool = slot == kMax || slot == kAvg;
-      if (pool && !zs.z[slot].defined()) {  // from the recompute's PoolGySums
+      if (slot == kMax || slot == kAvg) {  // never written: the recompute's PoolGySums
         z.push_back(nullptr);
         gy.push_back(pool_gy[slot == kMax ? 0 : 1].data());
       } else {
@@ -587,7 +586,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
                                      HWo, dzp.data(), sgp.data(), coefp.data(), gy.data());
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
-      if (slot >= 0 && (!coef[slot].defined() || slot == kMax || slot == kAvg)) release(slot);
+      if (slot >= 0 && !coef[slot].defined()) release(slot);
     }
   } else {
     for (auto [k, prop] : fin) {
