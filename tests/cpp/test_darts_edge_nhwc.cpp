@@ -454,7 +454,8 @@ int main() {
   std::mt19937 rng(11);
   // C: one vector, two (a pair-of-vectors block), and more than one 64-channel group
   for (int64_t s : {1, 2})
-    for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}, {2, 1}, {1, 5}}) {
+    for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}, {2, 1},
+                        {1, 5}}) {
       check_stage1<double>(2, 4, H, W, s, rng);
       check_stage1<double>(1, 12, H, W, s, rng);
       check_stage1<float>(2, 8, H, W, s, rng);
