@@ -452,7 +452,7 @@ void check_gemm_grads(int64_t M, int64_t Co, int64_t Ci, std::mt19937& rng) {
 
 int main() {
   std::mt19937 rng(11);
-  // C: one vector, two (a pair-of-vectors block), and more than one 64-channel group
+  // C: one vector, two (a pair-of-vectors block), and more than one 32-channel task group (kGroup)
   for (int64_t s : {1, 2})
     for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}, {2, 1},
                         {1, 5}}) {
