@@ -9,6 +9,7 @@
 #include <torch/library.h>
 
 #include "common/check.h"
+#include "ops/darts_edge/cuda/darts_edge_cuda_policy.h"
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
 #include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
@@ -16,13 +17,6 @@
 
 namespace nasfast::darts_edge {
 namespace {
-
-#define NASFAST_CUDA_CALL(expr)                                                              \
-  do {                                                                                       \
-    const cudaError_t err_ = (expr);                                                         \
-    TORCH_CHECK(err_ == cudaSuccess, "nasfast::darts_edge CUDA launch failed: ",             \
-                cudaGetErrorString(err_));                                                   \
-  } while (0)
 
 // The kernels' scratch (partial sums) comes from torch's caching allocator: no allocator of its
 // own, and it shows in torch.cuda.memory_stats.
@@ -32,39 +26,10 @@ void* scratch_alloc(size_t bytes, cudaStream_t st) {
 void scratch_free(void* p, cudaStream_t) { c10::cuda::CUDACachingAllocator::raw_delete(p); }
 const bool kScratchSet = (cuda::set_scratch_allocator({scratch_alloc, scratch_free}), true);
 
-struct CudaKernels {
-  static constexpr bool kChannelsLast = false;
-  static at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& o) {
-    return at::empty(sizes, o);  // torch's caching allocator
-  }
-  static cudaStream_t stream() { return at::cuda::getCurrentCUDAStream(); }
-  template <typename T, typename... A>
-  static void stage1_forward(A... a) { NASFAST_CUDA_CALL(cuda::stage1_forward<T>(a..., stream())); }
-  template <typename T, typename... A>
-  static void bn_stats(A... a) { NASFAST_CUDA_CALL(cuda::bn_stats<T>(a..., stream())); }
-  template <typename T, typename... A>
-  static void bn_relu_dw_forward(A... a) {
-    NASFAST_CUDA_CALL(cuda::bn_relu_dw_forward<T>(a..., stream()));
-  }
-  template <typename T, typename... A>
-  static void mix_forward(A... a) { NASFAST_CUDA_CALL(cuda::mix_forward<T>(a..., stream())); }
-  template <typename T, typename... A>
-  static void bn_backward(A... a) { NASFAST_CUDA_CALL(cuda::bn_backward<T>(a..., stream())); }
-  template <typename T, typename... A>
-  static void bn_relu_dw_backward(A... a) {
-    NASFAST_CUDA_CALL(cuda::bn_relu_dw_backward<T>(a..., stream()));
-  }
-  template <typename T, typename... A>
-  static void stage1_backward(A... a) {
-    NASFAST_CUDA_CALL(cuda::stage1_backward<T>(a..., stream()));
-  }
-  template <typename T, typename... A>
-  static void pointwise(A... a) { NASFAST_CUDA_CALL(cuda::pointwise<T>(a..., stream())); }
-  template <typename T>
-  static void dot(const T* a, const T* b, int64_t n, double* out) {
-    NASFAST_CUDA_CALL(cuda::dot<T>(a, b, n, out, stream()));
-  }
+struct TorchStream {
+  static cudaStream_t get() { return at::cuda::getCurrentCUDAStream(); }
 };
+using TorchCudaKernels = CudaKernels<TorchStream>;
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
     const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
@@ -80,7 +45,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cuda", [&] {
     const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
-    r = forward<CudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
+    r = forward<TorchCudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
   });
   return r;
 }
@@ -99,7 +64,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
     const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
-    r = backward<CudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
+    r = backward<TorchCudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
                                         NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
@@ -126,7 +91,7 @@ void running_update_cuda(at::TensorList mean, at::TensorList var, at::TensorList
     NASFAST_CUDA_CALL(cuda::running_update<scalar_t>(m.data(), v.data(), c.data(),
                                                      stats.data_ptr<scalar_t>(), slots.data(), n,
                                                      stats.size(2), kSlots, momentum,
-                                                     CudaKernels::stream()));
+                                                     TorchCudaKernels::stream()));
   });
 }
 
