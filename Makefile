@@ -38,7 +38,8 @@ build: install
 pytest: build
 	$(PY) -m pytest -q tests
 
-# C++ kernel tests, their ASan+UBSan variant, an nvcc compile check of every .cu file and a
+# C++ kernel tests, their ASan+UBSan variant, an nvcc compile check of every .cu file, every .cu
+# file run on the host under an emulation of CUDA (tests/cuda_emu) and a
 # syntax check of the CUDA glue against the CPU torch's headers, and of every op source as C++17.
 ctest: install
 	$(VENV)/bin/cmake -S . -B $(CMAKE_BUILD) -DCMAKE_BUILD_TYPE=Release \

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,7 @@ namespace {
 
 constexpr size_t kStackBytes = 256 * 1024;
 constexpr unsigned kMaxThreads = 1024;
+constexpr size_t kDefaultSharedBytes = 48 * 1024, kMaxSharedBytes = 227 * 1024;
 
 enum class Wait { kNone, kBlock, kWarp };
 
@@ -102,6 +104,8 @@ std::vector<Fiber> g_fibers(kMaxThreads);
 unsigned g_threads = 0, g_current = 0;
 const std::function<void()>* g_body = nullptr;
 cudaError_t g_last_error = cudaSuccess;
+std::map<const void*, size_t> g_shared_limit;  // per kernel, raised by cudaFuncSetAttribute
+std::vector<double> g_dynamic_shared;          // doubles: aligned for any element type
 
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "cuda_emu: %s (block (%u, %u, %u) of grid (%u, %u, %u), %u threads)\n",
@@ -176,11 +180,17 @@ void run_block() {
 
 }  // namespace
 
-cudaError_t run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
+cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
+                     const std::function<void()>& body) {
   const uint64_t threads = uint64_t(block.x) * block.y * block.z;
   if (threads == 0 || threads > kMaxThreads || block.z > 64 || grid.x == 0 || grid.y == 0 ||
       grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
     return cudaErrorInvalidConfiguration;
+  const auto limit = g_shared_limit.find(kernel);
+  if (shmem > (limit == g_shared_limit.end() ? kDefaultSharedBytes : limit->second))
+    return cudaErrorInvalidValue;
+  // fresh each launch and filled with NaN bits, so a read before any write shows
+  g_dynamic_shared.assign((shmem + sizeof(double) - 1) / sizeof(double), std::nan(""));
   gridDim = grid;
   blockDim = block;
   g_threads = unsigned(threads);
@@ -195,6 +205,14 @@ cudaError_t run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
 }
 
 void set_last_error(cudaError_t e) { g_last_error = e; }
+
+void* dynamic_shared() { return g_dynamic_shared.data(); }
+
+cudaError_t set_max_dynamic_shared(const void* kernel, int bytes) {
+  if (bytes < 0 || size_t(bytes) > kMaxSharedBytes) return cudaErrorInvalidValue;
+  g_shared_limit[kernel] = size_t(bytes);
+  return cudaSuccess;
+}
 
 unsigned lane_id() { return g_current % warpSize; }
 

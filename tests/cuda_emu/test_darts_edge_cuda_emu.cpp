@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.h"
+#include "compare.h"
 #include "ops/darts_edge/cpu/darts_edge_cpu.h"
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
 #include "random_data.h"
@@ -29,22 +30,7 @@ double tol() {
   return sizeof(T) == 8 ? 1e-10 : 2e-4;
 }
 
-int g_compared = 0;
-
-// Elementwise |a - b| <= tol * (1 + |b|) (b the CPU kernel's value); NaNs must match.
-template <typename A, typename B>
-void check_close(const char* what, const std::vector<A>& a, const std::vector<B>& b, double t) {
-  CHECK(a.size() == b.size());
-  int bad = 0;
-  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    const double x = double(a[i]), y = double(b[i]);
-    const bool ok = std::isnan(y) ? std::isnan(x) : std::fabs(x - y) <= t * (1 + std::fabs(y));
-    if (!ok && bad++ < 3)
-      std::fprintf(stderr, "%s[%zu]: emulated CUDA %.17g, CPU %.17g\n", what, i, x, y);
-  }
-  CHECK(bad == 0);
-  ++g_compared;
-}
+using nasfast_emu_test::check_close;
 
 template <typename T>
 std::vector<const T*> cptrs(const std::vector<std::vector<T>>& v) {
@@ -273,6 +259,6 @@ int main() {
   std::mt19937 rng(7);
   check_all<float>(rng);
   check_all<double>(rng);
-  std::printf("%d comparisons\n", g_compared);
+  std::printf("%d comparisons\n", nasfast_emu_test::compared());
   TEST_MAIN_RETURN();
 }

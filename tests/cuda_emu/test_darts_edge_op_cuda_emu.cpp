@@ -11,11 +11,13 @@
 #include <tuple>
 #include <vector>
 
-#include "check.h"
 #include "ops/darts_edge/cuda/darts_edge_cuda_policy.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
 #include "ops/darts_edge/darts_edge_cpu_policy.h"
 #include "ops/darts_edge/darts_edge_impl.h"
+#undef CHECK  // c10's logging macro; the tests' own (check.h) replaces it
+#include "check.h"
+#include "compare.h"
 
 namespace {
 
@@ -26,8 +28,6 @@ struct HostStream {
 };
 using Emulated = de::CudaKernels<HostStream>;
 using Cpu = de::CpuKernels<false>;
-
-int g_compared = 0;
 
 void check_close(const std::string& what, const at::Tensor& emu, const at::Tensor& cpu,
                  double tol) {
@@ -41,7 +41,7 @@ void check_close(const std::string& what, const at::Tensor& emu, const at::Tenso
                  what.c_str(), diff, same_shape ? "equal" : "differ");
   }
   CHECK(ok);
-  ++g_compared;
+  ++nasfast_emu_test::compared();
 }
 
 struct Case {
@@ -109,6 +109,6 @@ int main() {
   for (const Case& c : cases) check_case<double>(c);
   check_case<float>(cases[0]);
   check_case<float>(cases[1]);
-  std::printf("%d comparisons\n", g_compared);
+  std::printf("%d comparisons\n", nasfast_emu_test::compared());
   TEST_MAIN_RETURN();
 }

@@ -49,6 +49,9 @@ enum cudaMemcpyKind {
   cudaMemcpyDeviceToDevice = 3,
   cudaMemcpyDefault = 4,
 };
+enum cudaFuncAttribute {
+  cudaFuncAttributeMaxDynamicSharedMemorySize = 8,
+};
 struct CUstream_st;
 using cudaStream_t = CUstream_st*;
 
@@ -61,6 +64,24 @@ cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t st);
 cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind,
                             cudaStream_t st);
 cudaError_t cudaStreamSynchronize(cudaStream_t st);
+
+namespace nasfast_emu {
+cudaError_t set_max_dynamic_shared(const void* kernel, int bytes);
+}
+// Only the attribute the kernels set: the dynamic shared memory a kernel may take beyond 48 KiB.
+template <typename F>
+cudaError_t cudaFuncSetAttribute(F* kernel, cudaFuncAttribute attr, int value) {
+  if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize) return cudaErrorInvalidValue;
+  return nasfast_emu::set_max_dynamic_shared(reinterpret_cast<const void*>(kernel), value);
+}
+
+// Threads never run at the same time here, so a read-modify-write is atomic.
+template <typename T>
+T atomicAdd(T* p, T v) {
+  const T old = *p;
+  *p = old + v;
+  return old;
+}
 
 void __syncthreads();
 
@@ -78,10 +99,16 @@ constexpr std::common_type_t<A, B> max(A a, B b) {
 
 namespace nasfast_emu {
 
-// Runs body once per thread of every block of the grid (blocks in x, then y, then z order).
-// Returns cudaErrorInvalidConfiguration, launching nothing, for a grid or block the hardware
-// would refuse (more than 1024 threads, grid y or z above 65535, a zero dimension).
-cudaError_t run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
+// Runs body once per thread of every block of the grid (blocks in x, then y, then z order), with
+// shmem bytes of dynamic shared memory (dynamic_shared()). Launching nothing, it returns
+// cudaErrorInvalidConfiguration for a grid or block the hardware would refuse (more than 1024
+// threads, grid y or z above 65535, a zero dimension), and cudaErrorInvalidValue for more
+// dynamic shared memory than the kernel may take (48 KiB unless cudaFuncSetAttribute raised it,
+// at most 227 KiB, an H100's limit).
+cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
+                     const std::function<void()>& body);
+// The running block's dynamic shared memory (`extern __shared__ T name[]` is rewritten to it).
+void* dynamic_shared();
 void set_last_error(cudaError_t e);
 
 // The calling thread's lane in its warp (warps are runs of 32 threads in linear thread order).
@@ -94,14 +121,16 @@ void warp_exchange(const void* v, size_t bytes, unsigned src_lane, void* out);
 // `::nasfast_emu::Launch(grid, block, shmem, stream).run(kernel, args)`.
 struct Launch {
   dim3 grid, block;
-  Launch(dim3 g, dim3 b, size_t /*shmem*/ = 0, cudaStream_t /*st*/ = nullptr)
-      : grid(g), block(b) {}
+  size_t shmem;
+  Launch(dim3 g, dim3 b, size_t shmem_bytes = 0, cudaStream_t /*st*/ = nullptr)
+      : grid(g), block(b), shmem(shmem_bytes) {}
   template <typename... P, typename... A>
   void run(void (*kernel)(P...), A&&... a) const {
     static_assert(sizeof...(P) == sizeof...(A), "kernel launched with the wrong argument count");
     // arguments are copied once, at the launch, as on a GPU; each thread gets its own copy
     const std::tuple<std::decay_t<P>...> args(static_cast<std::decay_t<P>>(a)...);
-    const cudaError_t e = run_grid(grid, block, [&] { std::apply(kernel, args); });
+    const cudaError_t e = run_grid(reinterpret_cast<const void*>(kernel), grid, block, shmem,
+                                   [&] { std::apply(kernel, args); });
     if (e != cudaSuccess) set_last_error(e);
   }
 };
