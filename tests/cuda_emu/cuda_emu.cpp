@@ -104,6 +104,7 @@ std::vector<Fiber> g_fibers(kMaxThreads);
 unsigned g_threads = 0, g_current = 0;
 const std::function<void()>* g_body = nullptr;
 cudaError_t g_last_error = cudaSuccess;
+uint64_t g_launches = 0;
 std::map<const void*, size_t> g_shared_limit;  // per kernel, raised by cudaFuncSetAttribute
 std::vector<double> g_dynamic_shared;          // doubles: aligned for any element type
 
@@ -191,6 +192,7 @@ cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
     return cudaErrorInvalidValue;
   // fresh each launch and filled with NaN bits, so a read before any write shows
   g_dynamic_shared.assign((shmem + sizeof(double) - 1) / sizeof(double), std::nan(""));
+  ++g_launches;
   gridDim = grid;
   blockDim = block;
   g_threads = unsigned(threads);
@@ -205,6 +207,8 @@ cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
 }
 
 void set_last_error(cudaError_t e) { g_last_error = e; }
+
+uint64_t launch_count() { return g_launches; }
 
 void* dynamic_shared() { return g_dynamic_shared.data(); }
 

@@ -180,6 +180,11 @@ void check_mix_bn_backward(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) 
                               training, N, C, HW, nullptr, sg_only.data(),
                               nullptr) == cudaSuccess);
     check_close("bn_backward sum_gy (no dz)", sg_only, sg_c, tol<T>());
+    std::vector<T> dz_only(n);
+    CHECK(gpu::bn_backward<T>(g.data(), z[0].data(), m.data(), is.data(), scale, nullptr, relu,
+                              training, N, C, HW, dz_only.data(), nullptr,
+                              nullptr) == cudaSuccess);
+    check_close("bn_backward dz (no sum_gy)", dz_only, dz_c, tol<T>());
   }
 }
 

@@ -107,6 +107,8 @@ namespace nasfast_emu {
 // at most 227 KiB, an H100's limit).
 cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
                      const std::function<void()>& body);
+// Kernel launches run so far (refused ones not counted).
+uint64_t launch_count();
 // The running block's dynamic shared memory (`extern __shared__ T name[]` is rewritten to it).
 void* dynamic_shared();
 void set_last_error(cudaError_t e);

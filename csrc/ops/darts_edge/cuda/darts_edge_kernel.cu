@@ -70,12 +70,13 @@ void* async_alloc(size_t bytes, cudaStream_t st) {
 void async_free(void* p, cudaStream_t st) { cudaFreeAsync(p, st); }
 ScratchAllocator g_scratch{async_alloc, async_free};
 
-// Scratch for the partial sums, from the allocator set by set_scratch_allocator.
+// Scratch for the partial sums, from the allocator set by set_scratch_allocator (none for n = 0).
 struct Scratch {
   double* p = nullptr;
   cudaStream_t st;
   cudaError_t err = cudaSuccess;
   Scratch(int64_t n, cudaStream_t s) : st(s) {
+    if (n == 0) return;
     p = static_cast<double*>(g_scratch.alloc(size_t(n) * sizeof(double), st));
     if (!p) err = cudaErrorMemoryAllocation;
   }
@@ -270,32 +271,43 @@ __global__ void bn_backward_part_k(const T* g, const T* z, const T* mean, const 
   }
 }
 
-// One thread per channel: tot[c] = (sum gg, sum gg * y); sum_gy[c] when asked.
-__global__ void bn_backward_total_k(const double* part, int64_t C, unsigned S, double* tot,
-                                    double* sum_gy) {
+// One thread per channel: sum_gy[c] = sum gg * y (bn_backward when no dz is wanted).
+__global__ void bn_backward_sum_gy_k(const double* part, int64_t C, unsigned S, double* sum_gy) {
   const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (c >= C) return;
-  double a = 0, b = 0;
-  for (unsigned s = 0; s < S; ++s) {
-    a += part[(c * S + s) * 2];
-    b += part[(c * S + s) * 2 + 1];
-  }
-  tot[c * 2] = a;
-  tot[c * 2 + 1] = b;
-  if (sum_gy) sum_gy[c] = b;
+  double b = 0;
+  for (unsigned s = 0; s < S; ++s) b += part[(c * S + s) * 2 + 1];
+  sum_gy[c] = b;
 }
 
 // dz = scale * invstd * (gg - mean(gg) - y * mean(gg * y)) (train), scale * invstd * gg (eval).
+// With part (bn_backward_part_k's sums), every block first adds its channel's S partial sums in
+// a fixed tree order (the same in every block, so no separate launch totals them); block (c, 0)
+// writes sum_gy[c] when asked.
 template <typename T>
 __global__ void bn_backward_dz_k(const T* g, const T* z, const T* mean, const T* invstd, T scale,
-                                 const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C, uint32_t HW,
-                                 int64_t n_per, const double* tot, T* dz) {
+                                 const T* scale_ptr, bool relu_mask, bool training, int64_t N,
+                                 int64_t C, uint32_t HW, int64_t n_per, const double* part,
+                                 double* sum_gy, T* dz) {
+  __shared__ double sh[kThreads];
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
+  double sa = 0, sb = 0;
+  if (part) {
+    const unsigned S = gridDim.y;
+    double a = 0, b = 0;
+    for (unsigned s = threadIdx.x; s < S; s += blockDim.x) {
+      a += part[(c * S + s) * 2];
+      b += part[(c * S + s) * 2 + 1];
+    }
+    sa = block_sum(a, sh);
+    sb = block_sum(b, sh);
+    if (sum_gy && blockIdx.y == 0 && threadIdx.x == 0) sum_gy[c] = sb;
+  }
   const T m = mean[c], is = invstd[c];
   const double M = double(N) * double(HW);
   const T k = (scale_ptr ? *scale_ptr : scale) * is;
-  const T mg = training ? T(tot[c * 2] / M) : T(0), mgy = training ? T(tot[c * 2 + 1] / M) : T(0);
+  const T mg = training ? T(sa / M) : T(0), mgy = training ? T(sb / M) : T(0);
   for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
     const int64_t idx = chunk_index(e, HW, n0, C, c);
     const T y = (z[idx] - m) * is;
@@ -416,15 +428,35 @@ __global__ void stage1_bwd_input_k(const T* x, Dims d, Ptr4<T> w, Ptr4<T> g, con
   gx[i] = out;
 }
 
-// Block (c * kk + tap, s) of branch b: the chunk's part of that tap's weight gradient,
-// sum g_b * relu(x) at the strided, dilated offset, to part[(c * kk + tap) * S + s].
+// The stage-1 depthwise weight gradients of the branches that want one, as one list of groups
+// (branch, channel, tap): listed branch j owns groups [g0[j], g0[j + 1]).
 template <typename T>
-__global__ void stage1_bwd_weight_part_k(const T* x, Dims d, int b, const T* gb, int64_t n_per,
+struct Stage1Grads {
+  const T* g[4];  // the branch's output gradient
+  T* out[4];      // its weight gradient [C, k * k]
+  int branch[4];
+  int64_t g0[5];
+  int nb;
+};
+
+template <typename T>
+__device__ int listed_branch(const Stage1Grads<T>& sg, int64_t group) {
+  int j = 0;
+  while (j + 1 < sg.nb && group >= sg.g0[j + 1]) ++j;
+  return j;
+}
+
+// Block (group, s): the chunk's part of that tap's weight gradient, sum g_b * relu(x) at the
+// strided, dilated offset, to part[group * S + s]. Every branch in one launch.
+template <typename T>
+__global__ void stage1_bwd_weight_part_k(const T* x, Dims d, Stage1Grads<T> sg, int64_t n_per,
                                          double* part) {
   __shared__ double sh[kThreads];
+  const int j = listed_branch(sg, blockIdx.x), b = sg.branch[j];
   const int k = kSpec.k[b], p = kSpec.p[b], dl = kSpec.d[b], kk = k * k;
-  const int64_t c = blockIdx.x / kk, n0 = blockIdx.y * n_per;
-  const int t = blockIdx.x % kk, ki = t / k, kj = t % k;
+  const int64_t local = blockIdx.x - sg.g0[j], c = local / kk, n0 = blockIdx.y * n_per;
+  const int t = int(local % kk), ki = t / k, kj = t % k;
+  const T* gb = sg.g[j];
   const int H = int(d.H), W = int(d.W), Wo = int(d.Wo), s = int(d.s);
   const uint32_t HWo = uint32_t(d.Ho) * uint32_t(Wo);
   const uint32_t cnt = uint32_t(min(n_per, d.N - n0)) * HWo;
@@ -439,6 +471,17 @@ __global__ void stage1_bwd_weight_part_k(const T* x, Dims d, int b, const T* gb,
   }
   const double sum = block_sum(a, sh);
   if (threadIdx.x == 0) part[int64_t(blockIdx.x) * gridDim.y + blockIdx.y] = sum;
+}
+
+// One thread per group: its S partial sums in order, into the listed branch's weight gradient.
+template <typename T>
+__global__ void stage1_weight_sum_k(Stage1Grads<T> sg, unsigned S, const double* part) {
+  const int64_t group = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (group >= sg.g0[sg.nb]) return;
+  const int j = listed_branch(sg, group);
+  double a = 0;
+  for (unsigned s = 0; s < S; ++s) a += part[group * S + s];
+  sg.out[j][group - sg.g0[j]] = T(a);
 }
 
 template <typename T>
@@ -547,17 +590,18 @@ cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, 
   const Split sp = split_for(C, N);
   if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
   const dim3 grid(unsigned(C), sp.S);
-  Scratch part(C * sp.S * 2 + C * 2, st);
+  const bool sums = training || sum_gy;
+  Scratch part(sums ? C * sp.S * 2 : 0, st);
   if (part.err != cudaSuccess) return part.err;
-  double* tot = part.p + C * sp.S * 2;
-  if (training || sum_gy) {
+  if (sums)
     bn_backward_part_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, relu_mask, N, C,
                                                      uint32_t(HW), sp.n_per, part.p);
-    bn_backward_total_k<<<blocks(C), kThreads, 0, st>>>(part.p, C, sp.S, tot, sum_gy);
-  }
   if (dz)
-    bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, scale, scale_ptr, relu_mask,
-                                                   training, N, C, uint32_t(HW), sp.n_per, tot, dz);
+    bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, scale, scale_ptr,
+                                                   relu_mask, training, N, C, uint32_t(HW),
+                                                   sp.n_per, sums ? part.p : nullptr, sum_gy, dz);
+  else if (sum_gy)
+    bn_backward_sum_gy_k<<<blocks(C), kThreads, 0, st>>>(part.p, C, sp.S, sum_gy);
   return cudaGetLastError();
 }
 
@@ -597,17 +641,25 @@ cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, con
   else
     stage1_bwd_input_k<T, 2><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0,
                                                              g_fr1, g_skip, skip_w, skip_w_ptr, gx);
+  Stage1Grads<T> sg{};
+  int64_t G = 0;
   for (int b = 0; b < 4; ++b) {
     if (!g_dw[b] || !dw_grad[b]) continue;
-    const int64_t G = d.C * cpu::kStage1[b].k * cpu::kStage1[b].k;
-    const Split sp = split_for(G, d.N);
-    if (!chunk_fits(sp, d.Ho * d.Wo)) return cudaErrorInvalidValue;
-    Scratch part(G * sp.S, st);
-    if (part.err != cudaSuccess) return part.err;
-    stage1_bwd_weight_part_k<T><<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(x, d, b, g_dw[b],
-                                                                             sp.n_per, part.p);
-    sum_parts_k<T><<<blocks(G), kThreads, 0, st>>>(part.p, G, sp.S, dw_grad[b]);
+    sg.g[sg.nb] = g_dw[b];
+    sg.out[sg.nb] = dw_grad[b];
+    sg.branch[sg.nb] = b;
+    sg.g0[sg.nb++] = G;
+    G += d.C * cpu::kStage1[b].k * cpu::kStage1[b].k;
   }
+  sg.g0[sg.nb] = G;
+  if (sg.nb == 0) return cudaGetLastError();
+  const Split sp = split_for(G, d.N);
+  if (!chunk_fits(sp, d.Ho * d.Wo)) return cudaErrorInvalidValue;
+  Scratch part(G * sp.S, st);
+  if (part.err != cudaSuccess) return part.err;
+  stage1_bwd_weight_part_k<T><<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(x, d, sg, sp.n_per,
+                                                                           part.p);
+  stage1_weight_sum_k<T><<<blocks(G), kThreads, 0, st>>>(sg, sp.S, part.p);
   return cudaGetLastError();
 }
 
