@@ -188,6 +188,50 @@ void check_mix_bn_backward(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) 
   }
 }
 
+// bn_stats_batch and bn_backward_batch against the CPU kernels item by item: items with and
+// without dz / sum_gy / a device scale, train and eval, and more items than a launch takes.
+template <typename T>
+void check_bn_batches(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) {
+  const int n = 3, len = N * C * HW;
+  std::vector<std::vector<T>> z(n), mean(n, std::vector<T>(C)), invstd(mean), var(mean);
+  for (auto& v : z) v = randn<T>(len, rng);
+  CHECK(gpu::bn_stats_batch<T>(cptrs(z).data(), n, N, C, HW, 1e-5, mptrs(mean).data(),
+                               mptrs(invstd).data(), mptrs(var).data(), nullptr) == cudaSuccess);
+  for (int j = 0; j < n; ++j) {
+    std::vector<T> m(C), is(C), v(C);
+    cpu::bn_stats<T>(z[j].data(), N, C, HW, 1e-5, m.data(), is.data(), v.data());
+    check_close("bn_stats_batch mean", mean[j], m, tol<T>());
+    check_close("bn_stats_batch invstd", invstd[j], is, tol<T>());
+    check_close("bn_stats_batch var", var[j], v, tol<T>());
+  }
+  CHECK(gpu::bn_stats_batch<T>(cptrs(z).data(), gpu::kMaxBatch + 1, N, C, HW, 1e-5,
+                               mptrs(mean).data(), mptrs(invstd).data(), mptrs(var).data(),
+                               nullptr) == cudaErrorInvalidValue);
+
+  const auto g = randn<T>(len, rng);
+  const std::vector<T> scale = {T(0.3), T(-1.1), T(0.8)};
+  for (const bool training : {true, false}) {
+    std::vector<std::vector<T>> dz(n, std::vector<T>(len));
+    std::vector<std::vector<double>> sg(n, std::vector<double>(C));
+    // item 0: dz and sum_gy; item 1: dz only, scale from device memory; item 2: sum_gy only
+    std::vector<cpu::BnBackwardItem<T>> items;
+    for (int j = 0; j < n; ++j)
+      items.push_back({z[j].data(), mean[j].data(), invstd[j].data(), j == 1 ? T(-7) : scale[j],
+                       j == 1 ? &scale[1] : nullptr, j == 2 ? nullptr : dz[j].data(),
+                       j == 1 ? nullptr : sg[j].data()});
+    CHECK(gpu::bn_backward_batch<T>(g.data(), items.data(), n, false, training, N, C, HW,
+                                    nullptr) == cudaSuccess);
+    for (int j = 0; j < n; ++j) {
+      std::vector<T> dz_c(len);
+      std::vector<double> sg_c(C);
+      cpu::bn_backward<T>(g.data(), z[j].data(), mean[j].data(), invstd[j].data(), scale[j],
+                          false, training, N, C, HW, dz_c.data(), sg_c.data());
+      if (j != 2) check_close("bn_backward_batch dz", dz[j], dz_c, tol<T>());
+      if (j != 1) check_close("bn_backward_batch sum_gy", sg[j], sg_c, tol<T>());
+    }
+  }
+}
+
 // pointwise, plain and with the transposed weight strides; dot.
 template <typename T>
 void check_pointwise_dot(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
@@ -254,6 +298,8 @@ void check_all(std::mt19937& rng) {
   check_bn_dw<T>(40, 3, 4, 4, rng);  // many samples a chunk (the chunk split of split_for)
   check_mix_bn_backward<T>(3, 5, 63, rng);
   check_mix_bn_backward<T>(300, 2, 5, rng);
+  check_bn_batches<T>(3, 5, 63, rng);
+  check_bn_batches<T>(70, 3, 4, rng);
   check_pointwise_dot<T>(3, 5, 4, 63, rng);
   check_running_update<T>(300, rng);  // two blocks of channels
 }

@@ -3,7 +3,9 @@
 // host emulation of CUDA, against the same body with the CPU NCHW policy (which tests/ and
 // tests/cpp check against the reference module): forward outputs, statistics, saved tensors and
 // every gradient, in training and eval mode, stride 1 and 2, with and without saved tensors, the
-// GDAS single path, a zero mixing weight, and partial gradient needs.
+// GDAS single path, a zero mixing weight, and partial gradient needs. It also holds the kernel
+// launches of a training step (forward + backward) to a budget: on a GPU at DARTS sizes each
+// launch costs the host more than its kernel takes.
 #include <ATen/ATen.h>
 
 #include <cstdio>
@@ -50,6 +52,7 @@ struct Case {
   int64_t active;
   de::NeedGrad need;
   bool zero_weight;
+  int launch_budget = 0;  // > 0: at most this many kernel launches in forward + backward
 };
 
 template <typename T>
@@ -68,8 +71,10 @@ void check_case(const Case& c) {
 
   const auto [out_c, stats_c, saved_c] =
       de::forward<Cpu, T>(x, on_cpu, cw, running, c.s, c.training, eps, c.active, c.save);
+  const uint64_t launches0 = nasfast_emu::launch_count();
   const auto [out_e, stats_e, saved_e] =
       de::forward<Emulated, T>(x, on_device, cw, running, c.s, c.training, eps, c.active, c.save);
+  const uint64_t launches1 = nasfast_emu::launch_count();
   check_close("out", out_e, out_c, tol);
   check_close("stats", stats_e, stats_c, tol);
   check_close("saved", saved_e, saved_c, tol);
@@ -79,6 +84,14 @@ void check_case(const Case& c) {
                                                         c.s, c.training, c.active, c.need);
   const auto [gx_e, gw_e, gcw_e] = de::backward<Emulated, T>(
       grad, x, on_device, cw, stats_e, saved_e, c.s, c.training, c.active, c.need);
+  const uint64_t launches2 = nasfast_emu::launch_count();
+  if (c.launch_budget > 0) {
+    // the kernel launches of a training step: the host's cost on a GPU at these sizes
+    const uint64_t step = launches2 - launches0;
+    std::printf("stride %ld training step: %lu kernel launches (%lu forward)\n", long(c.s),
+                (unsigned long)step, (unsigned long)(launches1 - launches0));
+    CHECK(step <= uint64_t(c.launch_budget));
+  }
   if (c.need.x) check_close("grad x", gx_e, gx_c, tol * 10);
   if (c.need.weights) check_close("grad weights", gw_e, gw_c, tol * 10);
   CHECK(gcw_e.size() == gcw_c.size());
@@ -93,8 +106,8 @@ int main() {
   const int64_t all = (1 << de::kOps) - 1;
   const de::NeedGrad every{}, alpha_only{false, true, false}, no_weights{true, false, true};
   const Case cases[] = {
-      {2, 4, 6, 7, 1, true, true, all, every, false},
-      {2, 4, 6, 6, 2, true, true, all, every, false},
+      {2, 4, 6, 7, 1, true, true, all, every, false, 42},
+      {2, 4, 6, 6, 2, true, true, all, every, false, 44},
       {3, 4, 5, 5, 1, false, false, all, every, false},
       {2, 4, 6, 6, 2, false, true, all, every, false},
       {2, 4, 5, 6, 1, true, false, all, every, false},  // backward recomputes everything

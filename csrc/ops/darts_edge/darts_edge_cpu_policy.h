@@ -17,6 +17,8 @@ using cpu::Dims;
 template <bool ChannelsLast>
 struct CpuKernels {
   static constexpr bool kChannelsLast = ChannelsLast;
+  // One slot at a time: each BatchNorm reads its input right after it was written (from cache).
+  static constexpr bool kBatchBn = false;
   static at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& o) {
     return cached_empty(sizes, o);
   }

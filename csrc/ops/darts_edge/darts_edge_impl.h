@@ -316,11 +316,33 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     pointwise<K, T>(cw[w], in, 0, z, 0);
     return z;
   };
+  // With K::kBatchBn the statistics wait in `pending` until a kernel needs them (flush).
+  std::vector<int> pending;
   auto bn = [&](int slot, const at::Tensor& z) {
     zs.z[slot] = z;
-    if (compute_stats)
+    if (!compute_stats) return;
+    if constexpr (K::kBatchBn) {
+      pending.push_back(slot);
+    } else {
       K::template bn_stats<T>(z.data_ptr<T>(), d.N, d.C, HWo, eps, st.mean(slot), st.invstd(slot),
                               st.var(slot));
+    }
+  };
+  auto flush = [&] {
+    if constexpr (K::kBatchBn) {
+      if (pending.empty()) return;
+      std::vector<const T*> z;
+      std::vector<T*> mean, invstd, var;
+      for (int slot : pending) {
+        z.push_back(zs.z[slot].data_ptr<T>());
+        mean.push_back(st.mean(slot));
+        invstd.push_back(st.invstd(slot));
+        var.push_back(st.var(slot));
+      }
+      K::template bn_stats_batch<T>(z.data(), static_cast<int>(pending.size()), d.N, d.C, HWo,
+                                    eps, mean.data(), invstd.data(), var.data());
+      pending.clear();
+    }
   };
   if (b.maxp.defined()) bn(kMax, b.maxp);
   if (b.avgp.defined()) bn(kAvg, b.avgp);
@@ -337,6 +359,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     at::Tensor z1 = pw(base + 1, b.dw1[i], s1);
     if (forward_only) b.dw1[i].reset();
     bn(s1, z1);
+    flush();  // the hidden conv reads BN s1's statistics
     const int k = i == 0 ? 3 : 5;
     at::Tensor h = act_like<K>(z1);
     K::template bn_relu_dw_forward<T>(z1.data_ptr<T>(), st.mean(s1), st.invstd(s1), d.N, d.C,
@@ -355,6 +378,7 @@ Zs branch_outputs(Branches& b, const Dims& d, const std::vector<at::Tensor>& cw,
     bn(slot, pw(i == 2 ? kDil3Pw : kDil5Pw, b.dw1[i], slot));
     if (forward_only) b.dw1[i].reset();
   }
+  flush();
   return zs;
 }
 
@@ -588,6 +612,19 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       const int slot = final_slot(k, s);
       if (slot >= 0 && !coef[slot].defined()) release(slot);
     }
+  } else if constexpr (K::kBatchBn) {  // all of them in one launch pair
+    std::vector<cpu::BnBackwardItem<T>> items;
+    for (auto [k, prop] : fin) {
+      const int slot = final_slot(k, s);
+      if (prop) dz[slot] = act_like<K>(zs.z[slot]);
+      items.push_back({zs.z[slot].data_ptr<T>(), st.mean(slot), st.invstd(slot), wv.value(k),
+                       wv.ptr(k), ptr<T>(dz[slot]), sum_gy(k)});
+    }
+    if (!items.empty())
+      K::template bn_backward_batch<T>(g.data_ptr<T>(), items.data(),
+                                       static_cast<int>(items.size()), false, training, d.N, d.C,
+                                       HWo);
+    for (auto [k, prop] : fin) release(final_slot(k, s));
   } else {
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);

@@ -23,6 +23,20 @@ struct Dims {
   int64_t N, C, H, W, s, Ho, Wo;
 };
 
+// One BatchNorm of a batched bn_backward (the CUDA launcher bn_backward_batch): the arguments of
+// bn_backward that differ between the BatchNorms of an edge. scale_ptr, when not null, points
+// at the scale in device memory; dz and sum_gy may be null.
+template <typename T>
+struct BnBackwardItem {
+  const T* z;
+  const T* mean;
+  const T* invstd;
+  T scale;
+  const T* scale_ptr;
+  T* dz;
+  double* sum_gy;
+};
+
 #include "ops/darts_edge/cpu/darts_edge_kernels_decl.inc"
 
 // 1x1 conv: out[n, co, p] = sum_ci w[co * ws_co + ci * ws_ci] * in[n, ci, p]; samples are

@@ -18,6 +18,9 @@ namespace nasfast::darts_edge {
 template <typename Stream>
 struct CudaKernels {
   static constexpr bool kChannelsLast = false;
+  // BatchNorm statistics and final BatchNorm backwards of several slots in one launch pair
+  // (bn_stats_batch, bn_backward_batch): a launch costs the host more than these small kernels.
+  static constexpr bool kBatchBn = true;
   static at::Tensor empty(at::IntArrayRef sizes, const at::TensorOptions& o) {
     return at::empty(sizes, o);  // torch's caching allocator
   }
@@ -26,6 +29,12 @@ struct CudaKernels {
   static void stage1_forward(A... a) { NASFAST_CUDA_CALL(cuda::stage1_forward<T>(a..., stream())); }
   template <typename T, typename... A>
   static void bn_stats(A... a) { NASFAST_CUDA_CALL(cuda::bn_stats<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_stats_batch(A... a) { NASFAST_CUDA_CALL(cuda::bn_stats_batch<T>(a..., stream())); }
+  template <typename T, typename... A>
+  static void bn_backward_batch(A... a) {
+    NASFAST_CUDA_CALL(cuda::bn_backward_batch<T>(a..., stream()));
+  }
   template <typename T, typename... A>
   static void bn_relu_dw_forward(A... a) {
     NASFAST_CUDA_CALL(cuda::bn_relu_dw_forward<T>(a..., stream()));

@@ -43,6 +43,18 @@ struct Running {
   int64_t slot[kMaxRunning];
 };
 
+template <typename T>
+struct StatsBatch {
+  const T* z[kMaxBatch];
+  T* mean[kMaxBatch];
+  T* invstd[kMaxBatch];
+  T* var[kMaxBatch];
+};
+template <typename T>
+struct BnBackwardBatch {
+  BnBackwardItem<T> item[kMaxBatch];
+};
+
 inline unsigned blocks(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
 
 // A per-group reduction over samples (group: a channel, or a channel and a tap) runs on a grid of
@@ -167,12 +179,13 @@ __global__ void stage1_forward_k(const T* x, Dims d, Ptr4<T> w, MPtr4<T> out, T*
   }
 }
 
-// Block (c, s): the chunk's mean and sum of squared deviations about it (two passes; the
-// second reads the chunk from cache), to part[(c * S + s) * 2 + {0, 1}].
+// Block (c, s, j): item j's chunk mean and sum of squared deviations about it (two passes; the
+// second reads the chunk from cache), to part[((j * C + c) * S + s) * 2 + {0, 1}].
 template <typename T>
-__global__ void bn_stats_part_k(const T* z, int64_t N, int64_t C, uint32_t HW, int64_t n_per,
-                                double* part) {
+__global__ void bn_stats_part_k(StatsBatch<T> b, int64_t N, int64_t C, uint32_t HW,
+                                int64_t n_per, double* part) {
   __shared__ double sh[kThreads];
+  const T* z = b.z[blockIdx.z];
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   double s = 0;
@@ -186,30 +199,34 @@ __global__ void bn_stats_part_k(const T* z, int64_t N, int64_t C, uint32_t HW, i
   }
   const double m2 = block_sum(v, sh);
   if (threadIdx.x == 0) {
-    part[(c * gridDim.y + blockIdx.y) * 2] = m;
-    part[(c * gridDim.y + blockIdx.y) * 2 + 1] = m2;
+    const int64_t at = ((blockIdx.z * C + c) * gridDim.y + blockIdx.y) * 2;
+    part[at] = m;
+    part[at + 1] = m2;
   }
 }
 
-// One thread per channel: Chan et al.'s pairwise combination of the chunk moments, in order.
+// One thread per (item, channel): Chan et al.'s pairwise combination of the chunk moments, in
+// order.
 template <typename T>
-__global__ void bn_stats_final_k(const double* part, int64_t N, int64_t C, int64_t HW,
-                                 int64_t n_per, unsigned S, double eps, T* mean, T* invstd,
-                                 T* var_unbiased) {
-  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (c >= C) return;
-  double n = 0, m = 0, m2 = 0;
+__global__ void bn_stats_final_k(StatsBatch<T> b, int n, const double* part, int64_t N, int64_t C,
+                                 int64_t HW, int64_t n_per, unsigned S, double eps) {
+  const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
+  if (i >= n * C) return;
+  const int j = int(i / C);
+  const int64_t c = i - j * C;
+  const double* pc = part + i * S * 2;
+  double cnt = 0, m = 0, m2 = 0;
   for (unsigned s = 0; s < S; ++s) {
     const double nb = double(min(n_per, N - int64_t(s) * n_per) * HW);
-    const double mb = part[(c * S + s) * 2], m2b = part[(c * S + s) * 2 + 1];
-    const double tot = n + nb, delta = mb - m;
+    const double mb = pc[s * 2], m2b = pc[s * 2 + 1];
+    const double tot = cnt + nb, delta = mb - m;
     m += delta * nb / tot;
-    m2 += m2b + delta * delta * n * nb / tot;
-    n = tot;
+    m2 += m2b + delta * delta * cnt * nb / tot;
+    cnt = tot;
   }
-  mean[c] = T(m);
-  invstd[c] = T(1.0 / sqrt(m2 / n + eps));
-  var_unbiased[c] = T(n > 1 ? m2 / (n - 1) : NAN);
+  b.mean[j][c] = T(m);
+  b.invstd[j][c] = T(1.0 / sqrt(m2 / cnt + eps));
+  b.var[j][c] = T(cnt > 1 ? m2 / (cnt - 1) : NAN);
 }
 
 template <typename T>
@@ -247,72 +264,67 @@ __global__ void mix_forward_k(Mix<T> mx, int64_t N, int64_t C, int64_t HW, T* ou
   out[i] = acc;
 }
 
-// Block (c, s): sum of gg and of gg * y over the chunk, gg = g masked by y > 0 when relu_mask.
+// Block (c, s, j): sum of gg and of gg * y over the chunk for item j, gg = g masked by y > 0 when
+// relu_mask, to part[((j * C + c) * S + s) * 2 + {0, 1}].
 template <typename T>
-__global__ void bn_backward_part_k(const T* g, const T* z, const T* mean, const T* invstd,
-                                   bool relu_mask, int64_t N, int64_t C, uint32_t HW,
-                                   int64_t n_per, double* part) {
+__global__ void bn_backward_part_k(const T* g, BnBackwardBatch<T> bb, bool relu_mask, int64_t N,
+                                   int64_t C, uint32_t HW, int64_t n_per, double* part) {
   __shared__ double sh[kThreads];
+  const BnBackwardItem<T>& it = bb.item[blockIdx.z];
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
-  const T m = mean[c], is = invstd[c];
+  const T m = it.mean[c], is = it.invstd[c];
   double a = 0, b = 0;
   for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
     const int64_t idx = chunk_index(e, HW, n0, C, c);
-    const T y = (z[idx] - m) * is;
+    const T y = (it.z[idx] - m) * is;
     const T gg = (!relu_mask || y > T(0)) ? g[idx] : T(0);
     a += double(gg);
     b += double(gg) * double(y);
   }
   const double sa = block_sum(a, sh), sb = block_sum(b, sh);
   if (threadIdx.x == 0) {
-    part[(c * gridDim.y + blockIdx.y) * 2] = sa;
-    part[(c * gridDim.y + blockIdx.y) * 2 + 1] = sb;
+    const int64_t at = ((blockIdx.z * C + c) * gridDim.y + blockIdx.y) * 2;
+    part[at] = sa;
+    part[at + 1] = sb;
   }
 }
 
-// One thread per channel: sum_gy[c] = sum gg * y (bn_backward when no dz is wanted).
-__global__ void bn_backward_sum_gy_k(const double* part, int64_t C, unsigned S, double* sum_gy) {
-  const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (c >= C) return;
-  double b = 0;
-  for (unsigned s = 0; s < S; ++s) b += part[(c * S + s) * 2 + 1];
-  sum_gy[c] = b;
-}
-
-// dz = scale * invstd * (gg - mean(gg) - y * mean(gg * y)) (train), scale * invstd * gg (eval).
-// With part (bn_backward_part_k's sums), every block first adds its channel's S partial sums in
-// a fixed tree order (the same in every block, so no separate launch totals them); block (c, 0)
-// writes sum_gy[c] when asked.
+// Item j's dz = scale * invstd * (gg - mean(gg) - y * mean(gg * y)) (train), scale * invstd * gg
+// (eval). With part (bn_backward_part_k's sums), every block first adds its channel's S partial
+// sums in a fixed tree order (the same in every block, so no separate launch totals them); block
+// (c, 0, j) writes the item's sum_gy[c] when asked. Items without dz stop there.
 template <typename T>
-__global__ void bn_backward_dz_k(const T* g, const T* z, const T* mean, const T* invstd, T scale,
-                                 const T* scale_ptr, bool relu_mask, bool training, int64_t N,
-                                 int64_t C, uint32_t HW, int64_t n_per, const double* part,
-                                 double* sum_gy, T* dz) {
+__global__ void bn_backward_dz_k(const T* g, BnBackwardBatch<T> bb, bool relu_mask, bool training,
+                                 int64_t N, int64_t C, uint32_t HW, int64_t n_per,
+                                 const double* part) {
   __shared__ double sh[kThreads];
+  const BnBackwardItem<T>& it = bb.item[blockIdx.z];
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   double sa = 0, sb = 0;
   if (part) {
     const unsigned S = gridDim.y;
+    const double* pc = part + (blockIdx.z * C + c) * S * 2;
     double a = 0, b = 0;
     for (unsigned s = threadIdx.x; s < S; s += blockDim.x) {
-      a += part[(c * S + s) * 2];
-      b += part[(c * S + s) * 2 + 1];
+      a += pc[s * 2];
+      b += pc[s * 2 + 1];
     }
     sa = block_sum(a, sh);
     sb = block_sum(b, sh);
-    if (sum_gy && blockIdx.y == 0 && threadIdx.x == 0) sum_gy[c] = sb;
+    if (it.sum_gy && blockIdx.y == 0 && threadIdx.x == 0) it.sum_gy[c] = sb;
   }
-  const T m = mean[c], is = invstd[c];
+  if (!it.dz) return;
+  const T m = it.mean[c], is = it.invstd[c];
   const double M = double(N) * double(HW);
-  const T k = (scale_ptr ? *scale_ptr : scale) * is;
+  const T k = (it.scale_ptr ? *it.scale_ptr : it.scale) * is;
   const T mg = training ? T(sa / M) : T(0), mgy = training ? T(sb / M) : T(0);
   for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
     const int64_t idx = chunk_index(e, HW, n0, C, c);
-    const T y = (z[idx] - m) * is;
+    const T y = (it.z[idx] - m) * is;
     const T gg = (!relu_mask || y > T(0)) ? g[idx] : T(0);
-    dz[idx] = k * (gg - mg - y * mgy);
+    it.dz[idx] = k * (gg - mg - y * mgy);
   }
 }
 
@@ -543,17 +555,32 @@ cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* c
 }
 
 template <typename T>
-cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
-                     T* invstd, T* var_unbiased, cudaStream_t st) {
+cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW,
+                           double eps, T* const* mean, T* const* invstd, T* const* var_unbiased,
+                           cudaStream_t st) {
+  if (n < 1 || n > kMaxBatch) return cudaErrorInvalidValue;
   const Split sp = split_for(C, N);
   if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
-  Scratch part(C * sp.S * 2, st);
+  StatsBatch<T> b{};
+  for (int j = 0; j < n; ++j) {
+    b.z[j] = z[j];
+    b.mean[j] = mean[j];
+    b.invstd[j] = invstd[j];
+    b.var[j] = var_unbiased[j];
+  }
+  Scratch part(n * C * sp.S * 2, st);
   if (part.err != cudaSuccess) return part.err;
-  bn_stats_part_k<T><<<dim3(unsigned(C), sp.S), kThreads, 0, st>>>(z, N, C, uint32_t(HW),
-                                                                  sp.n_per, part.p);
-  bn_stats_final_k<T><<<blocks(C), kThreads, 0, st>>>(part.p, N, C, HW, sp.n_per, sp.S, eps,
-                                                      mean, invstd, var_unbiased);
+  bn_stats_part_k<T><<<dim3(unsigned(C), sp.S, unsigned(n)), kThreads, 0, st>>>(
+      b, N, C, uint32_t(HW), sp.n_per, part.p);
+  bn_stats_final_k<T><<<blocks(n * C), kThreads, 0, st>>>(b, n, part.p, N, C, HW, sp.n_per, sp.S,
+                                                          eps);
   return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
+                     T* invstd, T* var_unbiased, cudaStream_t st) {
+  return bn_stats_batch<T>(&z, 1, N, C, HW, eps, &mean, &invstd, &var_unbiased, st);
 }
 
 template <typename T>
@@ -584,25 +611,37 @@ cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const*
 }
 
 template <typename T>
+cudaError_t bn_backward_batch(const T* g, const BnBackwardItem<T>* items, int n, bool relu_mask,
+                              bool training, int64_t N, int64_t C, int64_t HW, cudaStream_t st) {
+  if (n < 1 || n > kMaxBatch) return cudaErrorInvalidValue;
+  const Split sp = split_for(C, N);
+  if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
+  BnBackwardBatch<T> bb{};
+  bool any_dz = false, any_sum = false;
+  for (int j = 0; j < n; ++j) {
+    bb.item[j] = items[j];
+    any_dz = any_dz || items[j].dz;
+    any_sum = any_sum || items[j].sum_gy;
+  }
+  const dim3 grid(unsigned(C), sp.S, unsigned(n));
+  const bool sums = training || any_sum;
+  Scratch part(sums ? n * C * sp.S * 2 : 0, st);
+  if (part.err != cudaSuccess) return part.err;
+  if (sums)
+    bn_backward_part_k<T><<<grid, kThreads, 0, st>>>(g, bb, relu_mask, N, C, uint32_t(HW),
+                                                     sp.n_per, part.p);
+  if (any_dz || any_sum)
+    bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, bb, relu_mask, training, N, C, uint32_t(HW),
+                                                   sp.n_per, sums ? part.p : nullptr);
+  return cudaGetLastError();
+}
+
+template <typename T>
 cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
                         const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C,
                         int64_t HW, T* dz, double* sum_gy, cudaStream_t st) {
-  const Split sp = split_for(C, N);
-  if (!chunk_fits(sp, HW)) return cudaErrorInvalidValue;
-  const dim3 grid(unsigned(C), sp.S);
-  const bool sums = training || sum_gy;
-  Scratch part(sums ? C * sp.S * 2 : 0, st);
-  if (part.err != cudaSuccess) return part.err;
-  if (sums)
-    bn_backward_part_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, relu_mask, N, C,
-                                                     uint32_t(HW), sp.n_per, part.p);
-  if (dz)
-    bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, z, mean, invstd, scale, scale_ptr,
-                                                   relu_mask, training, N, C, uint32_t(HW),
-                                                   sp.n_per, sums ? part.p : nullptr, sum_gy, dz);
-  else if (sum_gy)
-    bn_backward_sum_gy_k<<<blocks(C), kThreads, 0, st>>>(part.p, C, sp.S, sum_gy);
-  return cudaGetLastError();
+  const BnBackwardItem<T> it{z, mean, invstd, scale, scale_ptr, dz, sum_gy};
+  return bn_backward_batch<T>(g, &it, 1, relu_mask, training, N, C, HW, st);
 }
 
 template <typename T>
@@ -705,6 +744,10 @@ cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st)
                                          T*, T*, T*, cudaStream_t);                              \
   template cudaError_t bn_stats<T>(const T*, int64_t, int64_t, int64_t, double, T*, T*, T*,      \
                                    cudaStream_t);                                                \
+  template cudaError_t bn_stats_batch<T>(const T* const*, int, int64_t, int64_t, int64_t, double, \
+                                         T* const*, T* const*, T* const*, cudaStream_t);         \
+  template cudaError_t bn_backward_batch<T>(const T*, const BnBackwardItem<T>*, int, bool, bool,  \
+                                            int64_t, int64_t, int64_t, cudaStream_t);            \
   template cudaError_t bn_relu_dw_forward<T>(const T*, const T*, const T*, int64_t, int64_t,     \
                                              int64_t, int64_t, const T*, DwSpec, T*,             \
                                              cudaStream_t);                                      \

@@ -10,9 +10,11 @@
 
 namespace nasfast::darts_edge::cuda {
 
+using cpu::BnBackwardItem;
 using cpu::Dims;
 using cpu::DwSpec;
 constexpr int kMaxMix = 8;
+constexpr int kMaxBatch = 9;  // the BatchNorm slots of an edge
 
 // Where the launchers take scratch memory for partial sums (stream-ordered). Unset, they use
 // cudaMallocAsync / cudaFreeAsync; the glue points them at torch's caching allocator.
@@ -28,6 +30,11 @@ cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* c
 template <typename T>
 cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
                      T* invstd, T* var_unbiased, cudaStream_t st);
+// bn_stats of n <= kMaxBatch tensors of one shape, in two launches.
+template <typename T>
+cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW,
+                           double eps, T* const* mean, T* const* invstd, T* const* var_unbiased,
+                           cudaStream_t st);
 template <typename T>
 cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
                                int64_t H, int64_t W, const T* w, DwSpec spec, T* out,
@@ -43,6 +50,11 @@ template <typename T>
 cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
                         const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* dz,
                         double* sum_gy, cudaStream_t st);
+// bn_backward of n <= kMaxBatch BatchNorms with one upstream gradient g, in two launches; each
+// item's dz and sum_gy may be null.
+template <typename T>
+cudaError_t bn_backward_batch(const T* g, const BnBackwardItem<T>* items, int n, bool relu_mask,
+                              bool training, int64_t N, int64_t C, int64_t HW, cudaStream_t st);
 template <typename T>
 cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invstd,
                                 int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
