@@ -11,6 +11,17 @@
 #if !defined(__x86_64__)
 #include <ucontext.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+#define NASFAST_EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NASFAST_EMU_ASAN 1
+#endif
+#endif
+#ifdef NASFAST_EMU_ASAN
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -40,6 +51,8 @@ enum class Wait { kNone, kBlock, kWarp };
 // the signal mask, a system call per switch, which made the emulation 10x slower.
 struct Context {
   void* sp = nullptr;
+  const void* bottom = nullptr;  // the stack, for AddressSanitizer
+  size_t size = 0;
 };
 extern "C" void nasfast_emu_switch(void** save_sp, void* load_sp);
 asm(R"(
@@ -76,10 +89,12 @@ void make_context(Context& c, char* stack, size_t bytes) {
   for (int r = 0; r < 6; ++r) *--sp = nullptr;       // rbp, rbx, r12-r15
   c.sp = sp;
 }
-void switch_context(Context& from, Context& to) { nasfast_emu_switch(&from.sp, to.sp); }
+void raw_switch(Context& from, Context& to) { nasfast_emu_switch(&from.sp, to.sp); }
 #else
 struct Context {
   ucontext_t uc;
+  const void* bottom = nullptr;  // the stack, for AddressSanitizer
+  size_t size = 0;
 };
 void make_context(Context& c, char* stack, size_t bytes) {
   getcontext(&c.uc);
@@ -88,7 +103,7 @@ void make_context(Context& c, char* stack, size_t bytes) {
   c.uc.uc_link = nullptr;
   makecontext(&c.uc, reinterpret_cast<void (*)()>(&fiber_start), 0);
 }
-void switch_context(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
+void raw_switch(Context& from, Context& to) { swapcontext(&from.uc, &to.uc); }
 #endif
 
 struct Fiber {
@@ -100,6 +115,29 @@ struct Fiber {
 };
 
 Context g_scheduler;
+
+// A switch that follows AddressSanitizer's fiber protocol when it is on (it must know which stack
+// runs); `from_ends`: the thread leaving will never run again.
+void switch_context(Context& from, Context& to, bool from_ends = false) {
+#ifdef NASFAST_EMU_ASAN
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(from_ends ? nullptr : &fake_stack, to.bottom, to.size);
+#endif
+  raw_switch(from, to);
+#ifdef NASFAST_EMU_ASAN
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#endif
+  (void)from_ends;
+}
+
+void prepare_context(Context& c, char* stack, size_t bytes) {
+#ifdef NASFAST_EMU_ASAN
+  __asan_unpoison_memory_region(stack, bytes);  // a finished thread's last frame stays poisoned
+#endif
+  c.bottom = stack;
+  c.size = bytes;
+  make_context(c, stack, bytes);
+}
 std::vector<Fiber> g_fibers(kMaxThreads);
 unsigned g_threads = 0, g_current = 0;
 const std::function<void()>* g_body = nullptr;
@@ -116,10 +154,14 @@ std::vector<double> g_dynamic_shared;          // doubles: aligned for any eleme
 }
 
 void fiber_start() {
+#ifdef NASFAST_EMU_ASAN
+  // the scheduler's stack (the thread's own): where every thread switches back to
+  __sanitizer_finish_switch_fiber(nullptr, &g_scheduler.bottom, &g_scheduler.size);
+#endif
   (*g_body)();
   Fiber& f = g_fibers[g_current];
   f.done = true;
-  switch_context(f.ctx, g_scheduler);  // never resumed
+  switch_context(f.ctx, g_scheduler, /*from_ends=*/true);  // never resumed
   std::abort();
 }
 
@@ -163,7 +205,7 @@ void run_block() {
   for (unsigned t = 0; t < g_threads; ++t) {
     Fiber& f = g_fibers[t];
     if (!f.stack) f.stack.reset(new char[kStackBytes]);
-    make_context(f.ctx, f.stack.get(), kStackBytes);
+    prepare_context(f.ctx, f.stack.get(), kStackBytes);
     f.done = false;
     f.wait = Wait::kNone;
   }
