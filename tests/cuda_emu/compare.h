@@ -3,6 +3,8 @@
 // the CPU kernel's.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "check.h"
@@ -27,6 +29,29 @@ void check_close(const char* what, const std::vector<A>& a, const std::vector<B>
   }
   CHECK(bad == 0);
   ++compared();
+}
+
+// The same bits as another element type of the same width (__nv_bfloat16 <-> c10::BFloat16).
+template <typename To, typename From>
+std::vector<To> same_bits(const std::vector<From>& v) {
+  static_assert(sizeof(To) == sizeof(From));
+  std::vector<To> out(v.size());
+  std::memcpy(out.data(), v.data(), v.size() * sizeof(From));
+  return out;
+}
+
+// The values of v, read as the CPU element type C (the same bits), in double.
+template <typename C, typename G>
+std::vector<double> values(const std::vector<G>& v) {
+  std::vector<double> out;
+  for (const C& c : same_bits<C>(v)) {
+    if constexpr (std::is_arithmetic_v<C>) {
+      out.push_back(double(c));
+    } else {
+      out.push_back(double(static_cast<float>(c)));  // bfloat16
+    }
+  }
+  return out;
 }
 
 }  // namespace nasfast_emu_test

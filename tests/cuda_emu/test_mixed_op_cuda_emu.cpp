@@ -21,6 +21,8 @@ namespace {
 namespace gpu = nasfast::mixed_op::cuda;
 namespace cpu = nasfast::mixed_op::cpu;
 using nasfast_emu_test::check_close;
+using nasfast_emu_test::same_bits;
+using nasfast_emu_test::values;
 
 // G: the element type of the CUDA side, C: of the CPU side (the same bits), A: accumulation.
 template <typename G, typename C, typename A>
@@ -30,35 +32,23 @@ void check(int K, int64_t n, std::mt19937& rng) {
   std::vector<std::vector<C>> in_c(K);
   std::vector<std::vector<G>> in_g(K);
   for (int k = 0; k < K; ++k) {
-    const auto v = nasfast_test::randn<float>(n, rng);
-    for (float f : v) in_c[k].push_back(C(f));
-    in_g[k].resize(n);
-    std::memcpy(in_g[k].data(), in_c[k].data(), n * sizeof(C));
+    for (float f : nasfast_test::randn<float>(n, rng)) in_c[k].push_back(C(f));
+    in_g[k] = same_bits<G>(in_c[k]);
   }
   const auto w = nasfast_test::randn<A>(K, rng);
   std::vector<const G*> pg;
   std::vector<const C*> pc;
   for (int k = 0; k < K; ++k) pg.push_back(in_g[k].data()), pc.push_back(in_c[k].data());
-  auto as_float = [](const auto& v) {
-    std::vector<double> f;
-    for (const auto& x : v) {
-      C c;
-      std::memcpy(&c, &x, sizeof c);
-      f.push_back(double(static_cast<A>(c)));
-    }
-    return f;
-  };
   std::vector<G> out_g(n);
   std::vector<C> out_c(n);
   CHECK(gpu::forward<G>(pg.data(), w.data(), K, n, out_g.data(), nullptr) == cudaSuccess);
   cpu::forward<C>(pc.data(), w.data(), K, n, out_c.data());
-  check_close("forward", as_float(out_g), as_float(out_c), tol);
+  check_close("forward", values<C>(out_g), values<C>(out_c), tol);
 
   const auto gf = nasfast_test::randn<float>(n, rng);
   std::vector<C> g_c;
   for (float f : gf) g_c.push_back(C(f));
-  std::vector<G> g_g(n);
-  std::memcpy(g_g.data(), g_c.data(), n * sizeof(C));
+  const std::vector<G> g_g = same_bits<G>(g_c);
   std::vector<std::vector<G>> gi_g(K, std::vector<G>(n));
   std::vector<std::vector<C>> gi_c(K, std::vector<C>(n));
   std::vector<G*> pgi_g;
@@ -69,7 +59,7 @@ void check(int K, int64_t n, std::mt19937& rng) {
   CHECK(gpu::backward<G>(g_g.data(), pg.data(), w.data(), K, n, pgi_g.data(), dots_g.data(),
                          workspace.data(), nullptr) == cudaSuccess);
   cpu::backward<C>(g_c.data(), pc.data(), w.data(), K, n, pgi_c.data(), dots_c.data());
-  for (int k = 0; k < K; ++k) check_close("grad_in", as_float(gi_g[k]), as_float(gi_c[k]), tol);
+  for (int k = 0; k < K; ++k) check_close("grad_in", values<C>(gi_g[k]), values<C>(gi_c[k]), tol);
   // float dots over up to 3e5 terms: block partial sums against the CPU's blocked sum
   check_close("dots", dots_g, dots_c, sizeof(A) == 8 ? 1e-10 : 1e-3);
   std::vector<A> dots_only(K);

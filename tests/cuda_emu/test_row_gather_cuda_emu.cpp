@@ -21,23 +21,8 @@ namespace {
 namespace gpu = nasfast::row_gather::cuda;
 namespace cpu = nasfast::row_gather::cpu;
 using nasfast_emu_test::check_close;
-
-template <typename G, typename C>
-std::vector<G> same_bits(const std::vector<C>& v) {
-  std::vector<G> g(v.size());
-  std::memcpy(g.data(), v.data(), v.size() * sizeof(C));
-  return g;
-}
-template <typename C, typename G>
-std::vector<double> values(const std::vector<G>& v) {
-  std::vector<double> d;
-  for (const G& x : v) {
-    C c;
-    std::memcpy(&c, &x, sizeof c);
-    d.push_back(double(static_cast<float>(c)));
-  }
-  return d;
-}
+using nasfast_emu_test::same_bits;
+using nasfast_emu_test::values;
 
 // G: the CUDA side's element type, C: the CPU side's (the same bits).
 template <typename G, typename C>
