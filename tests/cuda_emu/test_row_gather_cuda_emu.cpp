@@ -93,12 +93,14 @@ void check(int64_t rows, int64_t n, int64_t M, std::mt19937& rng) {
 
 int main() {
   std::mt19937 rng(5);
-  for (const auto [rows, n, M] : {std::array<int64_t, 3>{5, 9, 3}, {40, 70, 300},
-                                  {3, 66000, 2}}) {
+  for (const auto [rows, n, M] : {std::array<int64_t, 3>{5, 9, 3}, {40, 70, 300}}) {
     check<float, float>(rows, n, M, rng);
     check<double, double>(rows, n, M, rng);
     check<__nv_bfloat16, c10::BFloat16>(rows, n, M, rng);
   }
+#ifndef NASFAST_EMU_SANITIZED  // 65535 blocks of 256 fibers: minutes under ASan
+  check<float, float>(3, 66000, 2, rng);  // more rows than the grid's 65535 in y: its loop
+#endif
   std::printf("%d comparisons\n", nasfast_emu_test::compared());
   TEST_MAIN_RETURN();
 }
