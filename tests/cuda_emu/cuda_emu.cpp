@@ -232,8 +232,7 @@ cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
   const auto limit = g_shared_limit.find(kernel);
   if (shmem > (limit == g_shared_limit.end() ? kDefaultSharedBytes : limit->second))
     return cudaErrorInvalidValue;
-  // fresh each launch and filled with NaN bits, so a read before any write shows
-  g_dynamic_shared.assign((shmem + sizeof(double) - 1) / sizeof(double), std::nan(""));
+  g_dynamic_shared.resize((shmem + sizeof(double) - 1) / sizeof(double));
   ++g_launches;
   gridDim = grid;
   blockDim = block;
@@ -243,6 +242,8 @@ cudaError_t run_grid(const void* kernel, dim3 grid, dim3 block, size_t shmem,
     for (unsigned y = 0; y < grid.y; ++y)
       for (unsigned x = 0; x < grid.x; ++x) {
         blockIdx = {x, y, z};
+        // NaN bits in every block, so a read before any write shows
+        std::fill(g_dynamic_shared.begin(), g_dynamic_shared.end(), std::nan(""));
         run_block();
       }
   return cudaSuccess;
