@@ -270,7 +270,7 @@ template <typename T>
 __global__ void bn_backward_part_k(const T* g, BnBackwardBatch<T> bb, bool relu_mask, int64_t N,
                                    int64_t C, uint32_t HW, int64_t n_per, double* part) {
   __shared__ double sh[kThreads];
-  const BnBackwardItem<T>& it = bb.item[blockIdx.z];
+  const BnBackwardItem<T> it = bb.item[blockIdx.z];  // a copy: registers, not a parameter address
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   const T m = it.mean[c], is = it.invstd[c];
@@ -299,7 +299,7 @@ __global__ void bn_backward_dz_k(const T* g, BnBackwardBatch<T> bb, bool relu_ma
                                  int64_t N, int64_t C, uint32_t HW, int64_t n_per,
                                  const double* part) {
   __shared__ double sh[kThreads];
-  const BnBackwardItem<T>& it = bb.item[blockIdx.z];
+  const BnBackwardItem<T> it = bb.item[blockIdx.z];  // a copy: registers, not a parameter address
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
   double sa = 0, sb = 0;
