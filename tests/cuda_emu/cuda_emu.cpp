@@ -1,7 +1,8 @@
 // The scheduler and runtime calls of the CUDA host emulation (include/cuda_runtime.h).
 //
-// A block's threads are fibers (a stack and a saved context each). Each round resumes every runnable thread once; a thread
-// runs until it ends or waits at a barrier (__syncthreads, or the two halves of a warp shuffle).
+// A block's threads are fibers (a stack and a saved context each). Each round resumes every
+// runnable thread once; a thread runs until it ends or waits at a barrier (__syncthreads, or the
+// two halves of a warp shuffle).
 // Between rounds the waits are resolved: a warp whose lanes all wait at a shuffle goes on; else,
 // when every live thread waits at __syncthreads, all go on. Anything else (threads at different
 // barriers, a barrier some threads have left the kernel without reaching) is a divergent barrier,

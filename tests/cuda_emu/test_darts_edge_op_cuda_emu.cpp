@@ -63,8 +63,9 @@ void check_case(const Case& c) {
   at::Tensor weights = at::softmax(at::randn({de::kOps}, opts), 0);
   if (c.zero_weight) weights[5] = 0;
   std::vector<at::Tensor> cw;
-  for (int i = 0; i < (c.s == 2 ? 14 : 12); ++i) cw.push_back(at::randn(de::conv_shape(i, c.C), opts));
-  at::Tensor running = at::rand({2, de::kSlots, c.C}, opts) + 0.5;
+  for (int i = 0; i < (c.s == 2 ? 14 : 12); ++i)
+    cw.push_back(at::randn(de::conv_shape(i, c.C), opts));
+  const at::Tensor running = at::rand({2, de::kSlots, c.C}, opts) + 0.5;
   const de::MixWeights<T> on_cpu{de::weight_values(weights)};
   const de::MixWeights<T> on_device{std::vector<double>(de::kOps, 1.0), weights.data_ptr<T>()};
   const double eps = 1e-5;

@@ -504,7 +504,8 @@ __global__ void pointwise_k(const T* w, int64_t ws_co, int64_t ws_ci, const T* i
   if (i >= N * Co * P) return;
   const int64_t p = i % P, co = (i / P) % Co, n = i / (P * Co);
   T acc = T(0);
-  for (int64_t ci = 0; ci < Ci; ++ci) acc += w[co * ws_co + ci * ws_ci] * in[n * in_bstride + ci * P + p];
+  for (int64_t ci = 0; ci < Ci; ++ci)
+    acc += w[co * ws_co + ci * ws_ci] * in[n * in_bstride + ci * P + p];
   out[n * out_bstride + co * P + p] = acc;
 }
 

@@ -44,12 +44,12 @@ cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64
 // same holds for scale_ptr of bn_backward and skip_w_ptr of stage1_backward.
 template <typename T>
 cudaError_t mix_forward(const T* const* z, const T* const* mean, const T* const* invstd,
-                        const T* wk, const T* const* wk_ptr, int K, int64_t N, int64_t C, int64_t HW, T* out,
-                        cudaStream_t st);
+                        const T* wk, const T* const* wk_ptr, int K, int64_t N, int64_t C,
+                        int64_t HW, T* out, cudaStream_t st);
 template <typename T>
 cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, T scale,
-                        const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C, int64_t HW, T* dz,
-                        double* sum_gy, cudaStream_t st);
+                        const T* scale_ptr, bool relu_mask, bool training, int64_t N, int64_t C,
+                        int64_t HW, T* dz, double* sum_gy, cudaStream_t st);
 // bn_backward of n <= kMaxBatch BatchNorms with one upstream gradient g, in two launches; each
 // item's dz and sum_gy may be null.
 template <typename T>
