@@ -213,14 +213,20 @@ void check_bn_batches(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) {
   for (const bool training : {true, false}) {
     std::vector<std::vector<T>> dz(n, std::vector<T>(len));
     std::vector<std::vector<double>> sg(n, std::vector<double>(C));
-    // item 0: dz and sum_gy; item 1: dz only, scale from device memory; item 2: sum_gy only
+    // item 0: dz and sum_gy; item 1: dz only, scale from device memory; item 2: sum_gy only;
+    // item 3: the identity (null mean and invstd), sum_gy only
     std::vector<cpu::BnBackwardItem<T>> items;
     for (int j = 0; j < n; ++j)
       items.push_back({z[j].data(), mean[j].data(), invstd[j].data(), j == 1 ? T(-7) : scale[j],
                        j == 1 ? &scale[1] : nullptr, j == 2 ? nullptr : dz[j].data(),
                        j == 1 ? nullptr : sg[j].data()});
-    CHECK(gpu::bn_backward_batch<T>(g.data(), items.data(), n, false, training, N, C, HW,
+    std::vector<double> sg_identity(C);
+    items.push_back({z[0].data(), nullptr, nullptr, T(0), nullptr, nullptr, sg_identity.data()});
+    CHECK(gpu::bn_backward_batch<T>(g.data(), items.data(), n + 1, false, training, N, C, HW,
                                     nullptr) == cudaSuccess);
+    std::vector<double> want_identity(C, 0.0);
+    for (int64_t i = 0; i < len; ++i) want_identity[(i / HW) % C] += double(g[i]) * z[0][i];
+    check_close("bn_backward_batch identity sum_gy", sg_identity, want_identity, tol<T>());
     for (int j = 0; j < n; ++j) {
       std::vector<T> dz_c(len);
       std::vector<double> sg_c(C);

@@ -556,15 +556,19 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
   std::array<at::Tensor, kSlots> dz, coef;
   const bool in_gemm = bn_in_gemm<K, T>(d.C);
   std::vector<std::pair<int, bool>> fin;  // (primitive k, propagate below its final BatchNorm)
+  [[maybe_unused]] bool skip_gy = false;  // K::kBatchBn: the skip's sum g * x still to do
   for (int k = 1; k < kOps; ++k) {
     if (!is_active(active, k)) continue;
     const int slot = final_slot(k, s);
     // w_k = 0: every gradient through branch k is exactly 0
     const bool prop = below && wv.maybe_nonzero(k);
     if (slot < 0) {
-      if (need.weights)
+      if constexpr (K::kBatchBn) {
+        skip_gy = need.weights;  // an identity item of the batched BatchNorm backward below
+      } else if (need.weights) {
         K::template dot<T>(g.data_ptr<T>(), x.data_ptr<T>(), g.numel(),
                            sgy.data_ptr<double>() + k * d.C);
+      }
     } else if (prop || need.weights) {
       fin.emplace_back(k, prop);
     } else {
@@ -612,7 +616,7 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       const int slot = final_slot(k, s);
       if (slot >= 0 && !coef[slot].defined()) release(slot);
     }
-  } else if constexpr (K::kBatchBn) {  // all of them in one launch pair
+  } else if constexpr (K::kBatchBn) {  // all of them, and the skip's sums, in one launch pair
     std::vector<cpu::BnBackwardItem<T>> items;
     for (auto [k, prop] : fin) {
       const int slot = final_slot(k, s);
@@ -620,6 +624,8 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward(
       items.push_back({zs.z[slot].data_ptr<T>(), st.mean(slot), st.invstd(slot), wv.value(k),
                        wv.ptr(k), ptr<T>(dz[slot]), sum_gy(k)});
     }
+    if (skip_gy) items.push_back({x.data_ptr<T>(), nullptr, nullptr, T(0), nullptr, nullptr,
+                                  sum_gy(3)});
     if (!items.empty())
       K::template bn_backward_batch<T>(g.data_ptr<T>(), items.data(),
                                        static_cast<int>(items.size()), false, training, d.N, d.C,

@@ -25,7 +25,8 @@ struct Dims {
 
 // One BatchNorm of a batched bn_backward (the CUDA launcher bn_backward_batch): the arguments of
 // bn_backward that differ between the BatchNorms of an edge. scale_ptr, when not null, points
-// at the scale in device memory; dz and sum_gy may be null.
+// at the scale in device memory; dz and sum_gy may be null; null mean and invstd stand for the
+// identity y = z (the skip connection, whose weight gradient is sum g * z).
 template <typename T>
 struct BnBackwardItem {
   const T* z;

@@ -273,7 +273,7 @@ __global__ void bn_backward_part_k(const T* g, BnBackwardBatch<T> bb, bool relu_
   const BnBackwardItem<T> it = bb.item[blockIdx.z];  // a copy: registers, not a parameter address
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
   const uint32_t cnt = uint32_t(min(n_per, N - n0)) * HW;
-  const T m = it.mean[c], is = it.invstd[c];
+  const T m = it.mean ? it.mean[c] : T(0), is = it.invstd ? it.invstd[c] : T(1);
   double a = 0, b = 0;
   for (uint32_t e = threadIdx.x; e < cnt; e += blockDim.x) {
     const int64_t idx = chunk_index(e, HW, n0, C, c);
@@ -316,7 +316,7 @@ __global__ void bn_backward_dz_k(const T* g, BnBackwardBatch<T> bb, bool relu_ma
     if (it.sum_gy && blockIdx.y == 0 && threadIdx.x == 0) it.sum_gy[c] = sb;
   }
   if (!it.dz) return;
-  const T m = it.mean[c], is = it.invstd[c];
+  const T m = it.mean ? it.mean[c] : T(0), is = it.invstd ? it.invstd[c] : T(1);
   const double M = double(N) * double(HW);
   const T k = (it.scale_ptr ? *it.scale_ptr : it.scale) * is;
   const T mg = training ? T(sa / M) : T(0), mgy = training ? T(sb / M) : T(0);
