@@ -238,9 +238,9 @@ void check_bn_batches(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) {
   }
 }
 
-// pointwise, plain and with the transposed weight strides; dot.
+// pointwise, plain and with the transposed weight strides.
 template <typename T>
-void check_pointwise_dot(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
+void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937& rng) {
   const auto w = randn<T>(Co * Ci, rng), in = randn<T>(N * Ci * P, rng);
   const auto dz = randn<T>(N * Co * P, rng);
   std::vector<T> out_e(N * Co * P), out_c(out_e.size()), din_e(N * Ci * P), din_c(din_e.size());
@@ -252,13 +252,6 @@ void check_pointwise_dot(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19
                           nullptr) == cudaSuccess);
   cpu::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din_c.data(), Ci * P);
   check_close("pointwise (transposed)", din_e, din_c, tol<T>());
-  for (const int64_t n : {int64_t(1), int64_t(255), int64_t(256 * 600 + 13)}) {
-    const auto a = randn<T>(n, rng), b = randn<T>(n, rng);
-    std::vector<double> got(1);
-    CHECK(gpu::dot<T>(a.data(), b.data(), n, got.data(), nullptr) == cudaSuccess);
-    check_close("dot", got, std::vector<double>{cpu::dot<T>(a.data(), b.data(), n)},
-                tol<T>() * 10);
-  }
 }
 
 // running_update against its formula; more slots than the launcher takes is an error.
@@ -306,7 +299,7 @@ void check_all(std::mt19937& rng) {
   check_mix_bn_backward<T>(300, 2, 5, rng);
   check_bn_batches<T>(3, 5, 63, rng);
   check_bn_batches<T>(70, 3, 4, rng);
-  check_pointwise_dot<T>(3, 5, 4, 63, rng);
+  check_pointwise<T>(3, 5, 4, 63, rng);
   check_running_update<T>(300, rng);  // two blocks of channels
 }
 

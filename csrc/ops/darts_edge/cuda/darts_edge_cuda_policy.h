@@ -53,10 +53,6 @@ struct CudaKernels {
   }
   template <typename T, typename... A>
   static void pointwise(A... a) { NASFAST_CUDA_CALL(cuda::pointwise<T>(a..., stream())); }
-  template <typename T>
-  static void dot(const T* a, const T* b, int64_t n, double* out) {
-    NASFAST_CUDA_CALL(cuda::dot<T>(a, b, n, out, stream()));
-  }
 };
 
 }  // namespace nasfast::darts_edge

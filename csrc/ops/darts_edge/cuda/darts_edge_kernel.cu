@@ -522,18 +522,6 @@ __global__ void running_update_k(Running<T> r, const T* stats, int64_t C, int64_
   if (c == 0) r.count[j][0] += 1;
 }
 
-// Block b's grid-stride share of sum a * b, to part[b].
-template <typename T>
-__global__ void dot_part_k(const T* a, const T* b, int64_t n, double* part) {
-  __shared__ double sh[kThreads];
-  double s = 0;
-  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < n;
-       j += int64_t(gridDim.x) * blockDim.x)
-    s += double(a[j]) * double(b[j]);
-  const double r = block_sum(s, sh);
-  if (threadIdx.x == 0) part[blockIdx.x] = r;
-}
-
 }  // namespace
 
 void set_scratch_allocator(ScratchAllocator a) { g_scratch = a; }
@@ -730,16 +718,6 @@ cudaError_t running_update(T* const* mean, T* const* var, int64_t* const* count,
   return cudaGetLastError();
 }
 
-template <typename T>
-cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st) {
-  const unsigned G = std::max(1u, std::min(unsigned(kTargetBlocks), blocks(n)));
-  Scratch part(G, st);
-  if (part.err != cudaSuccess) return part.err;
-  dot_part_k<T><<<G, kThreads, 0, st>>>(a, b, n, part.p);
-  sum_parts_k<double><<<1, 1, 0, st>>>(part.p, 1, G, out);
-  return cudaGetLastError();
-}
-
 #define NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(T)                                                   \
   template cudaError_t stage1_forward<T>(const T*, const Dims&, const T* const*, T* const*, T*,  \
                                          T*, T*, T*, cudaStream_t);                              \
@@ -769,8 +747,7 @@ cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st)
                                          const int64_t*, int, int64_t, int64_t, double,          \
                                          cudaStream_t);                                          \
   template cudaError_t pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t,      \
-                                    int64_t, int64_t, int64_t, T*, int64_t, cudaStream_t);       \
-  template cudaError_t dot<T>(const T*, const T*, int64_t, double*, cudaStream_t);
+                                    int64_t, int64_t, int64_t, T*, int64_t, cudaStream_t);
 
 NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(float)
 NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(double)

@@ -75,8 +75,5 @@ template <typename T>
 cudaError_t running_update(T* const* mean, T* const* var, int64_t* const* count, const T* stats,
                            const int64_t* slots, int n, int64_t C, int64_t num_slots,
                            double momentum, cudaStream_t st);
-// *out (device double) = sum a * b.
-template <typename T>
-cudaError_t dot(const T* a, const T* b, int64_t n, double* out, cudaStream_t st);
 
 }  // namespace nasfast::darts_edge::cuda
