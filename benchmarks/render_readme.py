@@ -1,11 +1,12 @@
-"""Render README.md's table of speed ratios from the JSON in benchmarks/results/.
+"""Render the tables of speed ratios in README.md and docs/ from the JSON in benchmarks/results/.
 
-Every ratio in that table is read from a results file, so no number is typed twice:
+Every ratio in those tables is read from a results file, so no number is typed twice:
 
-    python benchmarks/render_readme.py           # rewrite the table between the markers
-    python benchmarks/render_readme.py --check   # exit 1 when README.md differs from the JSON
+    python benchmarks/render_readme.py           # rewrite the tables between the markers
+    python benchmarks/render_readme.py --check   # exit 1 when a table differs from the JSON
 
-A row quoting several runs shows the median of their ratios.
+README.md shows every row; a page in docs/ shows the rows of its topics. A row quoting several
+runs shows the median of their ratios.
 """
 
 from __future__ import annotations
@@ -144,36 +145,64 @@ def row_ratio(row: Row, results: Path) -> float:
     return statistics.median(values)
 
 
-def render_table(results: Path = RESULTS, rows: tuple[Row, ...] = ROWS) -> str:
+# page (relative to the repository root) -> the summaries whose rows it shows (None: all)
+PAGES: dict[str, tuple[str, ...] | None] = {
+    "README.md": None,
+    "docs/ops/mixed_op.md": ("mixed_op.md",),
+    "docs/ops/darts_edge.md": ("darts_edge_cpu.md", "darts_edge_gpu.md"),
+    "docs/ops/pareto.md": ("pareto.md",),
+    "docs/oneshot.md": ("supernet.md",),
+}
+
+
+def render_table(
+    results: Path = RESULTS, rows: tuple[Row, ...] = ROWS, page: str = "README.md"
+) -> str:
+    """The table for ``page``: its rows, each linking to its summary relative to the page."""
+    topics = PAGES.get(page)
+    up = "../" * page.count("/")
     lines = ["| case | baseline | ratio |", "| --- | --- | --- |"]
     for row in rows:
-        link = f"[{row.case}](benchmarks/results/{row.summary})"
+        if topics is not None and row.summary not in topics:
+            continue
+        link = f"[{row.case}]({up}benchmarks/results/{row.summary})"
         lines.append(f"| {link} | {row.baseline} | {row_ratio(row, results):.2f}x |")
     return "\n".join(lines)
 
 
 def replace_table(readme: str, table: str) -> str:
-    """``readme`` with the text between the markers replaced by ``table``."""
+    """``readme`` (a page's text) with the text between the markers replaced by ``table``."""
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < start:
-        raise ValueError(f"README.md: expected the markers {BEGIN!r} and {END!r}, in that order")
+        raise ValueError(f"page: expected the markers {BEGIN!r} and {END!r}, in that order")
     return readme[: start + len(BEGIN)] + "\n" + table + "\n" + readme[end:]
+
+
+def render_pages(root: Path = ROOT, results: Path = RESULTS) -> dict[str, tuple[str, str]]:
+    """page -> (its text now, its text with the tables rendered from ``results``)."""
+    out = {}
+    for page in PAGES:
+        text = (root / page).read_text()
+        out[page] = (text, replace_table(text, render_table(results, page=page)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
-    ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the repository root")
     ap.add_argument("--results", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
-    readme = args.readme.read_text()
-    rendered = replace_table(readme, render_table(args.results))
-    if args.check:
-        if rendered != readme:
-            print(f"{args.readme}: the ratio table differs from {args.results}; run {__file__}")
-            return 1
-        return 0
-    args.readme.write_text(rendered)
+    stale = []
+    for page, (text, rendered) in render_pages(args.root, args.results).items():
+        if rendered == text:
+            continue
+        stale.append(page)
+        if not args.check:
+            (args.root / page).write_text(rendered)
+    if args.check and stale:
+        print(f"{', '.join(stale)}: ratio table differs from {args.results}; run {__file__}")
+        return 1
     return 0
 
 

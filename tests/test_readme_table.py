@@ -1,4 +1,5 @@
-"""README.md's ratio table is what benchmarks/render_readme.py renders from the results JSON."""
+"""The ratio tables of README.md and docs/ are what benchmarks/render_readme.py renders from the
+results JSON."""
 
 from __future__ import annotations
 
@@ -26,12 +27,20 @@ def _load_renderer():
 render = _load_renderer()
 
 
-def test_readme_table_matches_results_json() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert render.replace_table(readme, render.render_table()) == readme, (
-        "README.md's ratio table differs from benchmarks/results/*.json: "
+@pytest.mark.parametrize("page", sorted(render.PAGES))
+def test_page_table_matches_results_json(page: str) -> None:
+    text, rendered = render.render_pages()[page]
+    assert rendered == text, (
+        f"{page}: the ratio table differs from benchmarks/results/*.json; "
         "run python benchmarks/render_readme.py"
     )
+
+
+def test_page_shows_only_its_topics() -> None:
+    table = render.render_table(page="docs/ops/pareto.md")
+    assert "../../benchmarks/results/pareto.md" in table
+    assert "mixed_op" not in table
+    assert len(table.splitlines()) == 2 + sum(r.summary == "pareto.md" for r in render.ROWS)
 
 
 def test_every_quoted_file_and_summary_exists() -> None:
@@ -44,17 +53,21 @@ def test_every_quoted_file_and_summary_exists() -> None:
 def test_check_fails_when_a_json_ratio_changes(tmp_path: Path) -> None:
     results = tmp_path / "results"
     shutil.copytree(render.RESULTS, results)
-    readme = tmp_path / "README.md"
-    shutil.copy(ROOT / "README.md", readme)
-    assert render.main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+    root = tmp_path / "repo"
+    for page in render.PAGES:
+        (root / page).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / page, root / page)
+    args = ["--root", str(root), "--results", str(results)]
+    assert render.main(["--check", *args]) == 0
 
     data = json.loads((results / "pareto.json").read_text())
     data["results"][0]["ratio"] *= 2
     (results / "pareto.json").write_text(json.dumps(data))
-    assert render.main(["--check", "--readme", str(readme), "--results", str(results)]) == 1
+    assert render.main(["--check", *args]) == 1
 
-    assert render.main(["--readme", str(readme), "--results", str(results)]) == 0
-    assert render.main(["--check", "--readme", str(readme), "--results", str(results)]) == 0
+    assert render.main(args) == 0
+    assert render.main(["--check", *args]) == 0
+    assert (root / "README.md").read_text() != (ROOT / "README.md").read_text()
 
 
 def test_row_of_several_runs_is_their_median(tmp_path: Path) -> None:
