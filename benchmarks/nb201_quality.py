@@ -12,13 +12,13 @@
    the exact Pareto set found (mean over seeds). Target: >= 0.99 and >= 40%. Random sampling of the
    same budget is given for scale.
 
-Writes ``nb201_quality_<date>.md`` and ``.json`` with machine, torch version and commit.
+Writes ``nb201_quality.md`` and ``.json`` (replacing the last ones) with machine, torch version
+and commit.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import time
 from pathlib import Path
 
@@ -187,14 +187,13 @@ def main() -> None:
             "random sampling": ("random", {}),
         },
     )
-    date = datetime.date.today().isoformat()
     out = Path(args.out)
     write_json(
-        out / f"nb201_quality_{date}.json",
+        out / "nb201_quality.json",
         {"environment": env, "single_objective": so, "multi_objective": mo},
     )
     md = to_markdown(env, so, mo, args.seeds)
-    (out / f"nb201_quality_{date}.md").write_text(md)
+    (out / "nb201_quality.md").write_text(md)
     print(md)
 
 
