@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from darts_helpers import BACKENDS
 
-from nasfast.search.darts.architect import Architect
-from nasfast.search.darts.network import SearchNetwork
+from nasfast.darts.architect import Architect
+from nasfast.darts.network import SearchNetwork
 
 
 @pytest.fixture(autouse=True)

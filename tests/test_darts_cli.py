@@ -11,8 +11,8 @@ import torch
 from darts_helpers import cli_error, one_thread, write_tiny_npz  # noqa: F401
 
 from nasfast.cli.main import main
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.model import GenotypeNetwork
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.model import GenotypeNetwork
 
 TINY = ["--channels", "2", "--layers", "1", "--batch-size", "8", "--epochs", "1",
         "--backend", "reference", "--no-progress", "--order", "first"]  # fmt: skip

@@ -9,8 +9,8 @@ import pytest
 import torch
 from darts_helpers import BACKENDS, one_thread, tiny_config, tiny_data  # noqa: F401
 
-from nasfast.search.darts.network import SKIP, SearchNetwork
-from nasfast.search.darts.search import DartsSearch
+from nasfast.darts.network import SKIP, SearchNetwork
+from nasfast.darts.search import DartsSearch
 
 STEP_FIELDS = {"step", "epoch", "time_s", "train_loss", "train_acc", "val_loss", "val_acc", "lr"}
 
@@ -280,7 +280,7 @@ def test_fused_and_reference_backends_search_alike(tmp_path, kw):
 
 
 def test_time_backends_reports_both_step_times():
-    from nasfast.search.darts.timing import time_backends
+    from nasfast.darts.timing import time_backends
 
     r = time_backends(tiny_config(layers=1, order="first"), tiny_data(), 2)
     assert r["fused_s"] > 0 and r["reference_s"] > 0 and r["rounds"] == 2

@@ -10,11 +10,11 @@ import pytest
 import torch
 from darts_helpers import cli_error, one_thread, tiny_data, write_tiny_npz  # noqa: F401
 
-import nasfast.search.darts.train as train_mod
+import nasfast.darts.train as train_mod
 from nasfast.cli.main import main
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.model import GenotypeNetwork
-from nasfast.search.darts.train import CHECKPOINT, METRICS_FILE, TrainConfig, train_network
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.model import GenotypeNetwork
+from nasfast.darts.train import CHECKPOINT, METRICS_FILE, TrainConfig, train_network
 
 GENOTYPE = {
     "normal": [["sep_conv_3x3", 0], ["skip_connect", 1], ["dil_conv_3x3", 0],

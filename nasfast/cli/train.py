@@ -17,7 +17,7 @@ from nasfast.cli.errors import one_line_errors
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from nasfast.search.darts.train import TrainConfig
+    from nasfast.darts.train import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -95,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
+    from nasfast.darts.genotype import Genotype
+    from nasfast.darts.model import GenotypeNetwork, count_parameters
+    from nasfast.darts.train import TrainConfig, export_module, train_network
     from nasfast.datasets import load_images
-    from nasfast.search.darts.genotype import Genotype
-    from nasfast.search.darts.model import GenotypeNetwork, count_parameters
-    from nasfast.search.darts.train import TrainConfig, export_module, train_network
 
     set_threads(args.threads)
     check_device(args.device)

@@ -7,8 +7,8 @@ import statistics
 import tempfile
 import time
 
+from nasfast.darts.search import DartsSearch, SearchConfig
 from nasfast.datasets import ImageData
-from nasfast.search.darts.search import DartsSearch, SearchConfig
 
 
 def time_backends(cfg: SearchConfig, data: ImageData, rounds: int, device: str = "cpu") -> dict:

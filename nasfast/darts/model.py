@@ -1,8 +1,8 @@
 """The network a genotype describes, as a plain ``nn.Module`` (only torch layers), for training
 from scratch (DARTS evaluation network: affine BatchNorm, drop-path, optional auxiliary head).
 
-    from nasfast.search.darts import Genotype
-    from nasfast.search.darts.model import GenotypeNetwork
+    from nasfast.darts import Genotype
+    from nasfast.darts.model import GenotypeNetwork
     net = GenotypeNetwork(Genotype.load("genotype.json"), C=36, num_classes=10, layers=20)
 """
 
@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.layers import ReLUConvBN, Stem, preprocess, reduction_layers
 from nasfast.nn.darts_primitives import DilConv, FactorizedReduce, SepConv
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.layers import ReLUConvBN, Stem, preprocess, reduction_layers
 
 
 def eval_op(name: str, C: int, stride: int) -> nn.Module:

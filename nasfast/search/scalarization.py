@@ -1,33 +1,45 @@
-"""Scalarisations: fold several objectives into one score so any single-objective strategy applies.
+"""Scalarizations: fold several objectives into one score so any single-objective strategy applies.
 
-Work on objectives in minimisation form normalised to [0, 1] by the problem's bounds (0 = best),
+Work on objectives in minimization form normalized to [0, 1] by the problem's bounds (0 = best),
 so weights compare like with like. Lower scalar is better.
 
 - ``weighted_sum``: sum_i w_i f_i (finds only the convex hull of the front).
-- ``chebyshev``: max_i w_i (f_i - z_i), ideal point z = 0 after normalisation (reaches every
+- ``chebyshev``: max_i w_i (f_i - z_i), ideal point z = 0 after normalization (reaches every
   Pareto-optimal point for some weights).
-- ``epsilon``: minimise the primary objective subject to f_j <= eps_j for the others (eps given in
+- ``epsilon``: minimize the primary objective subject to f_j <= eps_j for the others (eps given in
   the metric's own units); a violation ranks below every feasible point.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from nasfast import pareto
 
-if TYPE_CHECKING:
-    from nasfast.search.problem import Problem
-
 KINDS = ("weighted", "chebyshev", "epsilon")
 
 
-class Scalarisation:
-    """``Scalarisation("chebyshev", weights=[0.7, 0.3])`` or
-    ``Scalarisation("epsilon", primary="accuracy", eps={"latency:raspi4": 10.0})``."""
+class Objectives(Protocol):
+    """What a scalarization reads of the problem it is bound to (``nasfast.search.Problem``)."""
+
+    @property
+    def n_obj(self) -> int: ...
+
+    @property
+    def names(self) -> list[str]: ...
+
+    @property
+    def bounds(self) -> Sequence[tuple[float, float]] | None: ...
+
+    def normalized_F(self, metrics: Sequence[Mapping[str, float]]) -> np.ndarray: ...
+
+
+class Scalarization:
+    """``Scalarization("chebyshev", weights=[0.7, 0.3])`` or
+    ``Scalarization("epsilon", primary="accuracy", eps={"latency:raspi4": 10.0})``."""
 
     def __init__(
         self,
@@ -38,7 +50,7 @@ class Scalarisation:
         eps: Mapping[str, float] | None = None,
     ) -> None:
         if kind not in KINDS:
-            raise ValueError(f"scalarisation: expected one of {', '.join(KINDS)}, got {kind!r}")
+            raise ValueError(f"scalarization: expected one of {', '.join(KINDS)}, got {kind!r}")
         if weights is not None:
             w = np.asarray(weights, dtype=float)
             if w.ndim != 1 or (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
@@ -57,11 +69,11 @@ class Scalarisation:
         self._eps_norm: np.ndarray | None = None
         self._offset = 2.0
 
-    def bind(self, problem: Problem) -> None:
+    def bind(self, problem: Objectives) -> None:
         """Resolve names against the problem's objectives (called by ``Problem``)."""
         m = problem.n_obj
         if m < 2:
-            raise ValueError("scalarisation: needs at least two objectives")
+            raise ValueError("scalarization: needs at least two objectives")
         if self.weights is None:
             self._w = np.full(m, 1.0 / m)
         else:
@@ -80,17 +92,17 @@ class Scalarisation:
             for name, bound in self.eps.items():
                 if name not in names:
                     raise ValueError(f"eps: {name!r} is not one of the objectives {names}")
-                eps[names.index(name)] = problem.normalised_F(
+                eps[names.index(name)] = problem.normalized_F(
                     [{n: (bound if n == name else 0.0) for n in names}]
                 )[0, names.index(name)]
             self._eps_norm = eps
-            # normalised objectives lie in [0, 1]; raw ones need a larger gap
+            # normalized objectives lie in [0, 1]; raw ones need a larger gap
             self._offset = 2.0 if problem.bounds is not None else 1e12
 
     def __call__(self, F: np.ndarray) -> np.ndarray:
-        """Scalar per row of normalised minimisation-form ``F`` (N, M); lower is better."""
+        """Scalar per row of normalized minimization-form ``F`` (N, M); lower is better."""
         if self._w is None:
-            raise ValueError("scalarisation: not bound to a problem")
+            raise ValueError("scalarization: not bound to a problem")
         F = np.asarray(F, dtype=float)
         if self.kind == "weighted":
             return np.asarray(pareto.weighted_sum(F, self._w), dtype=float)

@@ -9,7 +9,7 @@ Variants, all switched by constructor arguments:
   runs only the sampled op (``DartsEdge.forward(..., single_path=True)``).
 - ``partial_channels=K`` (PC-DARTS): 1/K of an edge's channels go through the mixed op, the rest
   bypass it (max-pooled at stride 2), then a channel shuffle with K groups; each node sums its
-  incoming edges weighted by the edge-normalisation betas (softmax over the node's edges).
+  incoming edges weighted by the edge-normalization betas (softmax over the node's edges).
 - ``op_mask`` (P-DARTS pruning): a [2, 14, 8] bool buffer; pruned ops get exactly zero weight
   (their alphas are masked to ``-inf`` before the softmax). The edge still holds all 8 primitives
   so the state_dict layout is the same as the full set; the zero-weighted ops are still
@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasfast.darts.layers import Stem, channel_shuffle, preprocess, reduction_layers
 from nasfast.nn import PRIMITIVES, DartsEdge
 from nasfast.ops import mixed_op_weights
-from nasfast.search.darts.layers import Stem, channel_shuffle, preprocess, reduction_layers
 
 NUM_OPS = len(PRIMITIVES)
 SKIP = PRIMITIVES.index("skip_connect")
@@ -233,7 +233,7 @@ class SearchNetwork(nn.Module):
         """softmax over each edge's (unpruned) ops: the architecture distribution."""
         return torch.softmax(self.masked_alphas(reduce), dim=-1)
 
-    def edge_normalisation(self, reduce: bool) -> torch.Tensor | None:
+    def edge_normalization(self, reduce: bool) -> torch.Tensor | None:
         """PC-DARTS betas as per-edge weights: softmax over the edges entering each node."""
         b = self.betas_reduce if reduce else self.betas_normal
         if b is None:
@@ -259,7 +259,7 @@ class SearchNetwork(nn.Module):
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         w = {False: self.sample_weights(False), True: self.sample_weights(True)}
-        b = {False: self.edge_normalisation(False), True: self.edge_normalisation(True)}
+        b = {False: self.edge_normalization(False), True: self.edge_normalization(True)}
         single = self.sampler == "gumbel"
         skip_drop = self.skip_drop if self.training else 0.0
         s0 = s1 = self.stem(x)

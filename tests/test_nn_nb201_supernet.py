@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from nasfast.nn import NB201Supernet
-from nasfast.nn.nb201_supernet import arch_to_str
+from nasfast.spaces import ops_to_arch_str
 from tests.conftest import devices
 
 
@@ -70,7 +70,7 @@ def test_single_candidate_and_list_input():
     with torch.no_grad():
         out = net.forward_candidates(x, [arch])
     torch.testing.assert_close(out[0], net(x, torch.tensor(arch)), rtol=1e-9, atol=1e-9)
-    assert arch_to_str(arch) == (
+    assert ops_to_arch_str(arch) == (
         "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
     )
 
@@ -141,3 +141,16 @@ def test_bad_arguments_raise_value_error():
         net.forward_candidates(x, [[0] * 6], chunk=0)
     with pytest.raises(ValueError, match="^C:"):
         NB201Supernet(C=0)
+
+
+def test_forward_mixed_with_one_hot_alphas_equals_forward():
+    torch.manual_seed(0)
+    net = NB201Supernet(C=2, N=1, num_classes=3, in_channels=1).double().eval()
+    x = torch.randn(4, 1, 8, 8, dtype=torch.float64)
+    arch = [3, 1, 2, 4, 0, 3]
+    alpha = torch.full((6, 5), -60.0, dtype=torch.float64)
+    alpha[torch.arange(6), torch.tensor(arch)] = 60.0
+    with torch.no_grad():
+        torch.testing.assert_close(net.forward_mixed(x, alpha), net(x, arch))
+    with pytest.raises(ValueError, match="^alpha:"):
+        net.forward_mixed(x, torch.zeros(6, 4))

@@ -1,20 +1,45 @@
-"""The NAS-Bench-201 protocol: run a strategy over seeds, report the 200-epoch accuracy of the best
-found, score multi-objective fronts against the exact one, and write results.json / front.json."""
+"""The NAS-Bench-201 protocol: report the 200-epoch accuracy of the best found by the search
+signal, score multi-objective fronts against the table's exact front, as results.json stores them.
+
+Runs come from ``nasfast.search`` (``minimize`` once per seed); this module reads them through
+the small :class:`RunResult` interface, so the table never imports the search layer above it.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
-from nasfast._atomic import atomic_path
-from nasfast.search import make_strategy, minimize
-from nasfast.search.base import SearchResult
-from nasfast.search.scalarise import Scalarisation
+from nasfast.spaces.discrete import Candidate
 from nasfast.tabular.nb201 import NB201Benchmark
+
+
+class Evaluated(Protocol):
+    candidate: Candidate
+    metrics: Mapping[str, Any]
+    step: int
+
+
+class RunResult(Protocol):
+    """What a report reads of one search run (``nasfast.search.SearchResult`` is one)."""
+
+    seed: int | None
+    stopped: str
+
+    @property
+    def n_evals(self) -> int: ...
+
+    @property
+    def history(self) -> Sequence[Evaluated]: ...
+
+    @property
+    def best(self) -> Evaluated: ...
+
+    def incumbents(self) -> Sequence[Evaluated]: ...
+
+    def front(self) -> Sequence[Evaluated]: ...
 
 
 def make_benchmark(
@@ -35,7 +60,7 @@ def make_benchmark(
     return NB201Benchmark(dataset, list(objectives), fid, path)
 
 
-def run_to_dict(bench: NB201Benchmark, res: SearchResult) -> dict[str, Any]:
+def run_to_dict(bench: NB201Benchmark, res: RunResult) -> dict[str, Any]:
     """One run as results.json stores it (arch strings, metrics, incumbent trace)."""
     best = res.best
     history = []
@@ -56,7 +81,8 @@ def run_to_dict(bench: NB201Benchmark, res: SearchResult) -> dict[str, Any]:
     }
 
 
-def front_to_dict(bench: NB201Benchmark, res: SearchResult, ref: np.ndarray) -> dict[str, Any]:
+def front_to_dict(bench: NB201Benchmark, res: RunResult, ref: np.ndarray) -> dict[str, Any]:
+    """The run's non-dominated cells and their score against the exact front."""
     front = res.front()
     score = bench.score_front([e.metrics["index"] for e in res.history], ref)
     return {
@@ -80,25 +106,6 @@ def exact_front_rows(bench: NB201Benchmark) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: [r[n] for n in bench.objective_names])
 
 
-def run_protocol(
-    bench: NB201Benchmark,
-    strategy: str,
-    budget: int,
-    seeds: Sequence[int],
-    *,
-    strategy_kwargs: dict[str, Any] | None = None,
-    scalarisation: Scalarisation | None = None,
-    progress: bool = False,
-) -> list[SearchResult]:
-    """``strategy`` on the benchmark once per seed."""
-    out = []
-    for seed in seeds:
-        problem = bench.problem(scalarisation=scalarisation)
-        strat = make_strategy(strategy, **(strategy_kwargs or {}))
-        out.append(minimize(problem, strat, budget, seed=seed, progress=progress))
-    return out
-
-
 def incumbent_curves(runs: Sequence[dict[str, Any]]) -> np.ndarray:
     """(seeds, steps) incumbent 200-epoch accuracy, runs shorter than the longest padded."""
     n = max(len(r["history"]) for r in runs)
@@ -110,24 +117,24 @@ def incumbent_curves(runs: Sequence[dict[str, Any]]) -> np.ndarray:
     return C
 
 
-def write_json(path: str | Path, obj: Any) -> None:
-    """Write atomically (temporary file, then ``os.replace``)."""
-    with atomic_path(path) as tmp, open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-        f.write("\n")
-
-
-def parse_assignments(text: str | None, what: str) -> dict[str, float]:
-    """``"accuracy=85,latency:raspi4=20"`` -> dict (ValueError naming ``what``)."""
-    out: dict[str, float] = {}
-    if not text:
-        return out
-    for part in text.split(","):
-        name, sep, value = part.rpartition("=")
-        if not sep or not name:
-            raise ValueError(f"{what}: expected NAME=VALUE[,NAME=VALUE...], got {text!r}")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"{what}: {value!r} is not a number (in {text!r})") from None
+def ref_in_units(bench: NB201Benchmark, ref: np.ndarray) -> dict[str, float]:
+    """A normalized reference point back in each objective's own units."""
+    out = {}
+    for s, (lo, hi), r in zip(bench.specs, bench.bounds(), ref, strict=True):
+        out[s.name] = float(hi - r * (hi - lo)) if s.maximize else float(lo + r * (hi - lo))
     return out
+
+
+def significance(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """Is ``a`` above ``b``? One-sided Mann-Whitney U and Welch's t-test p-values."""
+    import warnings
+
+    from scipy import stats
+
+    if np.allclose(a, a[0]) and np.allclose(b, b[0]) and np.isclose(a[0], b[0]):
+        return {"mannwhitney_p": 1.0, "welch_p": 1.0}
+    with warnings.catch_warnings():  # constant samples: scipy warns, the p-value is still defined
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mw = stats.mannwhitneyu(a, b, alternative="greater")
+        wt = stats.ttest_ind(a, b, equal_var=False, alternative="greater")
+    return {"mannwhitney_p": float(mw.pvalue), "welch_p": float(np.nan_to_num(wt.pvalue, nan=1.0))}

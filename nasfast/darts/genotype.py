@@ -115,7 +115,7 @@ def derive_cell(
 ) -> Gene:
     """The cell gene of per-edge op weights ``[E, 8]`` (probabilities, rows in edge order).
 
-    ``edge_scale`` (PC-DARTS edge normalisation) multiplies each edge's row first.
+    ``edge_scale`` (PC-DARTS edge normalization) multiplies each edge's row first.
     """
     W = np.array(weights, dtype=np.float64)
     E = sum(2 + i for i in range(steps))

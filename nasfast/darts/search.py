@@ -23,12 +23,12 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
+from nasfast.darts.architect import ORDERS, Architect
+from nasfast.darts.costs import METRICS, edge_costs, expected_cost
+from nasfast.darts.genotype import Genotype, derive_genotype
+from nasfast.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 from nasfast.datasets import ImageData
 from nasfast.nn.darts_edge import cpu_kernels_channels_last
-from nasfast.search.darts.architect import ORDERS, Architect
-from nasfast.search.darts.costs import METRICS, edge_costs, expected_cost
-from nasfast.search.darts.genotype import Genotype, derive_genotype
-from nasfast.search.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_FILE = "metrics.jsonl"
@@ -450,7 +450,7 @@ class DartsSearch:
         genotype = self.genotype()
         genotype.save(os.path.join(self.out, GENOTYPE_FILE))
         if plots:
-            from nasfast.search.darts.plots import plot_alpha_history, plot_genotype
+            from nasfast.darts.plots import plot_alpha_history, plot_genotype
 
             plot_alpha_history(self.history, self.out)
             plot_genotype(genotype, self.out)

@@ -24,7 +24,7 @@ from nasfast.nn import PRIMITIVES
 
 METRICS = ("params", "flops", "latency")
 DEFAULT_LATENCY_TABLE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "data", "darts_latency_cpu.json"
+    os.path.dirname(os.path.dirname(__file__)), "data", "darts_latency_cpu.json"
 )
 
 

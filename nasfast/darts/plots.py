@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from nasfast.darts.genotype import Genotype  # noqa: E402
 from nasfast.nn import PRIMITIVES  # noqa: E402
-from nasfast.search.darts.genotype import Genotype  # noqa: E402
 
 
 def _edge_labels(steps: int) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -23,7 +23,7 @@ def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
@@ -37,7 +37,7 @@ def plot_convergence(
 ) -> Path:
     """Mean incumbent value vs evaluations, one line per strategy, a band of +-1 std over seeds
     (and the min..max range lighter). ``curves[label]`` has shape (seeds, steps)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, C in curves.items():
         C = np.asarray(C, dtype=float)
@@ -72,7 +72,7 @@ def plot_front(
     ylim: tuple[float, float] | None = None,
 ) -> Path:
     """The found front (points and steps) over the exact front of the table (2 objectives)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     if evaluated is not None and len(evaluated):
         E = np.asarray(evaluated, dtype=float)
