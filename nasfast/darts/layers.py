@@ -8,20 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.darts_primitives import FactorizedReduce
-
-
-class ReLUConvBN(nn.Module):
-    def __init__(self, C_in: int, C_out: int, k: int, stride: int, padding: int, affine: bool):
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_out, k, stride=stride, padding=padding, bias=False),
-            nn.BatchNorm2d(C_out, affine=affine),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
+from nasfast.nn.darts_primitives import FactorizedReduce, ReLUConvBN
 
 
 def preprocess(C_in: int, C_out: int, reduction_prev: bool, affine: bool) -> nn.Module:

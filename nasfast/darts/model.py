@@ -13,27 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasfast.darts.genotype import Genotype
-from nasfast.darts.layers import ReLUConvBN, Stem, preprocess, reduction_layers
-from nasfast.nn.darts_primitives import DilConv, FactorizedReduce, SepConv
-
-
-def eval_op(name: str, C: int, stride: int) -> nn.Module:
-    """A primitive of the derived network (affine BatchNorm, pools without BatchNorm)."""
-    if name == "max_pool_3x3":
-        return nn.MaxPool2d(3, stride=stride, padding=1)
-    if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
-    if name == "skip_connect":
-        return nn.Identity() if stride == 1 else FactorizedReduce(C, C, affine=True)
-    if name == "sep_conv_3x3":
-        return SepConv(C, C, 3, stride, 1, affine=True)
-    if name == "sep_conv_5x5":
-        return SepConv(C, C, 5, stride, 2, affine=True)
-    if name == "dil_conv_3x3":
-        return DilConv(C, C, 3, stride, 2, 2, affine=True)
-    if name == "dil_conv_5x5":
-        return DilConv(C, C, 5, stride, 4, 2, affine=True)
-    raise ValueError(f"genotype: unknown op {name!r}")
+from nasfast.darts.layers import Stem, preprocess, reduction_layers
+from nasfast.nn.darts_primitives import ReLUConvBN, make_primitive
 
 
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
@@ -61,7 +42,9 @@ class EvalCell(nn.Module):
         self.steps = len(gene) // 2
         self.concat = list(concat)
         self.indices = [j for _, j in gene]
-        self.ops = nn.ModuleList(eval_op(op, C, 2 if reduction and j < 2 else 1) for op, j in gene)
+        self.ops = nn.ModuleList(
+            make_primitive(op, C, 2 if reduction and j < 2 else 1, search=False) for op, j in gene
+        )
         self.multiplier = len(self.concat)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor, drop_prob: float = 0.0) -> torch.Tensor:
@@ -120,9 +103,9 @@ class GenotypeNetwork(nn.Module):
     ):
         super().__init__()
         if not isinstance(C, int) or C < 1:
-            raise ValueError(f"--channels: expected a positive count, got {C!r}")
+            raise ValueError(f"C: expected a positive count, got {C!r}")
         if not isinstance(layers, int) or layers < 1:
-            raise ValueError(f"--layers: expected a positive count, got {layers!r}")
+            raise ValueError(f"layers: expected a positive count, got {layers!r}")
         self.genotype = genotype
         self.drop_path_prob = 0.0
         self.auxiliary = auxiliary

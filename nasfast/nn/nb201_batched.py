@@ -31,7 +31,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.nb201_layers import ReLUConvBN, ResBlock, SupernetCell, avg_pool
+from nasfast.nn.darts_primitives import ReLUConvBN
+from nasfast.nn.nb201_layers import ResBlock, SupernetCell, avg_pool, folded
 from nasfast.ops.row_gather import gather_rows, gather_sum
 from nasfast.spaces.nb201 import CONV1, CONV3, EDGES, NONE, POOL, SKIP
 
@@ -161,7 +162,7 @@ class _Runner:
         if self.mode == "running":
             key = id(m)
             if key not in self._folded:
-                self._folded[key] = m.folded()
+                self._folded[key] = folded(m)
             w, b = self._folded[key]
             return _as_rows(F.conv2d(_as_nchw(x), w, b, conv.stride, conv.padding), n)
         y = F.conv2d(_as_nchw(x), conv.weight, None, conv.stride, conv.padding)

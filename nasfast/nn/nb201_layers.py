@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasfast.nn.darts_primitives import ReLUConvBN
 from nasfast.spaces.nb201 import CONV1, CONV3, EDGES, N_EDGES, NONE, SKIP
 
 BN_MODES = ("running", "batch", "train")
@@ -31,23 +32,17 @@ def batch_norm(y: torch.Tensor, bn: nn.BatchNorm2d, mode: str) -> torch.Tensor:
     )
 
 
-class ReLUConvBN(nn.Module):
-    """ReLU -> Conv (no bias) -> BatchNorm (affine)."""
+def relu_conv_bn(m: ReLUConvBN, x: torch.Tensor, bn: str) -> torch.Tensor:
+    """``m`` on one candidate's activations, its BatchNorm in mode ``bn``."""
+    return batch_norm(m.conv(F.relu(x)), m.bn, bn)
 
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int):
-        super().__init__()
-        self.conv = nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False)
-        self.bn = nn.BatchNorm2d(C_out)
 
-    def run(self, x: torch.Tensor, bn: str) -> torch.Tensor:
-        return batch_norm(self.conv(F.relu(x)), self.bn, bn)
-
-    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Conv weight and bias with the BN's running statistics folded in (eval mode)."""
-        bn = self.bn
-        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-        w = self.conv.weight * scale.view(-1, 1, 1, 1)
-        return w, bn.bias - bn.running_mean * scale
+def folded(m: ReLUConvBN) -> tuple[torch.Tensor, torch.Tensor]:
+    """Conv weight and bias of ``m`` with the BN's running statistics folded in (eval mode)."""
+    bn = m.bn
+    scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
+    w = m.conv.weight * scale.view(-1, 1, 1, 1)
+    return w, bn.bias - bn.running_mean * scale
 
 
 def avg_pool(x: torch.Tensor) -> torch.Tensor:
@@ -69,9 +64,9 @@ class SupernetCell(nn.Module):
         if op == SKIP:
             return x
         if op == CONV1:
-            return self.conv1[e].run(x, bn)
+            return relu_conv_bn(self.conv1[e], x, bn)
         if op == CONV3:
-            return self.conv3[e].run(x, bn)
+            return relu_conv_bn(self.conv3[e], x, bn)
         return avg_pool(x)
 
     def forward(self, x: torch.Tensor, arch: Sequence[int], bn: str) -> torch.Tensor:
@@ -94,4 +89,5 @@ class ResBlock(nn.Module):
         self.shortcut = nn.Conv2d(C_in, C_out, 1, 1, 0, bias=False)
 
     def forward(self, x: torch.Tensor, bn: str) -> torch.Tensor:
-        return self.conv_b.run(self.conv_a.run(x, bn), bn) + self.shortcut(F.avg_pool2d(x, 2, 2))
+        y = relu_conv_bn(self.conv_b, relu_conv_bn(self.conv_a, x, bn), bn)
+        return y + self.shortcut(F.avg_pool2d(x, 2, 2))
