@@ -131,5 +131,5 @@ def test_unreadable_npz_cifar_and_names_are_one_line_errors(tmp_path):
     (cif / "data_batch_1").write_bytes(b"not a pickle")
     with pytest.raises(ValueError, match="cannot read CIFAR-10 batch"):
         load_images(str(cif))
-    with pytest.raises(ValueError, match="--dataset: expected one of"):
+    with pytest.raises(ValueError, match="^dataset: expected one of"):
         load_images(str(tmp_path / "does-not-exist"))

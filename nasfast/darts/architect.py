@@ -45,7 +45,7 @@ class Architect:
         hvp_eps: float = 0.01,
     ):
         if order not in ORDERS:
-            raise ValueError(f"--order: expected one of {ORDERS}, got {order!r}")
+            raise ValueError(f"order: expected one of {ORDERS}, got {order!r}")
         self.net, self.w_opt, self.order = net, weight_optimizer, order
         self.arch = list(net.arch_parameters())
         self.weights = list(net.weight_parameters())

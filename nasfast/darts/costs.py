@@ -33,20 +33,20 @@ def load_cost_table(path: str) -> tuple[dict[str, float], dict[str, int] | None]
         with open(path) as f:
             d = json.load(f)
     except OSError as exc:
-        raise ValueError(f"--cost-table: cannot read {path} ({exc.strerror})") from None
+        raise ValueError(f"cost_table: cannot read {path} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"--cost-table: {path} is not JSON ({exc.msg})") from None
+        raise ValueError(f"cost_table: {path} is not JSON ({exc.msg})") from None
     costs = d.get("costs") if isinstance(d, dict) else None
     if not isinstance(costs, dict):
-        raise ValueError(f"--cost-table: {path} needs a 'costs' object of op -> number")
+        raise ValueError(f"cost_table: {path} needs a 'costs' object of op -> number")
     for op, v in costs.items():
         if op not in PRIMITIVES:
-            raise ValueError(f"--cost-table: unknown op {op!r} in {path}")
+            raise ValueError(f"cost_table: unknown op {op!r} in {path}")
         if not isinstance(v, (int, float)) or v < 0:
-            raise ValueError(f"--cost-table: cost of {op} must be a number >= 0, got {v!r}")
+            raise ValueError(f"cost_table: cost of {op} must be a number >= 0, got {v!r}")
     ref = d.get("reference")
     if ref is not None and not all(isinstance(ref.get(k), int) and ref[k] > 0 for k in "CHW"):
-        raise ValueError(f"--cost-table: 'reference' in {path} needs positive integers C, H, W")
+        raise ValueError(f"cost_table: 'reference' in {path} needs positive integers C, H, W")
     return {op: float(costs.get(op, 0.0)) for op in PRIMITIVES}, ref
 
 
@@ -84,7 +84,7 @@ def _op_flops(op: nn.Module, C: int, H: int, W: int) -> float:
 def edge_costs(net: nn.Module, metric: str, table_path: str | None = None) -> torch.Tensor:
     """``[2, E, 8]`` (normal, reduce): the cost of each op summed over the cells of each type."""
     if metric not in METRICS:
-        raise ValueError(f"--complexity: expected one of {METRICS}, got {metric!r}")
+        raise ValueError(f"complexity: expected one of {METRICS}, got {metric!r}")
     if metric == "latency" and table_path is None:
         table_path = DEFAULT_LATENCY_TABLE
     table = load_cost_table(table_path) if table_path is not None else None

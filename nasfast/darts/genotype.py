@@ -90,13 +90,13 @@ class Genotype:
             with open(path) as f:
                 d = json.load(f)
         except OSError as exc:
-            raise ValueError(f"--genotype: cannot read {path} ({exc.strerror})") from None
+            raise ValueError(f"genotype: cannot read {path} ({exc.strerror})") from None
         except json.JSONDecodeError as exc:
             raise ValueError(
-                f"--genotype: {path} is not JSON ({exc.msg}, line {exc.lineno})"
+                f"genotype: {path} is not JSON ({exc.msg}, line {exc.lineno})"
             ) from None
         if not isinstance(d, dict):
-            raise ValueError(f"--genotype: {path} must hold a JSON object")
+            raise ValueError(f"genotype: {path} must hold a JSON object")
         return cls.from_dict(d, source=path)
 
     def describe(self) -> str:

@@ -56,10 +56,10 @@ class PartialChannelEdge(nn.Module):
     def __init__(self, C: int, stride: int, k: int, backend: str):
         super().__init__()
         if C % k:
-            raise ValueError(f"--partial-channels: {k} must divide the cell's channels {C}")
+            raise ValueError(f"partial_channels: {k} must divide the cell's channels {C}")
         if stride == 2 and (C // k) % 2:
             raise ValueError(
-                f"--partial-channels: C/K = {C}/{k} must be even for the reduction edges"
+                f"partial_channels: C/K = {C}/{k} must be even for the reduction edges"
             )
         self.k, self.stride = k, stride
         self.edge = DartsEdge(C // k, stride, backend=backend)
@@ -151,13 +151,13 @@ class SearchNetwork(nn.Module):
         its edges then change no layout."""
         super().__init__()
         if not isinstance(C, int) or C < 1:
-            raise ValueError(f"--channels: expected a positive count, got {C!r}")
+            raise ValueError(f"C: expected a positive count, got {C!r}")
         if not isinstance(layers, int) or layers < 1:
-            raise ValueError(f"--layers: expected a positive count, got {layers!r}")
+            raise ValueError(f"layers: expected a positive count, got {layers!r}")
         if sampler not in SAMPLERS:
-            raise ValueError(f"--sampler: expected one of {SAMPLERS}, got {sampler!r}")
+            raise ValueError(f"sampler: expected one of {SAMPLERS}, got {sampler!r}")
         if not isinstance(partial_channels, int) or partial_channels < 1:
-            raise ValueError(f"--partial-channels: expected K >= 1, got {partial_channels!r}")
+            raise ValueError(f"partial_channels: expected K >= 1, got {partial_channels!r}")
         self.C, self.num_classes, self.layers, self.steps = C, num_classes, layers, steps
         self.multiplier, self.sampler, self.partial_channels = multiplier, sampler, partial_channels
         self.backend = backend

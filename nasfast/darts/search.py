@@ -22,13 +22,21 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
 from nasfast.darts.architect import ORDERS, Architect
 from nasfast.darts.costs import METRICS, edge_costs, expected_cost
 from nasfast.darts.genotype import Genotype, derive_genotype
 from nasfast.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 from nasfast.datasets import ImageData
 from nasfast.nn.darts_edge import cpu_kernels_channels_last
+from nasfast.runs import (
+    check_settings,
+    load_checkpoint,
+    plain,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+    truncate_metrics,
+)
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_FILE = "metrics.jsonl"
@@ -81,59 +89,57 @@ class SearchConfig:
             ok = isinstance(v, int) and (v >= 0 if allow_zero else v >= 1)
             if not ok:
                 want = "an integer >= 0" if allow_zero else "a positive integer"
-                raise ValueError(f"--{name}: expected {want}, got {v!r}")
+                raise ValueError(f"{name}: expected {want}, got {v!r}")
 
         for name in ("epochs", "batch_size", "channels", "layers", "partial_channels"):
-            pos(name.replace("_", "-"), getattr(self, name))
-        pos("warmup-epochs", self.warmup_epochs, allow_zero=True)
+            pos(name, getattr(self, name))
+        pos("warmup_epochs", self.warmup_epochs, allow_zero=True)
         if self.train_images is not None:
-            pos("train-images", self.train_images)
+            pos("train_images", self.train_images)
         for name in ("lr", "lr_min", "arch_lr", "tau_max", "tau_min"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(
-                    f"--{name.replace('_', '-')}: expected a positive number, got {v!r}"
-                )
+                raise ValueError(f"{name}: expected a positive number, got {v!r}")
         if not 0 < self.train_portion < 1:
             raise ValueError(
-                f"--train-portion: expected a fraction in (0, 1), got {self.train_portion}"
+                f"train_portion: expected a fraction in (0, 1), got {self.train_portion}"
             )
         if self.order not in ("auto", *ORDERS):
-            raise ValueError(f"--order: expected auto, first or second, got {self.order!r}")
+            raise ValueError(f"order: expected auto, first or second, got {self.order!r}")
         if self.sampler not in ("softmax", "gumbel"):
-            raise ValueError(f"--sampler: expected softmax or gumbel, got {self.sampler!r}")
+            raise ValueError(f"sampler: expected softmax or gumbel, got {self.sampler!r}")
         if self.complexity not in METRICS:
-            raise ValueError(f"--complexity: expected one of {METRICS}, got {self.complexity!r}")
+            raise ValueError(f"complexity: expected one of {METRICS}, got {self.complexity!r}")
         if not (math.isfinite(self.complexity_weight) and self.complexity_weight >= 0):
             raise ValueError(
-                f"--complexity-weight: expected a number >= 0, got {self.complexity_weight}"
+                f"complexity_weight: expected a number >= 0, got {self.complexity_weight}"
             )
         if self.backend not in ("fused", "reference"):
-            raise ValueError(f"--backend: expected fused or reference, got {self.backend!r}")
+            raise ValueError(f"backend: expected fused or reference, got {self.backend!r}")
         if self.progressive:
             n = len(self.stages_layers())
             if any(not isinstance(v, int) or v < 1 for v in self.stages_layers()):
                 raise ValueError(
-                    f"--stage-layers: expected positive integers, got {self.stage_layers}"
+                    f"stage_layers: expected positive integers, got {self.stage_layers}"
                 )
             if len(self.stage_ops) != n - 1:
                 raise ValueError(
-                    f"--stage-ops: expected {n - 1} counts (one per stage after the first)"
+                    f"stage_ops: expected {n - 1} counts (one per stage after the first)"
                 )
             if any(not 2 <= k <= NUM_OPS for k in self.stage_ops) or list(self.stage_ops) != sorted(
                 self.stage_ops, reverse=True
             ):
                 raise ValueError(
-                    f"--stage-ops: expected non-increasing counts in [2, {NUM_OPS}], "
+                    f"stage_ops: expected non-increasing counts in [2, {NUM_OPS}], "
                     f"got {self.stage_ops}"
                 )
             if len(self.stage_skip_dropout) != n or any(
                 not 0 <= p < 1 for p in self.stage_skip_dropout
             ):
-                raise ValueError(f"--stage-skip-dropout: expected {n} rates in [0, 1)")
+                raise ValueError(f"stage_skip_dropout: expected {n} rates in [0, 1)")
             if self.epochs < n:
                 raise ValueError(
-                    f"--epochs: P-DARTS needs at least one epoch per stage ({n}), got {self.epochs}"
+                    f"epochs: P-DARTS needs at least one epoch per stage ({n}), got {self.epochs}"
                 )
 
     def stages_layers(self) -> list[int]:
@@ -188,7 +194,7 @@ class DartsSearch:
         self.train_idx, self.val_idx = perm[:n_train], perm[n_train:]
         if min(len(self.train_idx), len(self.val_idx)) < cfg.batch_size:
             raise ValueError(
-                f"--batch-size: {cfg.batch_size} is larger than the train/val halves "
+                f"batch_size: {cfg.batch_size} is larger than the train/val halves "
                 f"({len(self.train_idx)}/{len(self.val_idx)} images)"
             )
         self.steps_per_epoch = len(self.train_idx) // cfg.batch_size
@@ -337,54 +343,29 @@ class DartsSearch:
             "net": self.net.state_dict(),
             "w_opt": self.w_opt.state_dict(),
             "a_opt": self.architect.optimizer.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "gumbel_rng": self.gumbel_gen.get_state(),
-            "cuda_rng": (
-                torch.cuda.get_rng_state(self.device)
-                if self.device.type == "cuda"
-                else torch.zeros(0, dtype=torch.uint8)
-            ),
+            **rng_state(self.device, gumbel=self.gumbel_gen),
             "history": self.history,
         }
 
     def save_checkpoint(self) -> str:
         path = os.path.join(self.out, CHECKPOINT)
-        torch_save_atomic(self.state(), path)
+        save_checkpoint(self.state(), path)
         return path
 
     def load_checkpoint(self) -> None:
-        path = os.path.join(self.out, CHECKPOINT)
-        ck = read_checkpoint(path)
-        saved = ck.get("config", {})
-        mine = dataclasses.asdict(self.cfg)
-        diff = [k for k in mine if k != "backend" and saved.get(k) != mine[k]]
-        if diff:
-            k = diff[0]
-            raise ValueError(
-                f"--resume: the checkpoint was made with {k}={saved.get(k)!r}, "
-                f"this run has {mine[k]!r}"
-            )
+        ck = load_checkpoint(os.path.join(self.out, CHECKPOINT))
+        check_settings(
+            plain(ck.get("config", {})), plain(dataclasses.asdict(self.cfg)), ignore=("backend",)
+        )
         self.op_mask = ck["op_mask"].bool()
         torch.set_rng_state(ck["torch_rng"])
         self._build_stage(ck["stage"])
         self.net.load_state_dict(ck["net"])
         self.w_opt.load_state_dict(ck["w_opt"])
         self.architect.optimizer.load_state_dict(ck["a_opt"])
-        self.gumbel_gen.set_state(ck["gumbel_rng"])
-        if self.device.type == "cuda" and ck.get("cuda_rng") is not None and ck["cuda_rng"].numel():
-            torch.cuda.set_rng_state(ck["cuda_rng"], self.device)
+        restore_rng(ck, self.device, gumbel=self.gumbel_gen)
         self.step, self.elapsed, self.history = ck["step"], ck["elapsed"], ck["history"]
-        torch.set_rng_state(ck["torch_rng"])
-        self._truncate_metrics()
-
-    def _truncate_metrics(self) -> None:
-        path = os.path.join(self.out, METRICS_FILE)
-        if not os.path.exists(path):
-            return
-        with open(path) as f:
-            lines = [ln for ln in f if ln.strip() and json.loads(ln)["step"] < self.step]
-        with atomic_path(path) as tmp, open(tmp, "w") as f:
-            f.writelines(lines)
+        truncate_metrics(os.path.join(self.out, METRICS_FILE), lambda r: r["step"] < self.step)
 
     # -- the loop ----------------------------------------------------------------------------
     def _record_history(self) -> None:
@@ -402,7 +383,7 @@ class DartsSearch:
     ) -> Genotype:
         c = self.cfg
         if max_steps is not None and max_steps < 0:
-            raise ValueError(f"--max-steps: expected an integer >= 0, got {max_steps}")
+            raise ValueError(f"max_steps: expected an integer >= 0, got {max_steps}")
         os.makedirs(self.out, exist_ok=True)
         if resume:
             self.load_checkpoint()

@@ -16,7 +16,7 @@ def time_backends(cfg: SearchConfig, data: ImageData, rounds: int, device: str =
     (reference / fused) over ``rounds`` rounds, alternating which backend goes first; one
     warm-up step each. Both searches start from the same seed with the same settings."""
     if rounds < 1:
-        raise ValueError(f"--time-backends: expected a positive number of rounds, got {rounds}")
+        raise ValueError(f"rounds: expected a positive number of rounds, got {rounds}")
     steppers = {}
     for backend in ("fused", "reference"):
         s = DartsSearch(

@@ -24,8 +24,17 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from nasfast._atomic import atomic_path, read_checkpoint, torch_save_atomic
+from nasfast._atomic import atomic_path
 from nasfast.datasets import ImageData
+from nasfast.runs import (
+    check_settings,
+    load_checkpoint,
+    plain,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+    truncate_metrics,
+)
 
 CHECKPOINT = "train_checkpoint.pt"
 METRICS_FILE = "train_metrics.jsonl"
@@ -50,15 +59,13 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "cutout_length"):
             v = getattr(self, name)
             if not isinstance(v, int) or v < 1:
-                raise ValueError(
-                    f"--{name.replace('_', '-')}: expected a positive integer, got {v!r}"
-                )
+                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
         if not self.lr > 0:
-            raise ValueError(f"--lr: expected a positive number, got {self.lr}")
+            raise ValueError(f"lr: expected a positive number, got {self.lr}")
         if not 0 <= self.drop_path < 1:
-            raise ValueError(f"--drop-path: expected a probability in [0, 1), got {self.drop_path}")
+            raise ValueError(f"drop_path: expected a probability in [0, 1), got {self.drop_path}")
         if self.train_images is not None and self.train_images < 1:
-            raise ValueError(f"--train-images: expected a positive count, got {self.train_images}")
+            raise ValueError(f"train_images: expected a positive count, got {self.train_images}")
 
 
 def cutout(x: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
@@ -90,16 +97,6 @@ def evaluate(
     return loss / n, correct / n
 
 
-def _plain(value):
-    """Settings as JSON values (tuples become lists) so saved and current ones compare."""
-    return json.loads(json.dumps(value))
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
 class TrainRun:
     """One training run of ``net`` (see :func:`train_network`)."""
 
@@ -118,7 +115,7 @@ class TrainRun:
         cfg.validate()
         if not isinstance(checkpoint_every, int) or checkpoint_every < 0:
             raise ValueError(
-                f"--checkpoint-every: expected a step count >= 0 (0 = epoch ends only), "
+                f"checkpoint_every: expected a step count >= 0 (0 = epoch ends only), "
                 f"got {checkpoint_every!r}"
             )
         self.net, self.data, self.cfg, self.out = net, data, cfg, out
@@ -131,14 +128,14 @@ class TrainRun:
         self.idx = torch.randperm(n, generator=self.gen)[: self.n]
         if self.n < cfg.batch_size:
             raise ValueError(
-                f"--batch-size: {cfg.batch_size} is larger than the {self.n} training images"
+                f"batch_size: {cfg.batch_size} is larger than the {self.n} training images"
             )
         self.steps_per_epoch = self.n // cfg.batch_size
         self.total_steps = self.steps_per_epoch * cfg.epochs
         self.opt = torch.optim.SGD(
             net.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
-        self.settings = _plain(
+        self.settings = plain(
             {
                 **dataclasses.asdict(cfg),
                 "dataset": data.name,
@@ -174,13 +171,7 @@ class TrainRun:
             "elapsed": self.elapsed,
             "net": self.net.state_dict(),
             "opt": self.opt.state_dict(),
-            "torch_rng": torch.get_rng_state(),
-            "data_rng": self.gen.get_state(),
-            "cuda_rng": (
-                torch.cuda.get_rng_state(self.device)
-                if self.device.type == "cuda"
-                else torch.zeros(0, dtype=torch.uint8)
-            ),
+            **rng_state(self.device, data=self.gen),
             "perm": self.perm if self.perm is not None else torch.zeros(0, dtype=torch.long),
             "run_loss": self.run_loss,
             "run_correct": self.run_correct,
@@ -193,67 +184,44 @@ class TrainRun:
         if not self.out:
             return None
         path = os.path.join(self.out, CHECKPOINT)
-        torch_save_atomic(self.state(), path)
+        save_checkpoint(self.state(), path)
         return path
 
     def load_checkpoint(self, max_steps: int | None = None) -> None:
         if not self.out:
-            raise ValueError(f"--resume: needs --out DIR, the directory holding {CHECKPOINT}")
+            raise ValueError(f"resume: needs out, the directory holding {CHECKPOINT}")
         path = os.path.join(self.out, CHECKPOINT)
-        ck = read_checkpoint(path)
-        if not isinstance(ck, dict) or ck.get("format") != 1:
-            raise ValueError(f"--resume: {path} is not a nasfast train checkpoint")
-        saved = ck.get("settings", {})
-        for k in sorted(set(saved) | set(self.settings)):
-            if saved.get(k) != self.settings.get(k):
-                raise ValueError(
-                    f"--resume: the checkpoint was made with {k}={_short(saved.get(k))}, "
-                    f"this run has {_short(self.settings.get(k))}"
-                )
+        ck = load_checkpoint(path)
+        if ck.get("format") != 1:
+            raise ValueError(f"resume: {path} is not a nasfast train checkpoint")
+        check_settings(ck.get("settings", {}), self.settings)
         if ck["step"] >= self.total_steps:
             raise ValueError(
-                f"--resume: the run in {self.out} is finished ({ck['step']} of "
+                f"resume: the run in {self.out} is finished ({ck['step']} of "
                 f"{self.total_steps} steps); start a new run without --resume"
             )
         if max_steps is not None and max_steps <= ck["step"]:
             raise ValueError(
-                f"--max-steps: the checkpoint is already at step {ck['step']}, got {max_steps}"
+                f"max_steps: the checkpoint is already at step {ck['step']}, got {max_steps}"
             )
         try:
             self.net.load_state_dict(ck["net"])
         except RuntimeError as exc:
             first = str(exc).strip().splitlines()[-1].strip()
             raise ValueError(
-                f"--resume: the checkpoint's network does not match this one ({first})"
+                f"resume: the checkpoint's network does not match this one ({first})"
             ) from None
         self.opt.load_state_dict(ck["opt"])
-        torch.set_rng_state(ck["torch_rng"])
-        self.gen.set_state(ck["data_rng"])
-        if self.device.type == "cuda" and ck["cuda_rng"].numel():
-            torch.cuda.set_rng_state(ck["cuda_rng"], self.device)
+        restore_rng(ck, self.device, data=self.gen)
         self.step, self.elapsed = ck["step"], ck["elapsed"]
         self.perm = ck["perm"] if ck["perm"].numel() else None
         self.run_loss, self.run_correct, self.seen = ck["run_loss"], ck["run_correct"], ck["seen"]
         self.test_loss, self.test_acc = ck["test_loss"], ck["test_acc"]
-        self._truncate_metrics()
-
-    def _truncate_metrics(self) -> None:
-        """Keep only the lines of the epochs the checkpoint has finished, so none comes twice:
-        lines written after the checkpoint, a line torn by a kill and the partial-epoch line of
-        a --max-steps stop are dropped."""
-        path = os.path.join(self.out, METRICS_FILE)
-        if not os.path.exists(path):
-            return
-        rows = []
-        with open(path) as f:
-            for ln in f:
-                try:
-                    rows.append(json.loads(ln))
-                except ValueError:  # a line torn by the kill
-                    continue
-        keep = [r for r in rows if r["step"] <= self.step and not r.get("partial")]
-        with atomic_path(path) as tmp, open(tmp, "w") as f:
-            f.writelines(json.dumps(r) + "\n" for r in keep)
+        # drop the lines written after the checkpoint and the partial-epoch line of a stop
+        truncate_metrics(
+            os.path.join(self.out, METRICS_FILE),
+            lambda r: r["step"] <= self.step and not r.get("partial"),
+        )
 
     # -- the loop ----------------------------------------------------------------------------
     def _one_step(self) -> None:
@@ -308,7 +276,7 @@ class TrainRun:
 
     def run(self, *, resume: bool = False, max_steps: int | None = None) -> dict:
         if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
-            raise ValueError(f"--max-steps: expected a positive count, got {max_steps!r}")
+            raise ValueError(f"max_steps: expected a positive count, got {max_steps!r}")
         if resume:
             self.load_checkpoint(max_steps)
         elif self.out:

@@ -69,12 +69,12 @@ def resolve(dataset: str) -> str:
                 if os.path.exists(p):
                     return p
         raise ValueError(
-            f"--dataset: {dataset} not found under {', '.join(data_roots())}; "
+            f"dataset: {dataset} not found under {', '.join(data_roots())}; "
             "set NASFAST_DATA or give a path"
         )
     if not os.path.exists(dataset):
         raise ValueError(
-            f"--dataset: expected one of {', '.join(NAMES)} or an existing path, got {dataset!r}"
+            f"dataset: expected one of {', '.join(NAMES)} or an existing path, got {dataset!r}"
         )
     return dataset
 

@@ -15,8 +15,8 @@ import os
 import torch
 import torch.nn.functional as F
 
-from nasfast._atomic import read_checkpoint, torch_save_atomic
 from nasfast.nn import NB201Supernet
+from nasfast.runs import load_checkpoint, save_checkpoint
 from nasfast.spaces.discrete import Candidate
 from nasfast.spaces.nb201 import N_EDGES, OPS
 
@@ -61,7 +61,7 @@ def train_supernet(
     )
     start, losses = 0, []
     if checkpoint and os.path.exists(checkpoint):
-        state = read_checkpoint(checkpoint)
+        state = load_checkpoint(checkpoint, name="checkpoint")
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
         start, losses = int(state["step"]), list(state["losses"])
@@ -89,7 +89,7 @@ def train_supernet(
             bar.update(1)
         done = step + 1
         if checkpoint and (done % checkpoint_every == 0 or done == end):
-            torch_save_atomic(
+            save_checkpoint(
                 {"net": net.state_dict(), "opt": opt.state_dict(), "step": done, "losses": losses},
                 checkpoint,
             )
