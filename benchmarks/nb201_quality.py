@@ -34,7 +34,7 @@ from nasfast.tabular.published import CITATION, NB201_PUBLISHED
 SO_STRATEGIES = ["random", "rea", "reinforce", "bo", "local"]
 TUNING_NOTE = (
     "NSGA-II's defaults (population 40, 20 offspring per generation, one-gene mutation to an "
-    "unseen neighbour, no crossover) were chosen on seeds 0-9 and checked on fresh seeds 100-119 "
+    "unseen neighbor, no crossover) were chosen on seeds 0-9 and checked on fresh seeds 100-119 "
     "(hv 0.9919, share 40.5%, optimum found in 95% of runs) before this report; REA, REINFORCE, "
     "BO and local search run with their defaults, untuned on this table."
 )

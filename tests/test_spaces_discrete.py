@@ -22,8 +22,8 @@ def test_discrete_space_basics():
         assert space.is_valid(c)
         m = space.mutate(c, rng)
         assert space.is_valid(m) and sum(a != b for a, b in zip(c, m, strict=True)) == 1
-    assert all(space.is_valid(n) for n in space.neighbours((2, 0, 2)))
-    assert (2, 0, 3) not in space.neighbours((2, 0, 2))
+    assert all(space.is_valid(n) for n in space.neighbors((2, 0, 2)))
+    assert (2, 0, 3) not in space.neighbors((2, 0, 2))
     assert space.values((1, 1, 0)) == (1, "b", 0)
     X = space.one_hot([(0, 1, 3)])
     assert X.shape == (1, 9) and X.sum() == 3

@@ -7,6 +7,7 @@ hides a cycle from the interpreter, not from a reader.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,12 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    files = sorted(ROOT.rglob("*.py"))
+    return _import_graph(ROOT)
+
+
+@functools.cache
+def _import_graph(root: Path) -> dict[str, set[str]]:
+    files = sorted(root.rglob("*.py"))
     modules = {module_name(f) for f in files}
     return {module_name(f): imports_of(f, modules) for f in files}
 

@@ -62,7 +62,7 @@ class SpaceSampling(_PymooSampling):
 class CategoricalMutation(Mutation):
     """Redraw genes among the other choices of their position: each gene with probability
     ``prob_var``, and at least one per child; ``prob_var=None``: exactly one gene (the child is a
-    uniformly drawn neighbour of its parent)."""
+    uniformly drawn neighbor of its parent)."""
 
     def __init__(self, space: DiscreteSpace, prob_var: float | None = None) -> None:
         super().__init__(prob=1.0)
@@ -136,7 +136,7 @@ class NSGA2(Strategy):
         crossover_prob: probability that a pair of parents is crossed over (uniform crossover).
             Default 0: on NAS-Bench-201 (accuracy, latency) crossover lowered both the
             hypervolume and the share of the exact front found (benchmarks/nb201_quality.py);
-            NSGA-II then varies by mutation alone (a one-gene move to an unseen neighbour).
+            NSGA-II then varies by mutation alone (a one-gene move to an unseen neighbor).
         ref: optional region of interest, ``{metric: bound}`` in the metric's units (e.g. the
             reference point of the hypervolume, ``{"accuracy": 85.0}``): candidates outside it
             count as infeasible by how far outside they lie (pymoo's constraint handling), so the
