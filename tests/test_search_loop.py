@@ -45,3 +45,19 @@ def test_checkpoint_resume_after_kill_gives_same_result(name, tmp_path):
     assert sum(calls) == 60 - n_saved  # the saved part is not evaluated again
     with pytest.raises(ValueError, match="^checkpoint: "):
         minimize(problem, make_strategy(name), 60, seed=5, checkpoint=ckpt)
+
+
+def test_minimize_over_seeds_is_one_fresh_run_per_seed():
+    from nasfast.search.seeds import minimize_over_seeds
+
+    made = []
+
+    def make_problem():
+        made.append(synthetic()[0])
+        return made[-1]
+
+    runs = minimize_over_seeds(make_problem, lambda: make_strategy("rea"), 20, [4, 9])
+    assert [r.seed for r in runs] == [4, 9] and len(made) == 2
+    for r in runs:
+        alone = minimize(synthetic()[0], make_strategy("rea"), 20, seed=r.seed)
+        assert [e.candidate for e in r.history] == [e.candidate for e in alone.history]

@@ -110,14 +110,11 @@ class HybridConfig:
     darts_steps: int = 0
 
     def validate(self) -> None:
-        for name in ("budget", "generation", "C", "N", "steps", "batch_size", "paths"):
+        names = ("budget", "generation", "C", "N", "steps", "batch_size", "paths", "val_images")
+        for name in names:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-        if isinstance(self.val_images, bool) or not isinstance(self.val_images, int):
-            raise ValueError(f"val_images: expected a positive integer, got {self.val_images!r}")
-        if self.val_images < 1:
-            raise ValueError(f"val_images: expected a positive integer, got {self.val_images}")
         if self.darts_steps < 0:
             raise ValueError(f"darts_steps: expected >= 0, got {self.darts_steps}")
         if self.algo not in ALGOS:
