@@ -1,7 +1,7 @@
 """The fused DARTS edge: ``torch.ops.nasfast.darts_edge_forward`` / ``_backward`` with autograd.
 
 The op computes ``sum_k w_k * op_k(x)`` over the eight DARTS primitives in a few passes (see
-``csrc/ops/darts_edge/darts_edge_impl.h``) and keeps for backward ``x``, the weights, a small
+``csrc/ops/darts_edge/darts_edge_forward.h``) and keeps for backward ``x``, the weights, a small
 ``[3, 9, C]`` tensor of BatchNorm statistics and the pointwise-conv outputs that feed a
 BatchNorm (``saved``: at most 6 tensors of x's size at stride 1, 7 of a quarter of it at stride
 2); the backward op recomputes the cheap per-plane intermediates (pools, depthwise stages).
