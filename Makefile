@@ -51,9 +51,14 @@ ctest: install
 cu-check: install
 	$(VENV)/bin/cmake --build $(CMAKE_BUILD) --target cu_check
 
+# C++/CUDA sources formatted with .clang-format (clang-format pinned in the test extra).
+CXX_SOURCES = $(shell find csrc tests/cpp tests/cuda_emu -type f \( -name '*.h' -o -name '*.cpp' \
+	-o -name '*.cu' -o -name '*.cuh' -o -name '*.inc' \))
+
 lint: install
 	$(VENV)/bin/ruff check nasfast tests benchmarks
 	$(VENV)/bin/ruff format --check nasfast tests benchmarks
+	$(VENV)/bin/clang-format --dry-run --Werror $(CXX_SOURCES)
 
 bench: build
 	$(VENV)/bin/nasfast bench --json benchmarks/results/latest.json

@@ -1,5 +1,15 @@
-// Channels-last kernels of the fused DARTS edge, part 2 of 5: depthwise convs, their weight
-// gradients and the stride-2 input-gradient scatter.
+#pragma once
+// Channels-last kernels of the fused DARTS edge, internals: depthwise convs, their weight
+// gradients and the stride-2 input-gradient scatter (see darts_edge_nhwc_planes.h).
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "common/cpu_capability.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_planes.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY {
 
 // Element offsets of the taps of a depthwise conv in a plane of row pitch wp pixels and pixel
 // pitch g, row-major.
@@ -15,9 +25,8 @@ inline void tap_offsets(DwSpec sp, int64_t wp, int64_t g, int64_t* off) {
 // a kernel row is loaded once and feeds every (output, tap) pair that reads it; per output the
 // taps are summed in row-major order.
 template <typename T, int K, int D, int S, int PX, typename Gp>
-__attribute__((always_inline)) inline void dw_block(const T* in, int64_t rp, Gp gp,
-                                                    const T* w, int64_t wst, T* out, int64_t ost,
-                                                    bool acc) {
+__attribute__((always_inline)) inline void dw_block(const T* in, int64_t rp, Gp gp, const T* w,
+                                                    int64_t wst, T* out, int64_t ost, bool acc) {
   constexpr int NJ = S * (PX - 1) + (K - 1) * D + 1;  // input columns of one kernel row
   Vec<T> a[PX];
 #pragma GCC unroll 8
@@ -57,16 +66,16 @@ void dw_conv_kds(const T* in, int64_t rp, Gp gp, const T* w, int64_t wst, int64_
     int64_t ox = 0;
     for (; ox + 8 <= Wo; ox += 8)
       for (int64_t c = 0; c < G; c += L)
-        dw_block<T, K, D, S, 8>(ir + ox * S * gp + c, rp, gp, w + c, wst,
-                                outr + ox * ost + c, ost, acc);
+        dw_block<T, K, D, S, 8>(ir + ox * S * gp + c, rp, gp, w + c, wst, outr + ox * ost + c, ost,
+                                acc);
     for (; ox + 4 <= Wo; ox += 4)
       for (int64_t c = 0; c < G; c += L)
-        dw_block<T, K, D, S, 4>(ir + ox * S * gp + c, rp, gp, w + c, wst,
-                                outr + ox * ost + c, ost, acc);
+        dw_block<T, K, D, S, 4>(ir + ox * S * gp + c, rp, gp, w + c, wst, outr + ox * ost + c, ost,
+                                acc);
     for (; ox < Wo; ++ox)
       for (int64_t c = 0; c < G; c += L)
-        dw_block<T, K, D, S, 1>(ir + ox * S * gp + c, rp, gp, w + c, wst,
-                                outr + ox * ost + c, ost, acc);
+        dw_block<T, K, D, S, 1>(ir + ox * S * gp + c, rp, gp, w + c, wst, outr + ox * ost + c, ost,
+                                acc);
   }
 }
 
@@ -115,8 +124,8 @@ void dw_conv(const T* in, int64_t rp, int64_t gp, DwSpec sp, int64_t s, const T*
 // into b (two independent FMA chains per tap): the PX output gradients stay in registers and
 // each input vector of the row is loaded once, for every (pixel, tap) pair that reads it.
 template <typename T, int K, int D, int S, int PX, typename Gp>
-__attribute__((always_inline)) inline void wgrad_block(const T* g, int64_t gst, const T* in,
-                                                       Gp gp, Vec<T>* a, Vec<T>* b) {
+__attribute__((always_inline)) inline void wgrad_block(const T* g, int64_t gst, const T* in, Gp gp,
+                                                       Vec<T>* a, Vec<T>* b) {
   constexpr int NJ = S * (PX - 1) + (K - 1) * D + 1;  // input columns of one kernel row
   Vec<T> gv[PX];
 #pragma GCC unroll 8
@@ -142,8 +151,8 @@ __attribute__((always_inline)) inline void wgrad_block(const T* g, int64_t gst, 
 // in every block of pixels, each in pixel order), kept in registers along a strip and in a small
 // stack array between strips; added at the end. Gp as in dw_conv_kds.
 template <typename T, int K, int D, int S, typename Gp>
-void wgrad_plane_kds(const T* g, int64_t gst, const T* in, int64_t rstep, Gp gp,
-                     const int64_t* off, int64_t Ho, int64_t Wo, T* acc, int64_t ast, int64_t G) {
+void wgrad_plane_kds(const T* g, int64_t gst, const T* in, int64_t rstep, Gp gp, const int64_t* off,
+                     int64_t Ho, int64_t Wo, T* acc, int64_t ast, int64_t G) {
   constexpr int L = kLanes<T>;
   constexpr int PX = K <= 3 ? 8 : 4;  // 2K accumulators + PX output gradients in 16 registers
   // output rows per strip: ~32 pixels, so that narrow planes (8x8) do not reload and store the
@@ -170,8 +179,7 @@ void wgrad_plane_kds(const T* g, int64_t gst, const T* in, int64_t rstep, Gp gp,
             wgrad_block<T, K, D, S, PX>(gr + ox * gst, gst, ir + ox * S * gp, gp, a0, a1);
           for (; ox + 2 <= Wo; ox += 2)
             wgrad_block<T, K, D, S, 2>(gr + ox * gst, gst, ir + ox * S * gp, gp, a0, a1);
-          if (ox < Wo)
-            wgrad_block<T, K, D, S, 1>(gr + ox * gst, gst, ir + ox * S * gp, gp, a0, a1);
+          if (ox < Wo) wgrad_block<T, K, D, S, 1>(gr + ox * gst, gst, ir + ox * S * gp, gp, a0, a1);
         }
 #pragma GCC unroll 5
         for (int t = 0; t < K; ++t) {
@@ -246,3 +254,6 @@ void scatter_s2(const T* g, int64_t gst, int64_t Ho, int64_t Wo, const int64_t* 
       }
     }
 }
+
+}  // namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

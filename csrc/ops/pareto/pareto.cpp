@@ -1,13 +1,13 @@
 // nasfast::pareto_* ops: non-dominated ranks, crowding distance, hypervolume (schemas, checks,
 // CPU dispatch). The algorithms are in cpu/*.cpp on raw buffers; the CUDA rank is in cuda/.
-#include "pareto/pareto.h"
+#include "ops/pareto/pareto.h"
 
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
 #include <cmath>
 
-#include "pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
 
 namespace nasfast::pareto {
 

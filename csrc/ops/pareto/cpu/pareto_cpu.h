@@ -9,11 +9,11 @@ namespace nasfast::pareto::cpu {
 // Identical rows share a rank. All algorithms work on lexicographically sorted (radix sort on
 // objective 0), de-duplicated rows.
 enum class NdsAlgorithm {
-  kAuto,            // what non_dominated_rank picks (below)
-  kDivideConquer,   // M >= 3: divide and conquer over the objectives (Jensen 2003, with the
-                    // tie handling of Fortin et al. 2013 / Buzdalov and Shalyto 2014),
-                    // O(n log^{M-1} n), any n: the fallback for large inputs
-  kBitset,          // M >= 3: dominator bitsets, O(M n^2 / 64) word operations
+  kAuto,           // what non_dominated_rank picks (below)
+  kDivideConquer,  // M >= 3: divide and conquer over the objectives (Jensen 2003, with the
+                   // tie handling of Fortin et al. 2013 / Buzdalov and Shalyto 2014),
+                   // O(n log^{M-1} n), any n: the fallback for large inputs
+  kBitset,         // M >= 3: dominator bitsets, O(M n^2 / 64) word operations
 };
 // Auto: M <= 2 sort + binary search; M = 3: per-front staircases (O(n log n log fronts));
 // M >= 4: the bitset scan while its checkpoints fit 256 MiB (about 10^5 distinct rows at M <= 8)

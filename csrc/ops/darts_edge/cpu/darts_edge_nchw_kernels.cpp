@@ -1,11 +1,24 @@
-// Kernel bodies of the fused DARTS edge, included twice by darts_edge_cpu.cpp: once for the
-// baseline target and once under `#pragma GCC target("avx2,fma")`, picked at run time.
-// Defines templates in the including namespace; no includes of its own (the includer brings
-// <ATen/Parallel.h>, <algorithm>, <cmath>, <cstring>, <limits>, <vector> and, just before this
-// file, darts_edge_cpu_simd.inc; the C++ test includes both a third time, for the baseline ISA).
+// The NCHW kernels of the fused DARTS edge (contracts in darts_edge_nchw.h), compiled once per
+// ISA into namespace nchw::NASFAST_CPU_CAPABILITY (common/cpu_capability.h); each copy exports
+// its kernel_table.
+#include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
 
-constexpr int kPad = 4;    // the largest padding of any conv/pool here (dil_conv_5x5)
+#include "common/cpu_capability.h"
+#include "ops/darts_edge/cpu/darts_edge_nchw.h"
+#include "ops/darts_edge/cpu/darts_edge_simd.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::nchw::NASFAST_CPU_CAPABILITY {
+
+using namespace cpu::NASFAST_CPU_CAPABILITY;  // Vec, load, store (darts_edge_simd.h)
+
+constexpr int kPad = 4;     // the largest padding of any conv/pool here (dil_conv_5x5)
 constexpr int kBlock = 16;  // output columns per register block
 
 // A plane stored with a border of kPad on each side plus 3 * kBlock spare columns, so every
@@ -17,9 +30,7 @@ struct Padded {
   Padded(int64_t h, int64_t w, T fill)
       : H(h), W(w), pitch(w + 2 * kPad + 3 * kBlock), buf((h + 2 * kPad) * pitch, fill) {}
   T* at(int64_t iy, int64_t ix) { return buf.data() + (iy + kPad) * pitch + ix + kPad; }
-  const T* at(int64_t iy, int64_t ix) const {
-    return buf.data() + (iy + kPad) * pitch + ix + kPad;
-  }
+  const T* at(int64_t iy, int64_t ix) const { return buf.data() + (iy + kPad) * pitch + ix + kPad; }
   T* row(int64_t iy) { return at(iy, 0); }
 };
 
@@ -69,8 +80,8 @@ __attribute__((always_inline)) inline void load_pairs(const T* p, Vec<T>& even, 
   odd = __builtin_shuffle(a, b, Shuffle<T>::odd);
 }
 template <typename T>
-__attribute__((always_inline)) inline void interleave(const Vec<T>& a, const Vec<T>& b,
-                                                      Vec<T>& lo, Vec<T>& hi) {
+__attribute__((always_inline)) inline void interleave(const Vec<T>& a, const Vec<T>& b, Vec<T>& lo,
+                                                      Vec<T>& hi) {
   lo = __builtin_shuffle(a, b, Shuffle<T>::lo);
   hi = __builtin_shuffle(a, b, Shuffle<T>::hi);
 }
@@ -106,9 +117,9 @@ void bn_relu_into(const T* __restrict z, T m, T is, int64_t H, int64_t W, Padded
 // Stores (=, or += when accumulate) the R x NV register block a into rows [oy, oy + R) x
 // columns [ox0, ox0 + NV * L) of out[., Wo], clipped at Wo.
 template <typename T, int NV, int R>
-__attribute__((always_inline)) inline void store_block(const Vec<T> (&a)[R][NV],
-                                                       T* __restrict out, int64_t oy,
-                                                       int64_t ox0, int64_t Wo, bool accumulate) {
+__attribute__((always_inline)) inline void store_block(const Vec<T> (&a)[R][NV], T* __restrict out,
+                                                       int64_t oy, int64_t ox0, int64_t Wo,
+                                                       bool accumulate) {
   constexpr int L = kLanes<T>;
   for (int r = 0; r < R; ++r) {
     T* orow = out + (oy + r) * Wo;
@@ -132,11 +143,9 @@ __attribute__((always_inline)) inline void store_block(const Vec<T> (&a)[R][NV],
 // Rows [oy, oy + R) x columns [ox0, ox0 + NV * L) of dw_fwd_k: R * NV independent FMA chains
 // (narrow planes take several rows at once so the FMA latency is hidden).
 template <typename T, int K, int NV, int R>
-__attribute__((always_inline)) inline void dw_fwd_block(const Padded<T>& in,
-                                                        const T* __restrict w, DwSpec sp,
-                                                        T* __restrict out, int64_t oy,
-                                                        int64_t ox0, int64_t Wo,
-                                                        bool accumulate) {
+__attribute__((always_inline)) inline void dw_fwd_block(const Padded<T>& in, const T* __restrict w,
+                                                        DwSpec sp, T* __restrict out, int64_t oy,
+                                                        int64_t ox0, int64_t Wo, bool accumulate) {
   constexpr int L = kLanes<T>;
   Vec<T> a[R][NV];
   for (int r = 0; r < R; ++r)
@@ -280,9 +289,8 @@ constexpr int kMaxTaps = 25;
 
 template <typename T, int NV, int R>
 __attribute__((always_inline)) inline void taps_block(const Tap<T>* __restrict taps, int nt,
-                                                      int64_t rstep, T* __restrict out,
-                                                      int64_t oy, int64_t ox0, int64_t Wo,
-                                                      bool accumulate) {
+                                                      int64_t rstep, T* __restrict out, int64_t oy,
+                                                      int64_t ox0, int64_t Wo, bool accumulate) {
   constexpr int L = kLanes<T>;
   Vec<T> a[R][NV];
   for (int r = 0; r < R; ++r)
@@ -373,8 +381,7 @@ void pad_plane(const T* __restrict g, int64_t Ho, int64_t Wo, Padded<T>& gq) {
   constexpr int L = kLanes<T>;
   const int64_t span = (Wo + L - 1) / L * L;  // what copy_row_fill reads of a row
   int64_t oy = 0;
-  for (; oy < Ho && (Ho - oy) * Wo >= span; ++oy)
-    copy_row_fill(g + oy * Wo, Wo, gq.row(oy), T(0));
+  for (; oy < Ho && (Ho - oy) * Wo >= span; ++oy) copy_row_fill(g + oy * Wo, Wo, gq.row(oy), T(0));
   for (; oy < Ho; ++oy) copy_row(g + oy * Wo, Wo, gq.row(oy));  // must not read past g
 }
 
@@ -405,8 +412,7 @@ void dw_bwd_input(const Padded<T>& gp, int64_t H, int64_t W, const T* __restrict
 // of gout and form K independent FMA chains.
 template <typename T, int K>
 __attribute__((always_inline)) inline void dw_bwd_weight_row(const T* __restrict gpad,
-                                                             int64_t gpitch, int64_t Ho,
-                                                             int64_t gw,
+                                                             int64_t gpitch, int64_t Ho, int64_t gw,
                                                              const T* const (&base)[K],
                                                              int64_t rstep,
                                                              double* __restrict acc) {
@@ -443,8 +449,8 @@ void dw_bwd_weight_k(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Padded<T
 
 // The same at stride 2 from the split plane: in[2 oy + ki * d - p, 2 ox + kj * d - p].
 template <typename T, int K>
-void dw_bwd_weight_s2_k(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Split<T>& in,
-                        DwSpec sp, double* __restrict acc) {
+void dw_bwd_weight_s2_k(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Split<T>& in, DwSpec sp,
+                        double* __restrict acc) {
   constexpr int L = kLanes<T>;
   const int64_t gw = (Wo + L - 1) / L * L;
   for (int ki = 0; ki < K; ++ki) {
@@ -464,8 +470,8 @@ void dw_bwd_weight(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Padded<T>&
 }
 
 template <typename T>
-void dw_bwd_weight_s2(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Split<T>& in,
-                      DwSpec sp, double* __restrict acc) {
+void dw_bwd_weight_s2(const Padded<T>& gq, int64_t Ho, int64_t Wo, const Split<T>& in, DwSpec sp,
+                      double* __restrict acc) {
   if (sp.k == 3)
     dw_bwd_weight_s2_k<T, 3>(gq, Ho, Wo, in, sp, acc);
   else
@@ -679,8 +685,8 @@ void avgpool_bwd_s2(int64_t H, int64_t W, int64_t Ho, int64_t Wo, const T* __res
 // ix % 2][iy / 2, ix / 2] : 0 (ph: [Ho, Wo] each, readable kLanes past the end). Interleaving
 // the flat phase pair (py, 0), (py, 1) gives the rows of parity py, each 2 Wo long, in `tmp`.
 template <typename T>
-void merge_phases(T* const* ph, const T* __restrict x, int64_t H, int64_t W, int64_t Ho,
-                  int64_t Wo, std::vector<T>& tmp, T* __restrict dst) {
+void merge_phases(T* const* ph, const T* __restrict x, int64_t H, int64_t W, int64_t Ho, int64_t Wo,
+                  std::vector<T>& tmp, T* __restrict dst) {
   constexpr int L = kLanes<T>;
   const int64_t n = Ho * Wo;
   tmp.resize(2 * n + 2 * L);
@@ -797,14 +803,15 @@ void bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
       }
       mean[c] = static_cast<T>(m);
       invstd[c] = static_cast<T>(1.0 / std::sqrt(vs / M + eps));
-      var_unbiased[c] = static_cast<T>(M > 1 ? vs / (M - 1) : std::numeric_limits<double>::quiet_NaN());
+      var_unbiased[c] =
+          static_cast<T>(M > 1 ? vs / (M - 1) : std::numeric_limits<double>::quiet_NaN());
     }
   });
 }
 
 template <typename T>
-void bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
-                        int64_t H, int64_t W, const T* w, DwSpec spec, T* out) {
+void bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C, int64_t H,
+                        int64_t W, const T* w, DwSpec spec, T* out) {
   const int64_t HW = H * W;
   at::parallel_for(0, N * C, 1, [&](int64_t begin, int64_t end) {
     Padded<T> a(H, W, T(0));
@@ -1027,9 +1034,9 @@ void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* c
 // independent FMA chains share each load of the input rows (sp rows sst apart; the tile is
 // readable up to pb + 2L). m0/m1: valid columns in the first/second vector (<= 0: none).
 template <typename T, int NC>
-__attribute__((always_inline)) inline void pw_block(const T* __restrict w, int64_t Ci,
-                                                    const T* sp, int64_t sst, T* op, int64_t P,
-                                                    int64_t m0, int64_t m1) {
+__attribute__((always_inline)) inline void pw_block(const T* __restrict w, int64_t Ci, const T* sp,
+                                                    int64_t sst, T* op, int64_t P, int64_t m0,
+                                                    int64_t m1) {
   constexpr int L = kLanes<T>;
   Vec<T> a[NC], b[NC];
 #pragma GCC unroll 8
@@ -1051,8 +1058,8 @@ __attribute__((always_inline)) inline void pw_block(const T* __restrict w, int64
 }
 
 template <typename T>
-void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride,
-               int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride) {
+void pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int64_t in_bstride, int64_t N,
+               int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride) {
   constexpr int L = kLanes<T>;
   constexpr int64_t kTile = 8 * L;
   const int64_t tiles = (P + kTile - 1) / kTile;
@@ -1118,3 +1125,16 @@ double dot(const T* a, const T* b, int64_t n) {
   for (double p : part) s += p;
   return s;
 }
+
+template <typename T>
+const KernelTable<T>& kernel_table() {
+  static const KernelTable<T> table{&stage1_forward<T>,  &bn_stats<T>,    &bn_relu_dw_forward<T>,
+                                    &mix_forward<T>,     &bn_backward<T>, &bn_relu_dw_backward<T>,
+                                    &stage1_backward<T>, &pointwise<T>,   &dot<T>};
+  return table;
+}
+template const KernelTable<float>& kernel_table<float>();
+template const KernelTable<double>& kernel_table<double>();
+
+}  // namespace nasfast::darts_edge::cpu::nchw::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

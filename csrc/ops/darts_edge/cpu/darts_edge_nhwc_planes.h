@@ -1,12 +1,29 @@
-// Channels-last kernels of the fused DARTS edge, part 1 of 5: tasks and zero-bordered planes.
-// See darts_edge_nhwc_kernels.inc for the layout and the include order.
+#pragma once
+// Channels-last kernels of the fused DARTS edge, internals: tasks and zero-bordered planes, in the
+// ISA namespace of the kernel copy that includes it (darts_edge_nhwc_kernels.cpp).
+#include <ATen/Parallel.h>
 
-constexpr int kPad = 4;          // the largest padding of any conv here (dil_conv_5x5)
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "common/cpu_buffer_cache.h"
+#include "common/cpu_capability.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc.h"
+#include "ops/darts_edge/cpu/darts_edge_simd.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY {
+
+using namespace cpu::NASFAST_CPU_CAPABILITY;  // Vec, load, store (darts_edge_simd.h)
+
+constexpr int kPad = 4;  // the largest padding of any conv here (dil_conv_5x5)
 // Channels per task, a multiple of every kLanes. 32 rather than 64: a padded 8x8 plane of 64
 // channels is 64 KiB, twice L1; at (32,64,8,8) 32 was ~2.5% faster per 2-thread step and per
 // 1-thread backward (2026-11-23, five alternated pairs each).
 constexpr int64_t kGroup = 32;
-constexpr int64_t kRows = 64;    // pixels per chunk of a channel sum
+constexpr int64_t kRows = 64;  // pixels per chunk of a channel sum
 
 inline int64_t group_pitch(int64_t C) { return std::min(C, kGroup); }
 
@@ -16,7 +33,8 @@ template <typename T>
 struct Scratch {
   at::Tensor t;
   explicit Scratch(int64_t n)
-      : t(::nasfast::cached_empty({n}, at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value))) {}
+      : t(::nasfast::cached_empty({n},
+                                  at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value))) {}
   T* data() const { return t.data_ptr<T>(); }
 };
 
@@ -45,8 +63,8 @@ struct Tasks {
 // out[k][c0 + c] += part[(task * nsum + k) * Gp + c] for every task in order (c below the task's
 // width): per-task channel sums [tasks, nsum, Gp] added up independently of the thread count.
 // A null out[k] is skipped.
-inline void add_task_sums(const Tasks& tasks, int64_t N, const std::vector<double>& part,
-                          int nsum, double* const* out) {
+inline void add_task_sums(const Tasks& tasks, int64_t N, const std::vector<double>& part, int nsum,
+                          double* const* out) {
   const int64_t Gp = group_pitch(tasks.C);
   for (int64_t task = 0; task < tasks.count(N); ++task) {
     const int64_t c0 = tasks.c0(task), G = tasks.width(task);
@@ -59,8 +77,8 @@ inline void add_task_sums(const Tasks& tasks, int64_t N, const std::vector<doubl
 // p.at(iy, ix)[c, c + L) = f(src[(iy * W + ix) * C + c, ... + L), c) for c < G in steps of L:
 // src is one sample at the group's first channel.
 template <typename T, typename F>
-__attribute__((always_inline)) inline void fill_plane(const T* __restrict src, int64_t C,
-                                                      int64_t G, PadPlane<T>& p, F f) {
+__attribute__((always_inline)) inline void fill_plane(const T* __restrict src, int64_t C, int64_t G,
+                                                      PadPlane<T>& p, F f) {
   constexpr int L = kLanes<T>;
   for (int64_t iy = 0; iy < p.H; ++iy)
     for (int64_t ix = 0; ix < p.W; ++ix) {
@@ -93,3 +111,6 @@ struct BnReluMap {
     return relu<T>((v - load(mean + c)) * load(invstd + c));
   }
 };
+
+}  // namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

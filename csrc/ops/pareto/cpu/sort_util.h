@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "pareto/cpu/kept_buffer.h"
+#include "ops/pareto/cpu/kept_buffer.h"
 
 #if defined(_OPENMP) && defined(__GLIBCXX__)
 #include <omp.h>
@@ -68,7 +68,8 @@ inline std::vector<int64_t> radix_order(std::vector<uint64_t>& key) {
   constexpr int kPasses = 3;  // bits 31..63
   std::vector<int64_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
   for (int64_t i = 0; i < n; ++i)  // all histograms in one read
-    for (int p = 0; p < kPasses; ++p) ++count[p * kBuckets + ((k_src[i] >> (31 + kBits * p)) & (kBuckets - 1))];
+    for (int p = 0; p < kPasses; ++p)
+      ++count[p * kBuckets + ((k_src[i] >> (31 + kBits * p)) & (kBuckets - 1))];
   for (int p = 0; p < kPasses; ++p) {
     const int shift = 31 + kBits * p;
     int64_t* c = count.data() + p * kBuckets;

@@ -1,4 +1,4 @@
-#include "pareto_kernel.h"
+#include "non_dominated_sort_kernel.h"
 
 #include <algorithm>
 
@@ -21,9 +21,8 @@ __device__ __forceinline__ bool dominates(const double* a, const double* b, int 
 // count[i] = number of rows j in src (all n rows, or the listed ones) that dominate row i; with
 // subtract, count[i] -= that number instead. Rows of src go through shared memory in tiles.
 __global__ void dominance_count(const double* __restrict__ F, int64_t n, int m,
-                                const int* __restrict__ src, int64_t n_src,
-                                int* __restrict__ count, const int64_t* __restrict__ rank,
-                                bool subtract) {
+                                const int* __restrict__ src, int64_t n_src, int* __restrict__ count,
+                                const int64_t* __restrict__ rank, bool subtract) {
   extern __shared__ double tile[];
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const bool active = i < n && (rank == nullptr || rank[i] < 0);
@@ -74,7 +73,8 @@ size_t rank_workspace_bytes(int64_t n) {
   return sizeof(int) * (2 * static_cast<size_t>(n) + 4);
 }
 
-cudaError_t rank(const double* F, int64_t n, int m, int64_t* rank, void* workspace, cudaStream_t s) {
+cudaError_t rank(const double* F, int64_t n, int m, int64_t* rank, void* workspace,
+                 cudaStream_t s) {
   if (n == 0) return cudaSuccess;
   if (n > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
   int* count = static_cast<int*>(workspace);
@@ -83,8 +83,8 @@ cudaError_t rank(const double* F, int64_t n, int m, int64_t* rank, void* workspa
   const int blocks = static_cast<int>((n + kThreads - 1) / kThreads);
   const size_t shmem = sizeof(double) * kTile * m;
   if (shmem > 48 * 1024) {
-    cudaError_t e = cudaFuncSetAttribute(dominance_count, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         static_cast<int>(shmem));
+    cudaError_t e = cudaFuncSetAttribute(
+        dominance_count, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shmem));
     if (e != cudaSuccess) return e;
   }
   fill_minus_one<<<blocks, kThreads, 0, s>>>(n, rank);

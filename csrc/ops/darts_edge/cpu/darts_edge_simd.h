@@ -1,6 +1,14 @@
+#pragma once
 // 32-byte vectors of the fused DARTS edge's CPU kernels (both layouts): GCC vector types, loads
-// and partial stores. Included (with no includes of its own) before darts_edge_cpu_kernels.inc
-// or darts_edge_nhwc_kernels.inc, inside the namespace of one ISA build.
+// and partial stores, in the ISA namespace of the kernel copy that includes it
+// (common/cpu_capability.h).
+#include <cstdint>
+#include <cstring>
+
+#include "common/cpu_capability.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::NASFAST_CPU_CAPABILITY {
 
 // 32-byte vector of T (8 floats / 4 doubles, one AVX register): register blocks of output columns.
 template <typename T>
@@ -63,3 +71,6 @@ __attribute__((always_inline)) inline Vec<T> load_n(const T* p, int64_t n) {
   std::memcpy(&v, tmp, sizeof(v));
   return v;
 }
+
+}  // namespace nasfast::darts_edge::cpu::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

@@ -12,43 +12,37 @@
 #include <cstring>
 
 #include "check.h"
+#include "ops/darts_edge/cpu/darts_edge_nchw.h"
 #include "random_data.h"
-#include "ops/darts_edge/cpu/darts_edge_cpu.h"
-
-// The kernel bodies once more, compiled here for the baseline ISA (the library picks its AVX2
-// build on this machine), so the plain instantiation is checked too.
-namespace nasfast::darts_edge::cpu::plain {
-#include "ops/darts_edge/cpu/darts_edge_cpu_simd.inc"
-#include "ops/darts_edge/cpu/darts_edge_cpu_kernels.inc"
-}  // namespace nasfast::darts_edge::cpu::plain
 
 namespace {
 
-// The first stage as the library dispatches it, and its baseline build.
+// The first stage as the library dispatches it (the AVX2 copy on this machine), and its
+// baseline-ISA copy.
 struct Dispatched {
   template <typename T, typename... A>
   static void fwd(A... a) {
-    nasfast::darts_edge::cpu::stage1_forward<T>(a...);
+    nasfast::darts_edge::cpu::nchw::stage1_forward<T>(a...);
   }
   template <typename T, typename... A>
   static void bwd(A... a) {
-    nasfast::darts_edge::cpu::stage1_backward<T>(a...);
+    nasfast::darts_edge::cpu::nchw::stage1_backward<T>(a...);
   }
 };
 struct Plain {
   template <typename T, typename... A>
   static void fwd(A... a) {
-    nasfast::darts_edge::cpu::plain::stage1_forward<T>(a...);
+    nasfast::darts_edge::cpu::nchw::base::kernel_table<T>().stage1_forward(a...);
   }
   template <typename T, typename... A>
   static void bwd(A... a) {
-    nasfast::darts_edge::cpu::plain::stage1_backward<T>(a...);
+    nasfast::darts_edge::cpu::nchw::base::kernel_table<T>().stage1_backward(a...);
   }
 };
 
 using nasfast::darts_edge::cpu::Dims;
 using nasfast::darts_edge::cpu::kStage1;
-namespace k = nasfast::darts_edge::cpu;
+namespace k = nasfast::darts_edge::cpu::nchw;
 
 using nasfast_test::randn;
 
@@ -70,8 +64,8 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
   std::vector<T> maxp(n_out), avgp(n_out), fr0(fr ? n_out : 0), fr1(fr ? n_out : 0);
   const T* wp[4] = {w[0].data(), w[1].data(), w[2].data(), w[3].data()};
   T* op[4] = {out[0].data(), out[1].data(), out[2].data(), out[3].data()};
-  Impl::template fwd<T>(x.data(), d, wp, op, maxp.data(), avgp.data(),
-                        fr ? fr0.data() : nullptr, fr ? fr1.data() : nullptr);
+  Impl::template fwd<T>(x.data(), d, wp, op, maxp.data(), avgp.data(), fr ? fr0.data() : nullptr,
+                        fr ? fr1.data() : nullptr);
   auto gmax = randn<T>(n_out, rng), gavg = randn<T>(n_out, rng);
   auto gfr0 = randn<T>(fr ? n_out : 0, rng), gfr1 = randn<T>(fr ? n_out : 0, rng);
   std::vector<T> gx(N * C * HW);
@@ -161,8 +155,8 @@ void check_maxpool_special(int64_t H, int64_t W, int64_t s, std::mt19937& rng) {
   const T* wp[4] = {nullptr, nullptr, nullptr, nullptr};
   const T* gp[4] = {nullptr, nullptr, nullptr, nullptr};
   T* gwp[4] = {nullptr, nullptr, nullptr, nullptr};
-  k::stage1_backward<T>(x.data(), d, wp, gp, gmax.data(), nullptr, nullptr, nullptr, nullptr,
-                        T(0), gx.data(), gwp);
+  k::stage1_backward<T>(x.data(), d, wp, gp, gmax.data(), nullptr, nullptr, nullptr, nullptr, T(0),
+                        gx.data(), gwp);
   std::vector<double> ref(H * W, 0.0);
   for (int64_t oy = 0; oy < d.Ho; ++oy)
     for (int64_t ox = 0; ox < d.Wo; ++ox) {
@@ -191,12 +185,14 @@ void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937&
     for (int64_t p = 0; p < P; ++p) {
       for (int64_t co = 0; co < Co; ++co) {
         double a = 0;
-        for (int64_t ci = 0; ci < Ci; ++ci) a += double(w[co * Ci + ci]) * in[(n * Ci + ci) * P + p];
+        for (int64_t ci = 0; ci < Ci; ++ci)
+          a += double(w[co * Ci + ci]) * in[(n * Ci + ci) * P + p];
         CHECK_NEAR(out[(n * Co + co) * P + p], a, tol * (1 + std::fabs(a)));
       }
       for (int64_t ci = 0; ci < Ci; ++ci) {
         double a = 0;
-        for (int64_t co = 0; co < Co; ++co) a += double(w[co * Ci + ci]) * dz[(n * Co + co) * P + p];
+        for (int64_t co = 0; co < Co; ++co)
+          a += double(w[co * Ci + ci]) * dz[(n * Co + co) * P + p];
         CHECK_NEAR(din[(n * Ci + ci) * P + p], a, tol * (1 + std::fabs(a)));
       }
     }
@@ -212,8 +208,15 @@ int main() {
   }
   // stride 2: planes narrower and wider than a vector, odd sizes (the kernels' contract allows
   // them; the op refuses them), and 7x7 outputs (short planes: remainder row blocks)
-  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 10}, {2, 2}, {6, 36}, {14, 14}, {28, 28},
-                      {7, 9}, {5, 37}, {1, 1}, {3, 2}}) {
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 10},
+                      {2, 2},
+                      {6, 36},
+                      {14, 14},
+                      {28, 28},
+                      {7, 9},
+                      {5, 37},
+                      {1, 1},
+                      {3, 2}}) {
     check_stage1<double>(2, 3, H, W, 2, rng);
     check_stage1<float>(1, 2, H, W, 2, rng);
   }

@@ -1,4 +1,17 @@
-// Channels-last kernels of the fused DARTS edge, part 3 of 5: 3x3 pools and their gradients.
+#pragma once
+// Channels-last kernels of the fused DARTS edge, internals: 3x3 pools and their gradients (see
+// darts_edge_nhwc_planes.h).
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "common/cpu_capability.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_conv.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY {
 
 // The in-bounds part [y0, y1) x [x0, x1) of the 3x3 window (padding 1) of pool output (oy, ox).
 struct Window {
@@ -41,9 +54,9 @@ __attribute__((always_inline)) inline auto takes_max(const V& v, const V& m) {
 // inside the image, runs its 9 taps with compile-time offsets. The average is the sum times the
 // reciprocal of the count (a division per vector cost as much as the rest of the window).
 template <typename T, bool FULL, bool NANS>
-__attribute__((always_inline)) inline void pool_window_fwd(const T* xs, int64_t C,
-                                                           const Dims& d, const Window& win,
-                                                           T rcnt, T* mp, T* ap) {
+__attribute__((always_inline)) inline void pool_window_fwd(const T* xs, int64_t C, const Dims& d,
+                                                           const Window& win, T rcnt, T* mp,
+                                                           T* ap) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   const int64_t ny = FULL ? 3 : win.y1 - win.y0, nx = FULL ? 3 : win.x1 - win.x0;
   const T* x0 = xs + (win.y0 * d.W + win.x0) * C;
@@ -215,10 +228,10 @@ struct PoolBn {
 // row-major (a running vector count, constant once the FULL loops unroll). The window's max and
 // (for PoolBn) average are those of pool_window_fwd.
 template <typename T, bool FULL, bool NANS, bool MAX, bool AVG, typename Src>
-__attribute__((always_inline)) inline void pool_window_bwd(const T* xs, int64_t C,
-                                                           const Dims& d, const Window& win,
-                                                           const Src& src, int64_t p,
-                                                           int64_t c, T cnt, T rcnt, T* gxs) {
+__attribute__((always_inline)) inline void pool_window_bwd(const T* xs, int64_t C, const Dims& d,
+                                                           const Window& win, const Src& src,
+                                                           int64_t p, int64_t c, T cnt, T rcnt,
+                                                           T* gxs) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   constexpr bool kSum = AVG && Src::kNeedsSum;
   const Vec<T> one = Vec<T>{} + T(1);
@@ -268,8 +281,8 @@ __attribute__((always_inline)) inline void pool_window_bwd(const T* xs, int64_t 
 // whose forward scans row-major, may differ in the average's last bit).
 template <typename T, int NY, int J0, int NX, bool NANS, bool MAX, bool AVG, typename Src>
 __attribute__((always_inline)) inline void pool_window_bwd_s1(const T* xw, int64_t C, int64_t W,
-                                                              const Src& src, int64_t p,
-                                                              int64_t c, Vec<T> (&acc)[3][NY]) {
+                                                              const Src& src, int64_t p, int64_t c,
+                                                              Vec<T> (&acc)[3][NY]) {
   constexpr T kNegInf = -std::numeric_limits<T>::infinity();
   constexpr bool kSum = AVG && Src::kNeedsSum;
   constexpr T cnt = NY * NX;
@@ -313,8 +326,8 @@ __attribute__((always_inline)) inline void pool_window_bwd_s1(const T* xw, int64
 // they touch in registers; a column is added into gxs once no later window reaches it (3
 // read-modify-writes per window instead of 9, none of them waiting on the previous window's).
 template <typename T, int NY, bool NANS, bool MAX, bool AVG, typename Src>
-void pools_bwd_row_s1(const T* xs, int64_t C, const Dims& d, const Src& src, int64_t oy,
-                      int64_t c, T* gxs) {
+void pools_bwd_row_s1(const T* xs, int64_t C, const Dims& d, const Src& src, int64_t oy, int64_t c,
+                      T* gxs) {
   const int64_t W = d.W, y0 = std::max<int64_t>(0, oy - 1);
   const T* xr = xs + y0 * W * C + c;
   T* gr = gxs + y0 * W * C + c;
@@ -343,12 +356,12 @@ void pools_bwd_row_s1(const T* xs, int64_t C, const Dims& d, const Src& src, int
     pool_window_bwd_s1<T, NY, 1, 2, NANS, MAX, AVG>(xr, C, W, src, o, c, acc);
     shift();
     for (int64_t ox = 1; ox + 1 < W; ++ox) {
-      pool_window_bwd_s1<T, NY, 0, 3, NANS, MAX, AVG>(xr + (ox - 1) * C, C, W, src,
-                                                      o + ox * C, c, acc);
+      pool_window_bwd_s1<T, NY, 0, 3, NANS, MAX, AVG>(xr + (ox - 1) * C, C, W, src, o + ox * C, c,
+                                                      acc);
       flush(ox - 1);
     }
-    pool_window_bwd_s1<T, NY, 0, 2, NANS, MAX, AVG>(xr + (W - 2) * C, C, W, src,
-                                                    o + (W - 1) * C, c, acc);
+    pool_window_bwd_s1<T, NY, 0, 2, NANS, MAX, AVG>(xr + (W - 2) * C, C, W, src, o + (W - 1) * C, c,
+                                                    acc);
     flush(W - 2);
   }
   flush(W - 1);
@@ -412,3 +425,6 @@ void pools_bwd(const T* xs, int64_t C, int64_t G, const Dims& d, const Src& src,
       pools_bwd<T, false, true, false>(xs, C, G, d, src, gxs);
   }
 }
+
+}  // namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

@@ -15,9 +15,9 @@
 #include <numeric>
 #include <vector>
 
-#include "pareto/cpu/nds_bitset.h"
-#include "pareto/cpu/pareto_cpu.h"
-#include "pareto/cpu/sort_util.h"
+#include "ops/pareto/cpu/non_dominated_sort_bitset.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cpu/sort_util.h"
 
 namespace nasfast::pareto::cpu {
 namespace {
@@ -47,8 +47,15 @@ class DivideAndConquer {
  public:
   // cols: m-1 columns (objectives 1..m-1) of u distinct rows in lexicographic order.
   DivideAndConquer(std::vector<std::vector<double>> cols, int u)
-      : cols_(std::move(cols)), u_(u), d_(static_cast<int>(cols_.size())), rank_(u, 0), fen_(u),
-        c1_(u), scratch_(u), vals_(u), rows_(static_cast<int64_t>(u) * d_) {
+      : cols_(std::move(cols)),
+        u_(u),
+        d_(static_cast<int>(cols_.size())),
+        rank_(u, 0),
+        fen_(u),
+        c1_(u),
+        scratch_(u),
+        vals_(u),
+        rows_(static_cast<int64_t>(u) * d_) {
     for (int i = 0; i < u; ++i)
       for (int j = 0; j < d_; ++j) rows_[static_cast<int64_t>(i) * d_ + j] = cols_[j][i];
     // Dense ranks of objective 1 for the Fenwick sweeps.
@@ -99,8 +106,10 @@ class DivideAndConquer {
     const double* c = col(k);
     int lt = 0, gt = 0;
     for (int i = 0; i < n; ++i)
-      if (c[s[i]] < m) s[lt++] = s[i];
-      else scratch_[gt++] = s[i];
+      if (c[s[i]] < m)
+        s[lt++] = s[i];
+      else
+        scratch_[gt++] = s[i];
     // scratch_ holds the >= part in order; split it into == and >.
     int eq = 0;
     for (int i = 0; i < gt; ++i)
@@ -238,8 +247,10 @@ void rank_two(const double* f1, int64_t u, std::vector<int>& rank) {
     const double y = f1[i];
     const auto it = std::upper_bound(front_min.begin(), front_min.end(), y);
     const int64_t k = it - front_min.begin();
-    if (it == front_min.end()) front_min.push_back(y);
-    else *it = y;
+    if (it == front_min.end())
+      front_min.push_back(y);
+    else
+      *it = y;
     rank[i] = static_cast<int>(k);
   }
 }
@@ -260,8 +271,10 @@ void rank_three(const double* f1, const double* f2, int64_t u, std::vector<int>&
     int64_t lo = 0, hi = static_cast<int64_t>(fronts.size());
     while (lo < hi) {
       const int64_t mid = (lo + hi) / 2;
-      if (dominated_by(fronts[mid], y, z)) lo = mid + 1;
-      else hi = mid;
+      if (dominated_by(fronts[mid], y, z))
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     if (lo == static_cast<int64_t>(fronts.size())) fronts.emplace_back();
     auto& st = fronts[lo];
@@ -318,7 +331,8 @@ void non_dominated_rank(const double* F, int64_t n, int64_t m, int64_t* rank, Nd
     for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];
     return;
   }
-  if (algo == NdsAlgorithm::kBitset || (algo == NdsAlgorithm::kAuto && m >= 4 && bitset_fits(m - 1, u))) {
+  if (algo == NdsAlgorithm::kBitset ||
+      (algo == NdsAlgorithm::kAuto && m >= 4 && bitset_fits(m - 1, u))) {
     std::vector<int> r(u);
     if (rank_bitset(cols, u, r, kBitsetMaxFrontWords)) {
       for (int64_t i = 0; i < n; ++i) rank[order[i]] = r[uid[i]];

@@ -3,7 +3,7 @@
 #include <limits>
 #include <vector>
 
-#include "pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
 
 namespace nasfast::pareto::cpu {
 

@@ -1,14 +1,34 @@
 // Kernel bodies of the fused DARTS edge in the channels-innermost layout: every tensor argument
 // is [N, H, W, C] (channels-last), C a multiple of kLanes<T>, and the inner loops run over
-// channels in whole vectors. Same contracts as darts_edge_cpu.h otherwise (see
-// darts_edge_nhwc.h). darts_edge_nhwc.cpp includes, twice (baseline and AVX2+FMA builds) and in
-// this order: darts_edge_cpu_simd.inc, darts_edge_nhwc_planes.inc, _conv.inc, _pool.inc, this
-// file (part 4 of 5: the kernels the op calls), _matrix.inc. None has includes of its own.
+// channels in whole vectors. Same contracts as darts_edge_nchw.h otherwise (see
+// darts_edge_nhwc.h). Compiled once per ISA into namespace nhwc::NASFAST_CPU_CAPABILITY
+// (common/cpu_capability.h), with the internals in darts_edge_nhwc_planes.h, _conv.h and _pool.h;
+// each copy exports its kernel_table.
 //
 // Work is split into (channel group, sample) tasks. A task copies its sample's channel group
 // into a zero-bordered plane (PadPlane) once, and every conv tap is then a plain vector load.
 // Channel sums run over fixed row chunks (bn_stats, bn_backward) or per sample (depthwise weight
 // gradients) and are added up in a fixed order, so results do not depend on the thread count.
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "common/cpu_buffer_cache.h"
+#include "common/cpu_capability.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_conv.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_planes.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_pool.h"
+#include "ops/darts_edge/cpu/darts_edge_simd.h"
+
+NASFAST_CPU_CAPABILITY_BEGIN
+namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY {
 
 // The per-branch constants of the first depthwise stage: weights tap-major (as they are and
 // reversed, for the input gradient) and tap offsets in a PadPlane of the input's size.
@@ -55,8 +75,8 @@ void pool_gy_sums(const T* const* pool, int64_t ldp, const T* g, int64_t C, int6
 // stage1_forward; with ps, the pools are not written (maxp, avgp null) but summed against g
 // (pool_gy_sums, per task, added in task order into ps.sums).
 template <typename T>
-void stage1_forward_with(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
-                         T* maxp, T* avgp, T* fr0, T* fr1, const PoolGySums<T>* ps) {
+void stage1_forward_with(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out, T* maxp,
+                         T* avgp, T* fr0, T* fr1, const PoolGySums<T>* ps) {
   constexpr int L = kLanes<T>;
   const int64_t C = d.C, Gp = group_pitch(C), HW = d.H * d.W, HWo = d.Ho * d.Wo;
   bool use[4];
@@ -246,8 +266,8 @@ void bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
 }
 
 template <typename T>
-void bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
-                        int64_t H, int64_t W, const T* w, DwSpec spec, T* out) {
+void bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C, int64_t H,
+                        int64_t W, const T* w, DwSpec spec, T* out) {
   const int64_t Gp = group_pitch(C), HW = H * W;
   const int kk = spec.k * spec.k;
   const std::vector<T> wt = taps_major(w, C, kk);
@@ -285,8 +305,7 @@ __attribute__((always_inline)) inline void mix_block(const T* const* z, const T*
 #pragma GCC unroll 8
       for (int r = 0; r < RB; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v)
-          acc[r][v] += w * ((load(zk + r * C + v * L) - mv[v]) * iv[v]);
+        for (int v = 0; v < NV; ++v) acc[r][v] += w * ((load(zk + r * C + v * L) - mv[v]) * iv[v]);
     } else {
 #pragma GCC unroll 8
       for (int r = 0; r < RB; ++r)
@@ -359,8 +378,8 @@ void bn_grad_coef(const T* g, const T* z, const T* mean, const T* invstd, T scal
 // Rows [m0, m1) of the BatchNorm input gradient f (Cn == C channels) into out (rows C apart,
 // out[0] = row m0).
 template <typename T, typename Cn>
-__attribute__((always_inline)) inline void bn_grad_rows(const BnGrad<T>& f, int64_t m0,
-                                                        int64_t m1, Cn C, T* out) {
+__attribute__((always_inline)) inline void bn_grad_rows(const BnGrad<T>& f, int64_t m0, int64_t m1,
+                                                        Cn C, T* out) {
   const T* __restrict kp = f.coef;
   const T* __restrict gp = f.coef + C;
   const T* __restrict yp = f.coef + 2 * C;
@@ -410,9 +429,9 @@ void bn_backward_coef(const T* g, const T* z, const T* mean, const T* invstd, T 
 
 template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
-                       const T* const* invstd, const T* scale, bool training, int64_t N,
-                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
-                       T* const* coef, const double* const* gy) {
+                       const T* const* invstd, const T* scale, bool training, int64_t N, int64_t C,
+                       int64_t HW, T* const* dz, double* const* sum_gy, T* const* coef,
+                       const double* const* gy) {
   const int64_t M = N * HW;
   std::vector<T> cf(K * 3 * C, T(0));  // slot k's coefficients (see BnGrad) at cf[k * 3 * C]
   bool sums = training, any_dz = false;
@@ -460,8 +479,8 @@ void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mea
         const int64_t m1 = std::min(end, m0 + kRows);
         for (int k = 0; k < K; ++k)
           if (dz[k])
-            bn_grad_rows(BnGrad<T>{g, z[k], mean[k], invstd[k], cf.data() + k * 3 * C, false},
-                         m0, m1, Cn, dz[k] + m0 * Cn);
+            bn_grad_rows(BnGrad<T>{g, z[k], mean[k], invstd[k], cf.data() + k * 3 * C, false}, m0,
+                         m1, Cn, dz[k] + m0 * Cn);
       }
     });
   });
@@ -491,9 +510,9 @@ void relu_grad_sums(const T* g, int64_t C, int64_t G, PadPlane<T>& a, double* co
 // bn_relu_dw_backward; with `sums` ([2, C], zeroed), also relu_grad_sums of ga over every
 // plane (per task, added in task order).
 template <typename T>
-void bn_relu_dw_backward_with(const T* gout, const T* z, const T* mean, const T* invstd,
-                              int64_t N, int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec,
-                              T* ga, T* dw, double* sums) {
+void bn_relu_dw_backward_with(const T* gout, const T* z, const T* mean, const T* invstd, int64_t N,
+                              int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec, T* ga,
+                              T* dw, double* sums) {
   const int64_t Gp = group_pitch(C), HW = H * W;
   const int kk = spec.k * spec.k;
   const std::vector<T> wflip = taps_major(w, C, kk, true);
@@ -537,9 +556,9 @@ void bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invs
 }
 
 template <typename T>
-void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd,
-                              int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
-                              DwSpec spec, bool training, T* ga, T* dw, T* coef) {
+void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd, int64_t N,
+                              int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec,
+                              bool training, T* ga, T* dw, T* coef) {
   std::vector<double> s(training ? 2 * C : 0, 0.0);
   bn_relu_dw_backward_with(gout, z, mean, invstd, N, C, H, W, w, spec, ga, dw,
                            training ? s.data() : nullptr);
@@ -554,8 +573,8 @@ void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T*
 // stage1_backward with the pools' output gradients from `pools` (PoolDz, PoolBn).
 template <typename T, typename PoolSrc>
 void stage1_backward_with(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
-                          const PoolSrc& pools, const T* g_fr0, const T* g_fr1,
-                          const T* g_skip, T skip_w, T* gx, T* const* dw_grad) {
+                          const PoolSrc& pools, const T* g_fr0, const T* g_fr1, const T* g_skip,
+                          T skip_w, T* gx, T* const* dw_grad) {
   constexpr int L = kLanes<T>;
   const int64_t C = d.C, Gp = group_pitch(C), HW = d.H * d.W, HWo = d.Ho * d.Wo;
   const bool s2 = d.s == 2;
@@ -598,9 +617,8 @@ void stage1_backward_with(const T* x, const Dims& d, const T* const* dw_w, const
           first = false;
         }
         if (wg[b])
-          wgrad_plane(gs, C, r.at(0, 0), d.s * r.Wp * Gp, Gp, taps.off[b], kStage1[b], d.s,
-                      d.Ho, d.Wo, part[b].data() + n * taps.kk[b] * C + c0, C,
-                      G);
+          wgrad_plane(gs, C, r.at(0, 0), d.s * r.Wp * Gp, Gp, taps.off[b], kStage1[b], d.s, d.Ho,
+                      d.Wo, part[b].data() + n * taps.kk[b] * C + c0, C, G);
       }
       if (g_fr0)  // stride 2 only: r[2 oy, 2 ox] and r[2 oy + 1, 2 ox + 1] (past the image:
                   // the border)
@@ -636,15 +654,389 @@ template <typename T>
 void stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
                      const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,
                      const T* g_skip, T skip_w, T* gx, T* const* dw_grad) {
-  stage1_backward_with(x, d, dw_w, g_dw, PoolDz<T>{g_max, g_avg}, g_fr0, g_fr1, g_skip, skip_w,
-                       gx, dw_grad);
+  stage1_backward_with(x, d, dw_w, g_dw, PoolDz<T>{g_max, g_avg}, g_fr0, g_fr1, g_skip, skip_w, gx,
+                       dw_grad);
 }
 
 template <typename T>
-void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
-                             const T* const* g_dw, const PoolBnGrads<T>& pools, const T* g_fr0,
-                             const T* g_fr1, const T* g_skip, T skip_w, T* gx,
-                             T* const* dw_grad) {
+void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
+                             const PoolBnGrads<T>& pools, const T* g_fr0, const T* g_fr1,
+                             const T* g_skip, T skip_w, T* gx, T* const* dw_grad) {
   stage1_backward_with(x, d, dw_w, g_dw, PoolBn<T>{pools, d.C}, g_fr0, g_fr1, g_skip, skip_w, gx,
                        dw_grad);
 }
+
+// The kLanes x kLanes block at src (rows sst apart), transposed into dst (rows dst_stride apart):
+// three rounds of lane shuffles between register pairs.
+template <typename T>
+struct BlockTranspose;
+template <>
+struct BlockTranspose<float> {
+  typedef int32_t M __attribute__((vector_size(32)));
+  static void run(const float* src, int64_t sst, float* dst, int64_t dstride) {
+    Vec<float> r[8], t[8], u[8];
+    for (int i = 0; i < 8; ++i) r[i] = load(src + i * sst);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = __builtin_shuffle(r[i], r[i + 1], M{0, 8, 1, 9, 4, 12, 5, 13});
+      t[i + 1] = __builtin_shuffle(r[i], r[i + 1], M{2, 10, 3, 11, 6, 14, 7, 15});
+    }
+    for (int i = 0; i < 8; i += 4) {
+      u[i] = __builtin_shuffle(t[i], t[i + 2], M{0, 1, 8, 9, 4, 5, 12, 13});
+      u[i + 1] = __builtin_shuffle(t[i], t[i + 2], M{2, 3, 10, 11, 6, 7, 14, 15});
+      u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], M{0, 1, 8, 9, 4, 5, 12, 13});
+      u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], M{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+    for (int i = 0; i < 4; ++i) {
+      store(dst + i * dstride, __builtin_shuffle(u[i], u[i + 4], M{0, 1, 2, 3, 8, 9, 10, 11}), 8);
+      store(dst + (i + 4) * dstride,
+            __builtin_shuffle(u[i], u[i + 4], M{4, 5, 6, 7, 12, 13, 14, 15}), 8);
+    }
+  }
+};
+template <>
+struct BlockTranspose<double> {
+  typedef int64_t M __attribute__((vector_size(32)));
+  static void run(const double* src, int64_t sst, double* dst, int64_t dstride) {
+    Vec<double> r[4], t[4];
+    for (int i = 0; i < 4; ++i) r[i] = load(src + i * sst);
+    for (int i = 0; i < 4; i += 2) {
+      t[i] = __builtin_shuffle(r[i], r[i + 1], M{0, 4, 2, 6});
+      t[i + 1] = __builtin_shuffle(r[i], r[i + 1], M{1, 5, 3, 7});
+    }
+    for (int i = 0; i < 2; ++i) {
+      store(dst + i * dstride, __builtin_shuffle(t[i], t[i + 2], M{0, 1, 4, 5}), 4);
+      store(dst + (i + 2) * dstride, __builtin_shuffle(t[i], t[i + 2], M{2, 3, 6, 7}), 4);
+    }
+  }
+};
+
+// dst [N, S, R] = src [N, R, S] transposed per sample: whole kLanes x kLanes blocks in
+// registers, the ragged edges element by element. Tasks are (sample, band of kLanes rows).
+template <typename T>
+void transpose_planes(const T* src, int64_t N, int64_t R, int64_t S, T* dst) {
+  constexpr int64_t L = kLanes<T>;
+  const int64_t bands = (R + L - 1) / L;
+  at::parallel_for(0, N * bands, 4, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      const int64_t n = t / bands, r0 = t % bands * L, r1 = std::min(R, r0 + L);
+      const T* a = src + n * R * S;
+      T* b = dst + n * R * S;
+      int64_t s0 = 0;
+      if (r1 - r0 == L)
+        for (; s0 + L <= S; s0 += L) BlockTranspose<T>::run(a + r0 * S + s0, S, b + s0 * R + r0, R);
+      for (int64_t s = s0; s < S; ++s)  // all columns of a partial band
+        for (int64_t r = r0; r < r1; ++r) b[s * R + r] = a[r * S + s];
+    }
+  });
+}
+
+template <typename T>
+void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
+  transpose_planes(src, N, C, P, dst);
+}
+
+template <typename T>
+void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst) {
+  transpose_planes(src, N, P, C, dst);
+}
+
+// RB rows x NV vectors of out[m, :] = a[m, :] b (b [I, NV * L], rows ldb apart; rows of a lda
+// apart, of out ldo apart): per input channel i, NV loads of b's row and RB broadcasts feed
+// RB * NV independent FMA chains.
+template <typename T, int RB, int NV>
+__attribute__((always_inline)) inline void gemm_block(const T* a, int64_t lda, int64_t I,
+                                                      const T* b, int64_t ldb, T* out,
+                                                      int64_t ldo) {
+  constexpr int L = kLanes<T>;
+  Vec<T> acc[RB][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[r][v] = Vec<T>{};
+  for (int64_t i = 0; i < I; ++i) {
+    Vec<T> bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = load(b + i * ldb + v * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < RB; ++r) {
+      const T ar = a[r * lda + i];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[r][v] += ar * bv[v];
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) store(out + r * ldo + v * L, acc[r][v], L);
+}
+
+// Register blocks of 12 accumulators (the most the 16 vector registers hold beside b's row and
+// a broadcast): 12 rows x 1 vector, or 6 rows x 2 vectors. Every column block of a band of rows
+// is done before the next band, so the band and b stay in L1. Rows [m0, m1) only.
+template <typename T, int NV>
+void gemm_rows_range(const T* a, int64_t lda, int64_t m0, int64_t m1, int64_t I, const T* b,
+                     int64_t J, T* out, int64_t ldo) {
+  constexpr int L = kLanes<T>, RB = 12 / NV;
+  int64_t m = m0;
+  for (; m + RB <= m1; m += RB)
+    for (int64_t j = 0; j < J; j += NV * L)
+      gemm_block<T, RB, NV>(a + m * lda, lda, I, b + j, J, out + m * ldo + j, ldo);
+  // the last rows of a 256-row chunk (256 = 42 * 6 + 4) in blocks of 4 and 2: a single row has
+  // too few FMA chains to hide their latency
+  for (; m + 4 <= m1; m += 4)
+    for (int64_t j = 0; j < J; j += NV * L)
+      gemm_block<T, 4, NV>(a + m * lda, lda, I, b + j, J, out + m * ldo + j, ldo);
+  for (; m + 2 <= m1; m += 2)
+    for (int64_t j = 0; j < J; j += NV * L)
+      gemm_block<T, 2, NV>(a + m * lda, lda, I, b + j, J, out + m * ldo + j, ldo);
+  for (; m < m1; ++m)
+    for (int64_t j = 0; j < J; j += NV * L)
+      gemm_block<T, 1, NV>(a + m * lda, lda, I, b + j, J, out + m * ldo + j, ldo);
+}
+
+// Rows per task of the row-parallel GEMMs, and per partial of the a^T b ones (fixed: the
+// partials are summed in order, so results do not depend on the thread count).
+constexpr int64_t kTnRows = 256;
+
+template <typename T, int NV>
+void gemm_rows_nv(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
+                  int64_t ldo) {
+  at::parallel_for(0, (M + kTnRows - 1) / kTnRows, 1, [&](int64_t begin, int64_t end) {
+    gemm_rows_range<T, NV>(a, lda, begin * kTnRows, std::min(M, end * kTnRows), I, b, J, out, ldo);
+  });
+}
+
+// own_gemm_size (darts_edge_nhwc.h): the sizes the own kernels beat the vendor BLAS at (which
+// packs both operands first; measured at 8-128 channels).
+// Runs f(nv), nv the vectors per register block (std::integral_constant: 2 when J is a
+// multiple of two vectors, else 1), for the sizes the own kernels take; else returns false.
+template <typename T, typename F>
+bool with_block_width(int64_t I, int64_t J, const F& f) {
+  if (!own_gemm_size<T>(I, J)) return false;
+  if (J % (2 * kLanes<T>) != 0)
+    f(std::integral_constant<int, 1>{});
+  else
+    f(std::integral_constant<int, 2>{});
+  return true;
+}
+
+template <typename T>
+bool gemm_rows(const T* a, int64_t lda, int64_t M, int64_t I, const T* b, int64_t J, T* out,
+               int64_t ldo) {
+  return with_block_width<T>(
+      I, J, [&](auto nv) { gemm_rows_nv<T, decltype(nv)::value>(a, lda, M, I, b, J, out, ldo); });
+}
+
+// acc[r][v] (RB rows of out x NV vectors) += sum_{m in [m0, m1)} a[m, r] * b[m, v-th vector]:
+// RB broadcasts of a's row and NV loads of b's row feed RB * NV independent FMA chains.
+template <typename T, int RB, int NV>
+__attribute__((always_inline)) inline void gemm_tn_block(const T* a, int64_t lda, const T* b,
+                                                         int64_t ldb, int64_t m0, int64_t m1,
+                                                         T* out, int64_t ldo) {
+  constexpr int L = kLanes<T>;
+  Vec<T> acc[RB][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) acc[r][v] = Vec<T>{};
+  for (int64_t m = m0; m < m1; ++m) {
+    Vec<T> bv[NV];
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) bv[v] = load(b + m * ldb + v * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < RB; ++r) {
+      const T ar = a[m * lda + r];
+#pragma GCC unroll 16
+      for (int v = 0; v < NV; ++v) acc[r][v] += ar * bv[v];
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < RB; ++r)
+#pragma GCC unroll 16
+    for (int v = 0; v < NV; ++v) store(out + r * ldo + v * L, acc[r][v], L);
+}
+
+// p [I, J] = a^T b over rows [m0, m1) (a [M, I], b [M, J], rows lda / ldb apart): blocks of
+// 12 / NV rows of p x NV vectors (J a multiple of NV vectors).
+template <typename T, int NV>
+void gemm_tn_range(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t m0, int64_t m1,
+                   int64_t I, int64_t J, T* p) {
+  constexpr int64_t JB = NV * kLanes<T>;
+  constexpr int RB = 12 / NV;
+  int64_t i = 0;
+  for (; i + RB <= I; i += RB)
+    for (int64_t j = 0; j < J; j += JB)
+      gemm_tn_block<T, RB, NV>(a + i, lda, b + j, ldb, m0, m1, p + i * J + j, J);
+  for (; i + 4 <= I; i += 4)
+    for (int64_t j = 0; j < J; j += JB)
+      gemm_tn_block<T, 4, NV>(a + i, lda, b + j, ldb, m0, m1, p + i * J + j, J);
+  for (; i + 2 <= I; i += 2)
+    for (int64_t j = 0; j < J; j += JB)
+      gemm_tn_block<T, 2, NV>(a + i, lda, b + j, ldb, m0, m1, p + i * J + j, J);
+  for (; i < I; ++i)
+    for (int64_t j = 0; j < J; j += JB)
+      gemm_tn_block<T, 1, NV>(a + i, lda, b + j, ldb, m0, m1, p + i * J + j, J);
+}
+
+// out [n] = sum over chunks of part [chunks, n], in chunk order (in double), over slices of out
+// in parallel.
+template <typename T>
+void sum_partials(const T* part, int64_t chunks, int64_t n, T* out) {
+  at::parallel_for(0, (n + 255) / 256, 4, [&](int64_t begin, int64_t end) {
+    double s[256];
+    for (int64_t k0 = begin * 256; k0 < std::min(n, end * 256); k0 += 256) {
+      const int64_t len = std::min<int64_t>(256, n - k0);
+      for (int64_t k = 0; k < len; ++k) s[k] = 0;
+      for (int64_t ch = 0; ch < chunks; ++ch) {
+        const T* p = part + ch * n + k0;
+        for (int64_t k = 0; k < len; ++k) s[k] += static_cast<double>(p[k]);
+      }
+      for (int64_t k = 0; k < len; ++k) out[k0 + k] = static_cast<T>(s[k]);
+    }
+  });
+}
+
+// out [I, J] = a^T b over M rows: one partial per chunk of kTnRows rows (each element written
+// by one block), summed in chunk order.
+template <typename T, int NV>
+void gemm_tn_nv(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
+                T* out) {
+  const int64_t chunks = (M + kTnRows - 1) / kTnRows;
+  const Scratch<T> part(chunks * I * J);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t ch = begin; ch < end; ++ch)
+      gemm_tn_range<T, NV>(a, lda, b, ldb, ch * kTnRows, std::min(M, (ch + 1) * kTnRows), I, J,
+                           part.data() + ch * I * J);
+  });
+  sum_partials(part.data(), chunks, I * J, out);
+}
+
+// Asks for the cache lines of n values from p.
+template <typename T>
+__attribute__((always_inline)) inline void prefetch_values(const T* p, int64_t n) {
+  for (int64_t c = 0; c < n; c += 64 / static_cast<int64_t>(sizeof(T))) __builtin_prefetch(p + c);
+}
+
+// Rows of din per step of gemm_grads_by_chunk, each step prefetching as many rows ahead: a
+// multiple of both register-block heights of gemm_rows_range (6 and 12 rows), so a step leaves
+// no short block behind (its few FMA chains would wait on their latency).
+constexpr int64_t kPrefetchRows = 36;
+
+// Both gradients of a 1x1 conv from one pass over dz's row chunks: din = dz w (w [Co, Ci]) and,
+// with gw, gw = dz^T in. Each chunk of dz is read for the second product while it is in cache.
+// chunk_source() makes a thread's source of chunks: source(m0, m1) returns rows [m0, m1) of dz
+// as (pointer to row m0, row pitch); prefetch_source(m) asks for what source reads for row m.
+// The values are those of gemm_rows and gemm_tn.
+template <typename T, int NV, typename ChunkSource, typename Prefetch>
+void gemm_grads_by_chunk(int64_t M, int64_t Co, const T* w, int64_t Ci, T* din, int64_t ldd,
+                         const T* in, int64_t ldi, T* gw, const ChunkSource& chunk_source,
+                         const Prefetch& prefetch_source) {
+  const int64_t chunks = (M + kTnRows - 1) / kTnRows;
+  const Scratch<T> part(gw ? chunks * Co * Ci : 0);
+  at::parallel_for(0, chunks, 1, [&](int64_t begin, int64_t end) {
+    auto source = chunk_source();
+    for (int64_t ch = begin; ch < end; ++ch) {
+      const int64_t m0 = ch * kTnRows, m1 = std::min(M, m0 + kTnRows);
+      const auto [dz, ldz] = source(m0, m1);
+      // The rows of `in` (gw's second operand) and the thread's next chunk of source rows come
+      // from L2 or beyond and stalled their first readers; the din GEMM is bound by its FMAs, so
+      // they are fetched while it runs.
+      const int64_t next = ch + 1 < end ? std::min(M - m1, kTnRows) : 0;
+      for (int64_t r = 0; r < m1 - m0; r += kPrefetchRows) {
+        const int64_t r1 = std::min(m1 - m0, r + kPrefetchRows);
+        for (int64_t q = r; q < r1; ++q) {
+          if (gw) prefetch_values(in + (m0 + q) * ldi, Ci);
+          if (q < next) prefetch_source(m1 + q);
+        }
+        gemm_rows_range<T, NV>(dz, ldz, r, r1, Co, w, Ci, din + m0 * ldd, ldd);
+      }
+      if (gw)
+        gemm_tn_range<T, NV>(dz, ldz, in + m0 * ldi, ldi, 0, m1 - m0, Co, Ci,
+                             part.data() + ch * Co * Ci);
+    }
+  });
+  if (gw) sum_partials(part.data(), chunks, Co * Ci, gw);
+}
+
+// dz given: its chunks are read in place.
+template <typename T, int NV>
+void gemm_grads_nv(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                   int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  gemm_grads_by_chunk<T, NV>(
+      M, Co, w, Ci, din, ldd, in, ldi, gw,
+      [&] {
+        return
+            [&](int64_t m0, int64_t) { return std::pair<const T*, int64_t>(dz + m0 * ldz, ldz); };
+      },
+      [&](int64_t m) { prefetch_values(dz + m * ldz, Co); });
+}
+
+// dz = f (a BatchNorm input gradient, see BnGrad; Co channels): each chunk formed in a per-thread
+// buffer, so dz is never written out.
+template <typename T, int NV>
+void bn_gemm_grads_nv(const BnGrad<T>& f, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                      int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  gemm_grads_by_chunk<T, NV>(
+      M, Co, w, Ci, din, ldd, in, ldi, gw,
+      [&] {
+        return [&f, Co, buf = std::vector<T>(kTnRows * Co)](int64_t m0, int64_t m1) mutable {
+          with_channel_count(Co, [&](auto Cn) { bn_grad_rows(f, m0, m1, Cn, buf.data()); });
+          return std::pair<const T*, int64_t>(buf.data(), Co);
+        };
+      },
+      [&](int64_t m) {
+        prefetch_values(f.g + m * Co, Co);
+        prefetch_values(f.z + m * Co, Co);
+      });
+}
+
+template <typename T>
+bool bn_gemm_grads(const BnGrad<T>& f, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                   int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  return with_block_width<T>(Co, Ci, [&](auto nv) {
+    bn_gemm_grads_nv<T, decltype(nv)::value>(f, M, Co, w, Ci, din, ldd, in, ldi, gw);
+  });
+}
+
+template <typename T>
+bool gemm_grads(const T* dz, int64_t ldz, int64_t M, int64_t Co, const T* w, int64_t Ci, T* din,
+                int64_t ldd, const T* in, int64_t ldi, T* gw) {
+  return with_block_width<T>(Co, Ci, [&](auto nv) {
+    gemm_grads_nv<T, decltype(nv)::value>(dz, ldz, M, Co, w, Ci, din, ldd, in, ldi, gw);
+  });
+}
+
+template <typename T>
+bool gemm_tn(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t M, int64_t I, int64_t J,
+             T* out) {
+  return with_block_width<T>(
+      I, J, [&](auto nv) { gemm_tn_nv<T, decltype(nv)::value>(a, lda, b, ldb, M, I, J, out); });
+}
+
+template <typename T>
+const KernelTable<T>& kernel_table() {
+  static const KernelTable<T> table{&stage1_forward<T>,
+                                    &bn_stats<T>,
+                                    &bn_relu_dw_forward<T>,
+                                    &mix_forward<T>,
+                                    &bn_backward<T>,
+                                    &bn_relu_dw_backward<T>,
+                                    &stage1_backward<T>,
+                                    &gemm_rows<T>,
+                                    &gemm_tn<T>,
+                                    &gemm_grads<T>,
+                                    &bn_gemm_grads<T>,
+                                    &bn_backward_coef<T>,
+                                    &bn_backward_final<T>,
+                                    &stage1_forward_pool_sums<T>,
+                                    &stage1_backward_pool_bn<T>,
+                                    &bn_relu_dw_backward_coef<T>,
+                                    &to_nhwc<T>,
+                                    &to_nchw<T>};
+  return table;
+}
+template const KernelTable<float>& kernel_table<float>();
+template const KernelTable<double>& kernel_table<double>();
+
+}  // namespace nasfast::darts_edge::cpu::nhwc::NASFAST_CPU_CAPABILITY
+NASFAST_CPU_CAPABILITY_END

@@ -1,5 +1,6 @@
-// Non-dominated sorting for M >= 4 with dominator bitsets (rank_bitset, see nds_bitset.h): the
-// checkpoint tables, the word scan (AVX2 where the CPU has it) and the row loop.
+// Non-dominated sorting for M >= 4 with dominator bitsets (rank_bitset, see
+// non_dominated_sort_bitset.h): the checkpoint tables, the word scan (AVX2 where the CPU has it)
+// and the row loop.
 #include <algorithm>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -9,9 +10,9 @@
 #include <memory>
 #include <vector>
 
-#include "pareto/cpu/kept_buffer.h"
-#include "pareto/cpu/nds_bitset.h"
-#include "pareto/cpu/sort_util.h"
+#include "ops/pareto/cpu/kept_buffer.h"
+#include "ops/pareto/cpu/non_dominated_sort_bitset.h"
+#include "ops/pareto/cpu/sort_util.h"
 
 namespace nasfast::pareto::cpu {
 namespace {
@@ -139,13 +140,13 @@ std::vector<double> checkpoint_thresholds(const double* c, int u, int64_t NB) {
 struct RowScan {
   const uint64_t* const* G;
   int F;
-  const int* rank;      // by bit
-  const double* rows;   // row-major [bits, d], in bit order
+  const int* rank;     // by bit
+  const double* rows;  // row-major [bits, d], in bit order
   int d;
-  const double* rp;     // row p
-  const int* ep;        // ep[c] = prefix bits of chunk c
-  int own;              // p's chunk
-  int64_t WC;           // words per chunk
+  const double* rp;  // row p
+  const int* ep;     // ep[c] = prefix bits of chunk c
+  int own;           // p's chunk
+  int64_t WC;        // words per chunk
 
   bool dominates(int q) const {
     const double* rq = rows + static_cast<size_t>(q) * d;
@@ -187,31 +188,31 @@ struct BlockMasks {
 };
 const BlockMasks kMasks;
 
-#define NASFAST_SCAN_ROW(LOAD_AND4, TESTZ)                                      \
-  const int nt = kT > 0 ? kT : nt_;                                            \
-  int best = -1;                                                               \
-  const uint64_t* g = sc.G[0];                                                 \
-  for (int ch = sc.own; ch >= 0; --ch) {                                       \
-    const int bits = sc.ep[ch];                                                \
-    if (bits == 0) continue;                                                   \
-    const int64_t lo = ch * sc.WC;                                             \
-    const int64_t top = lo + (((bits - 1) >> 8) << 2);                         \
-    const uint64_t* mk = kMasks.m[bits - 64 * (top - lo)];                     \
-    for (int64_t b = top; b >= lo; b -= 4) {                                   \
-      LOAD_AND4                                                                \
-      if (TESTZ) continue;                                                     \
-      if (!sc.raise4(x, b, best, g)) return best;                              \
-    }                                                                          \
-  }                                                                            \
+#define NASFAST_SCAN_ROW(LOAD_AND4, TESTZ)                 \
+  const int nt = kT > 0 ? kT : nt_;                        \
+  int best = -1;                                           \
+  const uint64_t* g = sc.G[0];                             \
+  for (int ch = sc.own; ch >= 0; --ch) {                   \
+    const int bits = sc.ep[ch];                            \
+    if (bits == 0) continue;                               \
+    const int64_t lo = ch * sc.WC;                         \
+    const int64_t top = lo + (((bits - 1) >> 8) << 2);     \
+    const uint64_t* mk = kMasks.m[bits - 64 * (top - lo)]; \
+    for (int64_t b = top; b >= lo; b -= 4) {               \
+      LOAD_AND4                                            \
+      if (TESTZ) continue;                                 \
+      if (!sc.raise4(x, b, best, g)) return best;          \
+    }                                                      \
+  }                                                        \
   return best;
 
 template <int kT>
 int scan_row_plain(const RowScan& sc, const uint64_t* const* c, int nt_) {
   uint64_t x[4];
-#define NASFAST_LOAD_AND4                                                      \
-  for (int t = 0; t < 4; ++t) x[t] = g[b + t] & mk[t];                         \
-  mk = kMasks.m[256];                                                          \
-  for (int j = 0; j < nt; ++j)                                                 \
+#define NASFAST_LOAD_AND4                              \
+  for (int t = 0; t < 4; ++t) x[t] = g[b + t] & mk[t]; \
+  mk = kMasks.m[256];                                  \
+  for (int j = 0; j < nt; ++j)                         \
     for (int t = 0; t < 4; ++t) x[t] &= c[j][b + t];
   NASFAST_SCAN_ROW(NASFAST_LOAD_AND4, (x[0] | x[1] | x[2] | x[3]) == 0)
 #undef NASFAST_LOAD_AND4
@@ -383,9 +384,9 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
   const int64_t chunks = u < 50000 ? 4 : 8;
   const int64_t WC =  // words, a multiple of kLineWords
       (((u + 63) / 64 + chunks - 1) / chunks + kLineWords - 1) / kLineWords * kLineWords;
-  const int64_t CS = 64 * WC;                  // rows (bits) per chunk
+  const int64_t CS = 64 * WC;  // rows (bits) per chunk
   const int T = static_cast<int>((u + CS - 1) / CS);
-  const int64_t W = T * WC;                    // words of a bitset (chunks padded to words)
+  const int64_t W = T * WC;  // words of a bitset (chunks padded to words)
   const int64_t S = checkpoint_spacing(u);
   const int64_t NB = (u + S - 1) / S;
   // Column 0 in sorted order: each row's bit (its chunk, then its place there) and, for each
@@ -440,7 +441,7 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
     for (int j = 0; j < d; ++j) rows[static_cast<size_t>(pos[q]) * d + j] = cols[j][q];
   KeptBuffer<int, 17> rank_bit(W * 64);  // written before it is read (rows join G once ranked)
   std::vector<std::vector<uint64_t>> G;  // G[k]: bits of the processed rows of rank >= k
-  std::vector<uint64_t*> gp;              // G[k]'s words, 64-byte aligned
+  std::vector<uint64_t*> gp;             // G[k]'s words, 64-byte aligned
   std::vector<const uint64_t*> cpb(nt);
   // Rows in lexicographic order (each needs the final ranks of the rows before it).
   // Single-threaded: a parallel scan of the rows before each block measured slower on a loaded
@@ -454,9 +455,15 @@ bool rank_bitset(const std::vector<std::vector<double>>& cols, int u, std::vecto
         const int64_t b = cpt[static_cast<size_t>(j - 1) * u + p];
         cpb[j - 1] = cp.get() + (static_cast<size_t>(j - 1) * (NB + 1) + b) * W;
       }
-      const RowScan sc{gp.data(), F, rank_bit.data(), rows.data(), d,
+      const RowScan sc{gp.data(),
+                       F,
+                       rank_bit.data(),
+                       rows.data(),
+                       d,
                        rows.data() + static_cast<size_t>(bp) * d,
-                       ends.data() + static_cast<size_t>(p) * T, static_cast<int>(p / CS), WC};
+                       ends.data() + static_cast<size_t>(p) * T,
+                       static_cast<int>(p / CS),
+                       WC};
       best = scan_row(sc, cpb.data(), nt);
     }
     const int r = best + 1;

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "pareto/cpu/pareto_cpu.h"
-#include "pareto/cpu/sort_util.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cpu/sort_util.h"
 
 namespace nasfast::pareto::cpu {
 namespace {
@@ -103,8 +103,9 @@ struct FlatStair {
   It begin() { return v.begin(); }
   It end() { return v.end(); }
   It upper(double x) {  // first entry with f0 > x
-    return std::upper_bound(v.begin(), v.end(), x,
-                            [](double a, const std::pair<double, double>& e) { return a < e.first; });
+    return std::upper_bound(
+        v.begin(), v.end(), x,
+        [](double a, const std::pair<double, double>& e) { return a < e.first; });
   }
   void replace(It it, It e, double x, double y) {  // entries [it, e) -> (x, y)
     if (it == e) {

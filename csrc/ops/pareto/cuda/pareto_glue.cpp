@@ -1,12 +1,13 @@
 // CUDA dispatch of nasfast::pareto_rank: checks and allocation here, the kernels in
-// pareto_kernel.cu. Crowding and hypervolume run on the CPU (the Python layer moves the data).
+// non_dominated_sort_kernel.cu. Crowding and hypervolume run on the CPU (the Python layer moves the
+// data).
 #include <ATen/ATen.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/library.h>
 
-#include "pareto/cuda/pareto_kernel.h"
-#include "pareto/pareto.h"
+#include "ops/pareto/cuda/non_dominated_sort_kernel.h"
+#include "ops/pareto/pareto.h"
 
 namespace nasfast::pareto {
 namespace {
@@ -14,7 +15,8 @@ namespace {
 at::Tensor rank_cuda(const at::Tensor& F) {
   const at::Tensor f = checked_matrix(F, "F");
   c10::cuda::CUDAGuard guard(f.device());
-  TORCH_CHECK_VALUE(at::isfinite(f).all().item<bool>(), "F: expected finite values, found NaN or inf");
+  TORCH_CHECK_VALUE(at::isfinite(f).all().item<bool>(),
+                    "F: expected finite values, found NaN or inf");
   const int64_t n = f.size(0);
   at::Tensor rank = at::empty({n}, f.options().dtype(at::kLong));
   at::Tensor ws = at::empty({static_cast<int64_t>(cuda::rank_workspace_bytes(n))},
