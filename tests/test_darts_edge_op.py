@@ -29,6 +29,7 @@ def test_opcheck_channels_last_input(C):
         torch.library.opcheck(torch.ops.nasfast.darts_edge_backward.default, (*bargs, *need))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stride", [1, 2])
 @pytest.mark.parametrize("train", [True, False])
 @pytest.mark.parametrize("save", [True, False])

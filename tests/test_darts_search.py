@@ -30,6 +30,7 @@ def _without_time(rows):
     return [{k: v for k, v in r.items() if k != "time_s"} for r in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kw, stops",
     [
@@ -83,6 +84,7 @@ def test_stop_and_resume_equals_an_uninterrupted_run(tmp_path, kw, stops):
     assert _without_time(_metrics(tmp_path / "full")) == _without_time(_metrics(part_dir))
 
 
+@pytest.mark.slow
 def test_outputs(tmp_path):
     s, g = _run(tiny_config(layers=3, order="first"), tmp_path, plots=True)
     rows = _metrics(tmp_path)
@@ -119,6 +121,7 @@ def test_gdas_runs_single_path_with_annealed_temperature(tmp_path, backend):
     assert torch.equal(w.detach().sum(1), torch.ones(14))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_pc_darts_partial_channels_and_betas(tmp_path, backend):
     cfg = tiny_config(partial_channels=2, channels=4, layers=3, backend=backend)
@@ -135,6 +138,7 @@ def test_pc_darts_partial_channels_and_betas(tmp_path, backend):
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_p_darts_prunes_ops_and_bounds_skips(tmp_path, backend):
     cfg = tiny_config(
@@ -183,6 +187,7 @@ def test_cost_aware_search_lowers_the_expected_cost(tmp_path, metric):
     assert costs[-1] < costs[0]
 
 
+@pytest.mark.slow
 def test_user_cost_table_replaces_the_default(tmp_path):
     table = tmp_path / "t.json"
     table.write_text(json.dumps({"costs": {"sep_conv_3x3": 1.0}}))
@@ -205,6 +210,7 @@ def test_user_cost_table_replaces_the_default(tmp_path):
         _run(cfg, tmp_path / "o2")
 
 
+@pytest.mark.slow
 def test_stem_adapts_to_channels_and_image_size():
     for shape in [(3, 32, 32), (1, 28, 28), (2, 30, 22), (3, 96, 80)]:
         net = SearchNetwork(
@@ -264,6 +270,7 @@ def test_search_network_is_channels_last_with_the_fused_edge_on_cpu(tmp_path, kw
     assert s.net.channels_last == expect
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kw",
     [

@@ -24,6 +24,7 @@ def _net(seed=0):
     return NB201Supernet(C=2, N=1, num_classes=3, in_channels=1)
 
 
+@pytest.mark.slow
 def test_train_supernet_resume_equals_uninterrupted(tmp_path):
     x, y = _data()
     a = _net()
@@ -69,6 +70,7 @@ def test_forward_mixed_with_one_hot_alphas_equals_forward():
         net.forward_mixed(x, torch.zeros(6, 4))
 
 
+@pytest.mark.slow
 def test_objective_scores_a_generation_in_one_call_and_matches_the_loop():
     x, y = _data(n=20)
     net = _net().eval()
@@ -123,6 +125,7 @@ def _write_idx(path, arr):
         f.write(arr.astype(np.uint8).tobytes())
 
 
+@pytest.mark.slow
 def test_cli_search_hybrid_writes_results(tmp_path, capsys, monkeypatch):
     rng = np.random.default_rng(0)
     d = tmp_path / "idx"
