@@ -31,6 +31,7 @@ def _population(P, seed):
     return archs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bn", ["running", "batch"])
 @pytest.mark.parametrize("chunk", [None, 3])
 @pytest.mark.parametrize("seed", [0, 1])
@@ -75,6 +76,7 @@ def test_single_candidate_and_list_input():
     )
 
 
+@pytest.mark.slow
 def test_training_mode_gradients_match_loop():
     """'batch' BN (per-candidate statistics): the batched pass gives the loop's gradients."""
     archs = _population(9, 5)

@@ -34,6 +34,7 @@ def objective_matrices(draw, max_n: int = 40, min_m: int = 1, max_m: int = 8):
 # ---------------------------------------------------------------- non-dominated sorting
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(objective_matrices())
 def test_ranks_match_brute_force(F):
