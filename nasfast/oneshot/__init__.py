@@ -1,0 +1,1 @@
+"""One-shot training pipelines: supernets shared by many architectures."""
