@@ -87,6 +87,68 @@ def batch(x: torch.Tensor, y: torch.Tensor, n: int, g: torch.Generator):
     return x[idx], y[idx]
 
 
+class ModelDartsSearch:
+    """The state of one DARTS/GDAS run over a model space; :meth:`step` runs one search step
+    (an architecture step on a validation batch, then a weight step on a training batch)."""
+
+    def __init__(
+        self,
+        space: ModelSpace,
+        train: tuple[torch.Tensor, torch.Tensor],
+        val: tuple[torch.Tensor, torch.Tensor],
+        config: OneShotConfig | None = None,
+        *,
+        loss: Loss = F.cross_entropy,
+        backend: str = "fused",
+    ) -> None:
+        cfg = config or OneShotConfig()
+        cfg.validate()
+        check_data(*train, "train")
+        check_data(*val, "val")
+        self.cfg, self.train_data, self.val_data, self.loss = cfg, train, val, loss
+        torch.manual_seed(cfg.seed)
+        self.net = net = ModelSupernet(space, mode=cfg.method, backend=backend)
+        net.generator = torch.Generator().manual_seed(cfg.seed + 7919)
+        self.w_opt = torch.optim.SGD(
+            net.weight_parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+
+        def loss_fn(model, x, y):
+            out = model(x)
+            return loss(out, y), out
+
+        self.architect = Architect(
+            net,
+            self.w_opt,
+            order=cfg.order,
+            lr=cfg.arch_lr,
+            weight_decay=cfg.arch_weight_decay,
+            loss_fn=loss_fn,
+        )
+
+    def step(self, step: int) -> tuple[float, float]:
+        """Search step ``step`` (its batches, learning rate and temperature depend on it only);
+        returns (training loss, validation loss)."""
+        cfg, net = self.cfg, self.net
+        g = step_generator(cfg.seed, step)
+        x, y = batch(*self.train_data, cfg.batch_size, g)
+        xv, yv = batch(*self.val_data, cfg.batch_size, g)
+        lr = cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * step / cfg.steps)) / 2
+        for group in self.w_opt.param_groups:
+            group["lr"] = lr
+        net.tau = cfg.tau_max - (cfg.tau_max - cfg.tau_min) * step / max(cfg.steps - 1, 1)
+        net.train()
+        val_loss, _ = self.architect.step(x, y, xv, yv, lr)
+        self.w_opt.zero_grad(set_to_none=True)
+        train_loss = self.loss(net(x), y)
+        train_loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.weight_parameters(), cfg.grad_clip)
+        self.w_opt.step()
+        for a in net.arch_parameters():
+            a.grad = None
+        return float(train_loss.detach()), float(val_loss)
+
+
 def search_darts(
     space: ModelSpace,
     train: tuple[torch.Tensor, torch.Tensor],
@@ -106,60 +168,23 @@ def search_darts(
     ``checkpoint``: a file written atomically every ``checkpoint_every`` steps and at the end; a
     run that finds it resumes. ``stop_after`` ends the call after that many steps in total.
     """
-    cfg = config or OneShotConfig()
-    cfg.validate()
-    check_data(*train, "train")
-    check_data(*val, "val")
-    torch.manual_seed(cfg.seed)
-    net = ModelSupernet(space, mode=cfg.method, backend=backend)
-    net.generator = torch.Generator().manual_seed(cfg.seed + 7919)
-    w_opt = torch.optim.SGD(
-        net.weight_parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
-    )
-
-    def loss_fn(model, x, y):
-        out = model(x)
-        return loss(out, y), out
-
-    architect = Architect(
-        net,
-        w_opt,
-        order=cfg.order,
-        lr=cfg.arch_lr,
-        weight_decay=cfg.arch_weight_decay,
-        loss_fn=loss_fn,
-    )
+    run = ModelDartsSearch(space, train, val, config, loss=loss, backend=backend)
+    cfg, net = run.cfg, run.net
     res = OneShotResult({}, {})
     start = 0
     if checkpoint is not None:
-        start = _resume(checkpoint, net, w_opt, architect, res)
+        start = _resume(checkpoint, net, run.w_opt, run.architect, res)
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
     bar = _bar(progress, cfg.steps, start, cfg.method)
-    net.train()
     for step in range(start, end):
-        g = step_generator(cfg.seed, step)
-        x, y = batch(*train, cfg.batch_size, g)
-        xv, yv = batch(*val, cfg.batch_size, g)
-        lr = cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * step / cfg.steps)) / 2
-        for group in w_opt.param_groups:
-            group["lr"] = lr
-        frac = step / max(cfg.steps - 1, 1)
-        net.tau = cfg.tau_max - (cfg.tau_max - cfg.tau_min) * frac
-        val_loss, _ = architect.step(x, y, xv, yv, lr)
-        w_opt.zero_grad(set_to_none=True)
-        train_loss = loss(net(x), y)
-        train_loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.weight_parameters(), cfg.grad_clip)
-        w_opt.step()
-        for a in net.arch_parameters():
-            a.grad = None
-        res.losses.append(float(train_loss.detach()))
-        res.val_losses.append(float(val_loss))
+        train_loss, val_loss = run.step(step)
+        res.losses.append(train_loss)
+        res.val_losses.append(val_loss)
         if bar is not None:
             bar.update(1)
         done = step + 1
         if checkpoint is not None and (done % checkpoint_every == 0 or done == end):
-            _save(checkpoint, net, w_opt, architect, res, done)
+            _save(checkpoint, net, run.w_opt, run.architect, res, done)
     if bar is not None:
         bar.close()
     res.arch = net.derive()
