@@ -139,3 +139,20 @@ def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights
     assert not any(type(m).__name__ == "LayerChoice" for m in frozen.modules())
     x = torch.randn(3, 1, 8, 8)
     torch.testing.assert_close(frozen(x), builtin(x), rtol=1e-5, atol=1e-5)
+
+
+def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation():
+    from nasfast.oneshot.darts_cell_space import darts_genotype
+    from nasfast.search.darts.genotype import derive_genotype
+
+    builtin, _, supernet = _darts_pair()
+    with torch.no_grad():
+        builtin.alphas_normal.normal_(generator=torch.Generator().manual_seed(5))
+        builtin.alphas_reduce.normal_(generator=torch.Generator().manual_seed(6))
+    load_search_network(supernet, builtin)
+    want = derive_genotype(
+        builtin.alphas_normal.detach().double().numpy(),
+        builtin.alphas_reduce.detach().double().numpy(),
+    )
+    got = darts_genotype(supernet)
+    assert got.normal == want.normal and got.reduce == want.reduce

@@ -119,3 +119,30 @@ def load_search_network(supernet: ModelSupernet, builtin: SearchNetwork) -> None
                 label = f"{kind}_e{e}"
                 if label in supernet.alphas:
                     supernet.alphas[label].copy_(alphas[e])
+
+
+def darts_alphas(supernet: ModelSupernet, kind: str) -> torch.Tensor:
+    """The ``[14, 8]`` logits of the ``normal`` or ``reduce`` cell, in DARTS's edge order."""
+    if kind not in ("normal", "reduce"):
+        raise ValueError(f"kind: expected 'normal' or 'reduce', got {kind!r}")
+    rows, e = [], 0
+    while f"{kind}_e{e}" in supernet.alphas:
+        rows.append(supernet.alphas[f"{kind}_e{e}"].detach())
+        e += 1
+    if not rows:
+        raise ValueError(f"supernet: no {kind} cell choices (is it a DartsCellNetwork space?)")
+    return torch.stack(rows)
+
+
+def darts_genotype(supernet: ModelSupernet, *, steps: int = 4, max_skips: int | None = 2):
+    """The DARTS genotype of the supernet's alphas (the built-in derivation: two strongest
+    inputs per node, strongest non-``none`` op per edge)."""
+    from nasfast.search.darts.genotype import derive_genotype
+
+    return derive_genotype(
+        darts_alphas(supernet, "normal").double().numpy(),
+        darts_alphas(supernet, "reduce").double().numpy(),
+        steps=steps,
+        multiplier=steps,
+        max_skips=max_skips,
+    )

@@ -14,7 +14,7 @@ import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -24,10 +24,10 @@ from torch import nn
 from nasfast._atomic import read_checkpoint, torch_save_atomic
 from nasfast.oneshot.model_darts import Loss, batch, check_data, step_generator
 from nasfast.oneshot.model_supernet import ModelSupernet
-from nasfast.search import make_strategy, minimize
-from nasfast.search.base import SearchResult
-from nasfast.search.problem import Problem
 from nasfast.spaces.model.space import Arch
+
+if TYPE_CHECKING:
+    from nasfast.search.base import SearchResult
 
 
 def _require_int(v: object, name: str, lo: int) -> int:
@@ -148,6 +148,10 @@ def evolve_spos(
     example its parameter count, for a multi-objective strategy over
     ``["min:val_loss", "min:params"]`` given as ``objectives`` in ``strategy_kwargs``).
     """
+    # the search layer sits above the one-shot pipelines: imported where it is used
+    from nasfast.search import make_strategy, minimize
+    from nasfast.search.problem import Problem
+
     check_data(*val, "val")
     space = net.space.discrete()
     extra = dict(metrics or {})
