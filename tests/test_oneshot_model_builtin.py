@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nasfast.nn import PRIMITIVES, NB201Supernet
+from nasfast.nn import PRIMITIVES, DartsEdge, NB201Supernet
 from nasfast.oneshot.darts_cell_space import DartsCellNetwork, load_search_network
 from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.search.darts.network import SearchNetwork
@@ -83,26 +83,51 @@ def test_nb201_darts_mixture_equals_the_builtin_relaxation(nb201):
 # ----------------------------------------------------------------------------- DARTS
 
 
-def _darts_pair(backend: str = "fused"):
+@pytest.fixture(scope="module")
+def darts_built():
     torch.manual_seed(0)
-    builtin = SearchNetwork(4, 5, 3, in_channels=1, image_size=(8, 8), backend=backend)
+    builtin = SearchNetwork(4, 5, 3, in_channels=1, image_size=(8, 8))
     _randomise_batchnorm(builtin, 1)
     space = ModelSpace(DartsCellNetwork, 4, 5, 3, in_channels=1, image_size=(8, 8))
-    supernet = ModelSupernet(space, backend=backend)
+    supernet = ModelSupernet(space)
     load_search_network(supernet, builtin)
     return builtin, space, supernet
 
 
-def test_darts_space_labels_and_fused_edges():
-    _, space, supernet = _darts_pair()
+@pytest.fixture
+def darts_pair(darts_built):
+    """(built-in network, space, model-space supernet), the supernet holding the built-in's
+    weights, statistics and alphas (tests may change the built-in's; both run fused)."""
+    builtin, space, supernet = darts_built
+    _use_backend(builtin, supernet, "fused")
+    load_search_network(supernet, builtin)
+    builtin.zero_grad(set_to_none=True)
+    supernet.zero_grad(set_to_none=True)
+    return builtin, space, supernet
+
+
+def _use_backend(builtin: SearchNetwork, supernet: ModelSupernet, backend: str) -> None:
+    for m in builtin.modules():
+        if isinstance(m, DartsEdge):
+            m.backend = backend
+    supernet.backend = backend
+    for m in supernet.model.modules():
+        edge = m.__dict__.get("_darts_edge")
+        if edge is not None:
+            edge.backend = backend
+
+
+def test_darts_space_labels_and_fused_edges(darts_pair):
+    _, space, supernet = darts_pair
     assert space.labels == [f"normal_e{e}" for e in range(14)] + [f"reduce_e{e}" for e in range(14)]
     assert all(space.specs[k].values == PRIMITIVES for k in space.labels)
     assert supernet.fused_edges() == 3 * 14  # every edge of every cell runs as a DartsEdge
 
 
 @pytest.mark.parametrize("backend", ["fused", "reference"])
-def test_darts_supernet_equals_the_builtin_search_network(backend):
-    builtin, _, supernet = _darts_pair(backend)
+def test_darts_supernet_equals_the_builtin_search_network(darts_pair, backend):
+    builtin, _, supernet = darts_pair
+    _use_backend(builtin, supernet, backend)
     x = torch.randn(4, 1, 8, 8)
     for train in (True, False):
         builtin.train(train)
@@ -126,8 +151,8 @@ def test_darts_supernet_equals_the_builtin_search_network(backend):
             )
 
 
-def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights():
-    builtin, space, supernet = _darts_pair()
+def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights(darts_pair):
+    builtin, space, supernet = darts_pair
     builtin.eval()
     arch = space.sample(np.random.default_rng(3))
     with torch.no_grad():  # softmax of these logits is exactly one-hot in float32
@@ -141,11 +166,11 @@ def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights
     torch.testing.assert_close(frozen(x), builtin(x), rtol=1e-5, atol=1e-5)
 
 
-def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation():
+def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation(darts_pair):
     from nasfast.oneshot.darts_cell_space import darts_genotype
     from nasfast.search.darts.genotype import derive_genotype
 
-    builtin, _, supernet = _darts_pair()
+    builtin, _, supernet = darts_pair
     with torch.no_grad():
         builtin.alphas_normal.normal_(generator=torch.Generator().manual_seed(5))
         builtin.alphas_reduce.normal_(generator=torch.Generator().manual_seed(6))
