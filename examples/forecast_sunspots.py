@@ -26,6 +26,7 @@ import statistics
 
 import torch
 import torch.nn.functional as F
+from scipy.stats import mannwhitneyu
 from torch import nn
 
 from nasfast.oneshot.model_spos import evolve_spos, train_spos
@@ -169,6 +170,8 @@ def main(argv: list[str] | None = None) -> dict:
         "baseline_test_mae_mean": statistics.mean(base),
         "naive_test_mae": naive,
         "seeds": seeds,
+        # two-sided Mann-Whitney U over the training seeds: found vs baseline
+        "p_value": float(mannwhitneyu(found, base).pvalue),
     }
     print(json.dumps(report, indent=1))
     return report

@@ -124,3 +124,24 @@ def test_trainer_gets_a_trainable_plain_model():
     torch.manual_seed(0)
     res = minimize(ModelProblem(space, evaluate, ["gain"], fidelity=5), make_strategy("rea"), 4, 0)
     assert all(e.metrics["gain"] > 0 for e in res.history)
+
+
+def test_candidates_building_the_same_model_are_trained_once():
+    space = ModelSpace(Tiny)
+    ds = space.discrete()
+    shallow = {"width": 4, "depth": 0, "op0": "relu", "op1": "relu"}
+    same = {**shallow, "op0": "lin", "op1": "lin"}  # op0, op1 sit in blocks depth 0 leaves out
+    deeper = {**shallow, "depth": 1}
+    assert space.key(shallow) == space.key(same) != space.key(deeper)
+    assert space.key({**deeper, "op1": "lin"}) == space.key(deeper)
+    assert space.key({**deeper, "op0": "lin"}) != space.key(deeper)
+    calls = []
+    problem = ModelProblem(space, lambda m, f: calls.append(f) or {"p": _params(m)}, ["p"])
+    cands = [ds.candidate(a) for a in (shallow, same, deeper)]
+    out = problem.evaluate(cands)
+    assert out[0] == out[1] and len(calls) == problem.trained == 2
+    problem.evaluate_at(cands[:1], 7)  # another fidelity is a new training
+    assert calls == [None, None, 7]
+    plain = ModelProblem(space, lambda m, f: {"p": _params(m)}, ["p"], deduplicate=False)
+    plain.evaluate(cands)
+    assert plain.trained == 3

@@ -24,6 +24,9 @@ class ModelProblem(Problem):
             ``fidelity`` epochs, steps or a data fraction, as the trainer defines it).
         objectives: which metrics to optimise (see :class:`~nasfast.search.Objective`).
         fidelity: passed to ``evaluate`` by :meth:`evaluate`; :meth:`evaluate_at` takes another.
+        deduplicate: train once per distinct model: candidates that differ only in choices the
+            model does not contain (see :meth:`ModelSpace.freeze_and_key`) share the metrics of
+            the first one at the same fidelity (``trained`` counts the real calls).
         kwargs: the rest of :class:`Problem`'s arguments (scalarisation, bounds).
     """
 
@@ -34,6 +37,7 @@ class ModelProblem(Problem):
         objectives: Sequence[Objective | str | tuple[str, str | bool]],
         *,
         fidelity: Any = None,
+        deduplicate: bool = True,
         **kwargs: Any,
     ) -> None:
         if isinstance(space, ModelSpace):
@@ -44,10 +48,21 @@ class ModelProblem(Problem):
             raise ValueError("evaluate: expected a callable evaluate(model, fidelity) -> dict")
         self.trainer = evaluate
         self.fidelity = fidelity
+        self.deduplicate = deduplicate
+        self.trained = 0
+        self._seen: dict[tuple[str, str], Metrics] = {}
         super().__init__(space, self._objective, objectives, **kwargs)
 
     def _objective(self, c: Candidate) -> Metrics:
-        return self.trainer(self.space.freeze(c), self.fidelity)
+        model, key = self.space.model_space.freeze_and_key(self.space.arch(c))
+        cache_key = (key, repr(self.fidelity))
+        if self.deduplicate and cache_key in self._seen:
+            return dict(self._seen[cache_key])
+        metrics = self.trainer(model, self.fidelity)
+        self.trained += 1
+        if self.deduplicate and isinstance(metrics, dict):
+            self._seen[cache_key] = dict(metrics)
+        return metrics
 
     def evaluate_at(self, cands: Sequence[Candidate], fidelity: Any) -> list[Metrics]:
         """Metrics of ``cands`` trained at ``fidelity`` (for multi-fidelity schedulers)."""

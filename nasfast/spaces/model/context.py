@@ -77,6 +77,7 @@ class Frozen:
 
     arch: Mapping[str, Any]
     counters: dict[str, int] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)  # labels this build read
 
     def auto_label(self, kind: str) -> str:
         n = self.counters.get(kind, 0)
@@ -93,6 +94,7 @@ class Frozen:
             raise ValueError(
                 f"arch: {spec.label!r} = {v!r} is not one of its candidates {list(spec.values)}"
             )
+        self.used.add(spec.label)
         return v
 
 

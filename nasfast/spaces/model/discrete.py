@@ -36,6 +36,10 @@ class ModelDiscreteSpace(DiscreteSpace):
     def parse(self, text: str) -> Candidate:
         return self.candidate(self.model_space.from_json(text))
 
+    def key(self, c: Sequence[int]) -> str:
+        """Equal for candidates that build the same model (see ``ModelSpace.freeze_and_key``)."""
+        return self.model_space.key(self.arch(c))
+
     def freeze(self, c: Sequence[int]) -> nn.Module:
         return self.model_space.freeze(self.arch(c))
 

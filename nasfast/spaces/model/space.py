@@ -123,9 +123,21 @@ class ModelSpace:
     # ------------------------------------------------------------------ freeze
     def freeze(self, arch: Mapping[str, Any]) -> nn.Module:
         """The plain model of ``arch``: only the chosen parts, no nasfast objects inside."""
+        return self.freeze_and_key(arch)[0]
+
+    def freeze_and_key(self, arch: Mapping[str, Any]) -> tuple[nn.Module, str]:
+        """The plain model of ``arch`` and its key: the JSON of the choices its build read.
+        Architectures that differ only in choices the model does not contain (inside blocks a
+        smaller depth leaves out, or inside a value-built layer not chosen) build the same
+        model and share the key."""
         a = self.validate(arch)
-        with frozen(a):
-            return self.factory(*self.args, **self.kwargs)
+        with frozen(a) as ctx:
+            model = self.factory(*self.args, **self.kwargs)
+        key = json.dumps({k: _plain(v) for k, v in a.items() if k in ctx.used})
+        return model, key
+
+    def key(self, arch: Mapping[str, Any]) -> str:
+        return self.freeze_and_key(arch)[1]
 
     # ------------------------------------------------------------------ JSON
     def to_json(self, arch: Mapping[str, Any]) -> str:
