@@ -214,8 +214,9 @@ def test_darts_and_gdas_pick_the_op_that_fits(order, method):
     assert len(res.losses) == 40 and res.losses[-1] < 0.5 * res.losses[0]
 
 
-def test_darts_search_resumes_to_the_same_result(space, tmp_path):
-    cfg = OneShotConfig(steps=4, batch_size=8, arch_lr=0.01)
+@pytest.mark.parametrize("method", ["darts", "gdas"])
+def test_darts_search_resumes_to_the_same_result(space, tmp_path, method):
+    cfg = OneShotConfig(steps=4, batch_size=8, arch_lr=0.01, method=method)
     data = _data()
     whole, _ = search_darts(space, data, data, cfg)
     ck = str(tmp_path / "darts.pt")

@@ -181,3 +181,15 @@ def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation(darts_p
     )
     got = darts_genotype(supernet)
     assert got.normal == want.normal and got.reduce == want.reduce
+
+
+def test_darts_layer_choices_give_the_same_outputs_through_mixed_op(darts_pair):
+    builtin, space, fused = darts_pair
+    plain = ModelSupernet(space, fuse_darts_edges=False)
+    assert plain.fused_edges() == 0
+    load_search_network(plain, builtin)
+    x = torch.randn(4, 1, 8, 8)
+    for train in (True, False):
+        fused.train(train)
+        plain.train(train)
+        torch.testing.assert_close(plain(x), fused(x), rtol=1e-5, atol=1e-5)
