@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import requires_cuda
 from torch import nn
 
 from nasfast.oneshot.model_darts import OneShotConfig, search_darts
@@ -301,3 +302,13 @@ def test_path_scoring_leaves_the_supernet_statistics_alone(space):
     path_loss(net, {"op": "0"}, x, torch.zeros(8, 1), loss=_mse)
     after = net.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@requires_cuda
+@pytest.mark.cuda
+def test_darts_search_runs_on_cuda(space):
+    data = _data()
+    res, net = search_darts(space, data, data, OneShotConfig(steps=2, batch_size=8), device="cuda")
+    assert next(net.parameters()).is_cuda and space.validate(res.arch) == res.arch
+    train_spos(net, data, steps=2, batch_size=8)
+    assert path_loss(net, res.arch, *data) > 0

@@ -100,6 +100,7 @@ class ModelDartsSearch:
         *,
         loss: Loss = F.cross_entropy,
         backend: str = "fused",
+        device: str | torch.device = "cpu",
     ) -> None:
         cfg = config or OneShotConfig()
         cfg.validate()
@@ -107,8 +108,9 @@ class ModelDartsSearch:
         check_data(*val, "val")
         self.cfg, self.train_data, self.val_data, self.loss = cfg, train, val, loss
         torch.manual_seed(cfg.seed)
-        self.net = net = ModelSupernet(space, mode=cfg.method, backend=backend)
-        net.generator = torch.Generator().manual_seed(cfg.seed + 7919)
+        self.device = torch.device(device)
+        self.net = net = ModelSupernet(space, mode=cfg.method, backend=backend).to(self.device)
+        net.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
         self.w_opt = torch.optim.SGD(
             net.weight_parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
         )
@@ -131,8 +133,8 @@ class ModelDartsSearch:
         returns (training loss, validation loss)."""
         cfg, net = self.cfg, self.net
         g = step_generator(cfg.seed, step)
-        x, y = batch(*self.train_data, cfg.batch_size, g)
-        xv, yv = batch(*self.val_data, cfg.batch_size, g)
+        x, y = (t.to(self.device) for t in batch(*self.train_data, cfg.batch_size, g))
+        xv, yv = (t.to(self.device) for t in batch(*self.val_data, cfg.batch_size, g))
         lr = cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * step / cfg.steps)) / 2
         for group in self.w_opt.param_groups:
             group["lr"] = lr
@@ -157,18 +159,20 @@ def search_darts(
     *,
     loss: Loss = F.cross_entropy,
     backend: str = "fused",
+    device: str | torch.device = "cpu",
     checkpoint: str | None = None,
     checkpoint_every: int = 50,
     stop_after: int | None = None,
     progress: bool = False,
 ) -> tuple[OneShotResult, ModelSupernet]:
     """DARTS or GDAS (``config.method``) over ``space``; returns the derived architecture (the
-    argmax of each label's logits) and the trained supernet.
+    argmax of each label's logits) and the trained supernet. Data stay where they are; each
+    step's batches move to ``device``, where the supernet lives.
 
     ``checkpoint``: a file written atomically every ``checkpoint_every`` steps and at the end; a
     run that finds it resumes. ``stop_after`` ends the call after that many steps in total.
     """
-    run = ModelDartsSearch(space, train, val, config, loss=loss, backend=backend)
+    run = ModelDartsSearch(space, train, val, config, loss=loss, backend=backend, device=device)
     cfg, net = run.cfg, run.net
     res = OneShotResult({}, {})
     start = 0

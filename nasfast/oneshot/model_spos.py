@@ -60,6 +60,7 @@ def train_spos(
         raise ValueError(f"lr: expected a positive learning rate, got {lr}")
     check_data(*train, "train")
     params = net.weight_parameters()
+    device = params[0].device if params else torch.device("cpu")  # batches go where net is
     opt = torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay)
     start, losses = 0, []
     if checkpoint is not None and os.path.exists(checkpoint):
@@ -77,7 +78,7 @@ def train_spos(
     for step in range(start, end):
         g = step_generator(seed, step)
         rng = np.random.default_rng([seed, step])
-        x, y = batch(*train, batch_size, g)
+        x, y = (t.to(device) for t in batch(*train, batch_size, g))
         for group in opt.param_groups:
             group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
         opt.zero_grad(set_to_none=True)
@@ -126,8 +127,9 @@ def path_loss(
 ) -> float:
     """The loss of ``arch``'s path on ``(x, y)``, BatchNorm recalibrated on ``x``."""
     net.eval()
+    dev = next(iter(net.alphas.values())).device
     with torch.no_grad(), net.path(arch), batch_statistics(net):
-        return float(loss(net(x), y))
+        return float(loss(net(x.to(dev)), y.to(dev)))
 
 
 def evolve_spos(
