@@ -312,3 +312,68 @@ def test_darts_search_runs_on_cuda(space):
     assert next(net.parameters()).is_cuda and space.validate(res.arch) == res.arch
     train_spos(net, data, steps=2, batch_size=8)
     assert path_loss(net, res.arch, *data) > 0
+
+
+class Slim(nn.Module):
+    """A width shared by three layers (weight-shared slices of the widest)."""
+
+    def __init__(self):
+        super().__init__()
+        widths = [2, 4, 6]
+        self.a = LayerChoice.from_values("width", widths, lambda w: nn.Linear(3, w), shared=True)
+        self.bn = LayerChoice.from_values("width", widths, nn.BatchNorm1d, shared=True)
+        self.b = LayerChoice.from_values("width", widths, lambda w: nn.Linear(w, 2), shared=True)
+        self.act = LayerChoice([nn.ReLU(), nn.Tanh()], label="act")
+
+    def forward(self, x):
+        return self.b(self.act(self.bn(self.a(x))))
+
+
+def test_shared_width_uses_leading_slices_of_the_widest_weights():
+    space = ModelSpace(Slim)
+    torch.manual_seed(0)
+    net = ModelSupernet(space)
+    n_params = sum(p.numel() for p in net.weight_parameters())
+    assert n_params == (3 * 6 + 6) + 2 * 6 + (6 * 2 + 2)  # the widest candidates only
+    a = net.model.a.candidates["2"]
+    b = net.model.b.candidates["2"]
+    x = torch.randn(5, 3)
+    net.eval()
+    for w in (2, 4, 6):
+        arch = {"width": w, "act": "1"}
+        h = F.linear(x, a.weight[:w], a.bias[:w])
+        h = F.batch_norm(h, torch.zeros(w), torch.ones(w), training=False)  # fresh statistics
+        expect = F.linear(torch.tanh(h), b.weight[:, :w], b.bias)
+        with net.path(arch):
+            torch.testing.assert_close(net(x), expect)
+        frozen = net.freeze(arch).eval()
+        assert frozen.a.out_features == w and isinstance(frozen.a, nn.Linear)
+        torch.testing.assert_close(frozen(x), expect)
+
+
+def test_training_a_narrow_path_updates_only_the_leading_slice():
+    space = ModelSpace(Slim)
+    torch.manual_seed(0)
+    net = ModelSupernet(space)
+    before = net.model.a.candidates["2"].weight.detach().clone()
+    bn = net.model.bn.candidates["2"]
+    net.train()
+    opt = torch.optim.SGD(net.weight_parameters(), lr=0.1)
+    with net.path({"width": 2, "act": "0"}):
+        net(torch.randn(8, 3)).square().sum().backward()
+    opt.step()
+    after = net.model.a.candidates["2"].weight.detach()
+    assert not torch.equal(after[:2], before[:2]) and torch.equal(after[2:], before[2:])
+    assert (bn.running_mean[:2] != 0).all() and (bn.running_mean[2:] == 0).all()
+
+
+def test_shared_candidates_must_be_slices_of_the_widest():
+    class Bad(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = LayerChoice.from_values(
+                "k", [1, 3], lambda k: nn.Conv1d(2, 2 if k == 1 else 1, k), shared=True
+            )
+
+    with pytest.raises(ValueError, match="shared: 'k' candidate 0 has weight of shape"):
+        ModelSpace(Bad)

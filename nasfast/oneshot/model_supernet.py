@@ -78,7 +78,7 @@ def _path_key(parts: list[str], modules: dict[str, nn.Module], arch: Arch) -> st
     while i < len(parts):
         m = modules.get(".".join(parts[:i]))
         if isinstance(m, LayerChoice) and parts[i] == "candidates":
-            if parts[i + 1] != m.names[m.index_of(arch[m.label])]:
+            if not m.shared and parts[i + 1] != m.names[m.index_of(arch[m.label])]:
                 return None
             i += 2
             continue
@@ -176,11 +176,12 @@ class ModelSupernet(nn.Module):
         arch = self.space.validate(arch)
         model = self.space.freeze(arch)
         modules = dict(self.model.named_modules())
+        mine = model.state_dict()
         state = {}
         for key, value in self.model.state_dict().items():
             new = _path_key(key.split("."), modules, arch)
-            if new is not None:
-                state[new] = value
+            if new is not None:  # shared weights: the chosen width's leading slice
+                state[new] = value[tuple(slice(0, n) for n in mine[new].shape)].clone()
         model.load_state_dict(state)
         return model
 
@@ -244,11 +245,10 @@ class ModelSupernet(nn.Module):
             # the edge is outside the module tree: it follows its BatchNorms' mode
             edge.training = edge.ops[1][1].training
             return edge(args[0], w.to(args[0].dtype), single_path=single)
-        cands = list(m.candidates.values())
         if single:
             j = int(w.argmax())
-            return w[j] * cands[j](*args, **kwargs) + (w.sum() - w[j])
-        outs = [c(*args, **kwargs) for c in cands]
+            return w[j] * m.forward_index(j, *args, **kwargs) + (w.sum() - w[j])
+        outs = [m.forward_index(j, *args, **kwargs) for j in range(m.spec.size)]
         return mixed_op(outs, w.to(outs[0].dtype), mode="weights", backend=self.backend)
 
     def run_input(self, m: InputChoice, inputs: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -98,28 +98,84 @@ class LayerChoice(ChoiceModule):
 
     @classmethod
     def from_values(
-        cls, label: str | None, values: Sequence[Hashable], factory: Callable[[Any], nn.Module]
+        cls,
+        label: str | None,
+        values: Sequence[Hashable],
+        factory: Callable[[Any], nn.Module],
+        *,
+        shared: bool = False,
     ) -> nn.Module:
         """A module per value of a hyperparameter (kernel size, expansion, width):
         ``factory(value)``. The label is a value choice: :func:`choice` with the same label
-        and values is the same decision. Frozen, only the chosen value's module is built."""
+        and values is the same decision. Frozen, only the chosen value's module is built.
+
+        ``shared=True`` (widths): the candidates share one set of weights, those of the largest;
+        a smaller candidate uses the leading slice of every parameter and buffer (the first
+        ``w`` output rows, input columns, BatchNorm channels), as once-for-all / slimmable
+        supernets do. Every candidate must have the same parameter names, each no larger than
+        the largest's in any dimension."""
         spec, value = resolve("value", label, values)
         if isinstance(current(), Frozen):
             return factory(value)
         mods = [factory(v) for v in spec.values]
-        return cls._build(spec, [str(i) for i in range(len(mods))], mods)
+        if not shared:
+            return cls._build(spec, [str(i) for i in range(len(mods))], mods)
+        big = max(range(len(mods)), key=lambda i: sum(p.numel() for p in mods[i].parameters()))
+        _check_prefix_shapes(spec.label, mods, big)
+        obj = cls._build(spec, [str(big)], [mods[big]])
+        obj.__dict__["_templates"] = mods  # shapes and code of each candidate, weights unused
+        return obj
+
+    @property
+    def shared(self) -> bool:
+        return "_templates" in self.__dict__
 
     def index_of(self, value: Any) -> int:
         return self.spec.values.index(value)
 
+    def forward_index(self, i: int, *args: Any, **kwargs: Any) -> Any:
+        """Run candidate ``i`` (position in the spec's values or names)."""
+        if self.shared:
+            template = self.__dict__["_templates"][i]
+            big = self.candidates[self.names[0]]
+            state = {**dict(big.named_parameters()), **dict(big.named_buffers())}
+            own = {**dict(template.named_parameters()), **dict(template.named_buffers())}
+            sliced = {k: _prefix(state[k], v.shape) for k, v in own.items()}
+            template.train(self.training)
+            return torch.func.functional_call(template, sliced, args, kwargs)
+        return self.candidates[self.names[i]](*args, **kwargs)
+
     def forward_chosen(self, value: Any, *args: Any, **kwargs: Any) -> Any:
-        return self.candidates[self.names[self.index_of(value)]](*args, **kwargs)
+        return self.forward_index(self.index_of(value), *args, **kwargs)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         ctl = self.controller
         if ctl is None:
             return self.forward_chosen(self.spec.default, *args, **kwargs)
         return ctl.run_layer(self, args, kwargs)
+
+
+def _prefix(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """The leading ``shape`` block of ``t`` (a view: in-place updates reach ``t``)."""
+    if t.shape == shape:
+        return t
+    return t[tuple(slice(0, n) for n in shape)]
+
+
+def _check_prefix_shapes(label: str, mods: list[nn.Module], big: int) -> None:
+    ref = {**dict(mods[big].named_parameters()), **dict(mods[big].named_buffers())}
+    for i, m in enumerate(mods):
+        own = {**dict(m.named_parameters()), **dict(m.named_buffers())}
+        if set(own) != set(ref):
+            raise ValueError(
+                f"shared: candidates of {label!r} must have the same parameters to share weights"
+            )
+        for k, t in own.items():
+            if t.dim() != ref[k].dim() or any(a > b for a, b in zip(t.shape, ref[k].shape)):
+                raise ValueError(
+                    f"shared: {label!r} candidate {i} has {k} of shape {tuple(t.shape)}, not a "
+                    f"slice of the largest candidate's {tuple(ref[k].shape)}"
+                )
 
 
 def chosen_inputs_module(
