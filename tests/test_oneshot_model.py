@@ -377,3 +377,15 @@ def test_shared_candidates_must_be_slices_of_the_widest():
 
     with pytest.raises(ValueError, match="shared: 'k' candidate 0 has weight of shape"):
         ModelSpace(Bad)
+
+
+def test_a_plain_read_is_refused_even_when_a_choice_module_shares_its_label():
+    class Mixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            w = choice("width", [2, 4])  # fixed at 2 in a supernet, whatever is sampled
+            self.a = LayerChoice.from_values("width", [2, 4], lambda v: nn.Linear(3, v))
+            self.b = nn.Linear(w, 1)
+
+    with pytest.raises(ValueError, match="'width' is read as a plain value"):
+        ModelSupernet(ModelSpace(Mixed))
