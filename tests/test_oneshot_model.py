@@ -389,3 +389,30 @@ def test_a_plain_read_is_refused_even_when_a_choice_module_shares_its_label():
 
     with pytest.raises(ValueError, match="'width' is read as a plain value"):
         ModelSupernet(ModelSpace(Mixed))
+
+
+def test_multi_objective_evolution_over_the_supernet(space):
+    torch.manual_seed(0)
+    net = ModelSupernet(space)
+    n_params = {}
+
+    def params(arch):
+        key = space.to_json(arch)
+        if key not in n_params:
+            n_params[key] = sum(p.numel() for p in net.freeze(arch).parameters())
+        return n_params[key]
+
+    res = evolve_spos(
+        net,
+        _data(32),
+        budget=8,
+        strategy="nsga2",
+        strategy_kwargs={"objectives": ["min:val_loss", "min:params"], "pop_size": 4},
+        metrics={"params": params},
+    )
+    front = res.front()
+    assert res.n_evals == 8 and front
+    F_all = [(e.metrics["val_loss"], e.metrics["params"]) for e in res.history]
+    for e in front:  # nothing evaluated dominates a front member
+        f = (e.metrics["val_loss"], e.metrics["params"])
+        assert not any(g[0] <= f[0] and g[1] <= f[1] and g != f for g in F_all)
