@@ -42,7 +42,8 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--objectives",
         default="accuracy",
-        help="comma-separated: accuracy, latency:DEVICE, params, flops, zen (default accuracy)",
+        help="comma-separated: accuracy, latency:DEVICE, params, flops, zen, latency:host, "
+        "latency:PROFILE.json, memory[:BATCH], train_memory[:BATCH] (default accuracy)",
     )
     p.add_argument(
         "--fidelity",

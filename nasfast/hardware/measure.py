@@ -4,7 +4,10 @@ CUDA: ``max_memory_allocated``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -41,12 +44,26 @@ def measure_latency(
         return time_interleaved(fns, settings, dev)
 
 
-def cpu_peak_bytes(fn: Callable[[], object]) -> int:
-    """The largest sum of bytes the CPU allocator held during ``fn`` beyond what it held before
-    (from the profiler's memory events, in time order)."""
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Silence file descriptor 2 (the profiler's C++ library logs each start and stop there)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def memory_events(fn: Callable[[], object]) -> list[Any]:
+    """The CPU allocator's events (``nbytes`` signed) during ``fn``, in time order."""
     from torch.profiler import ProfilerActivity, profile
 
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with quiet_stderr(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fn()
     events = [
         e
@@ -54,8 +71,14 @@ def cpu_peak_bytes(fn: Callable[[], object]) -> int:
         if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU
     ]
     events.sort(key=lambda e: e.start_ns())
+    return events
+
+
+def cpu_peak_bytes(fn: Callable[[], object]) -> int:
+    """The largest sum of bytes the CPU allocator held during ``fn`` beyond what it held before
+    (from the profiler's memory events, in time order)."""
     current = peak = 0
-    for e in events:
+    for e in memory_events(fn):
         current += e.nbytes()
         peak = max(peak, current)
     return peak

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch.utils._pytree import tree_map
 
+from nasfast.hardware.measure import memory_events
 from nasfast.hardware.profile import check_device
 from nasfast.hardware.trace import OpCall, _spec, call_key
 
@@ -54,21 +55,9 @@ def excess_bytes(call: OpCall, device: torch.device) -> int:
         held = torch.cuda.memory_allocated(device) - before
         del out
         return max(0, torch.cuda.max_memory_allocated(device) - before - held)
-    events: list[Any] = []
-
-    def run_cpu() -> None:
-        events.append(func(*args, **kwargs))
-
-    from torch.profiler import ProfilerActivity, profile
-
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        run_cpu()
-    mem = sorted(
-        (e for e in prof.profiler.kineto_results.events() if e.name() == "[memory]"),
-        key=lambda e: e.start_ns(),
-    )
+    held: list[Any] = []
     cur = peak = 0
-    for e in mem:
+    for e in memory_events(lambda: held.append(func(*args, **kwargs))):
         cur += e.nbytes()
         peak = max(peak, cur)
     return max(0, peak - cur)

@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+
+from nasfast.cli.main import main
+from nasfast.hardware import objectives, spaces
+from nasfast.hardware.latency import LatencyPredictor
+from nasfast.hardware.memory import inference_memory
+from nasfast.hardware.nb201_latency import nb201_latency
+from nasfast.hardware.nb201_train_memory import nb201_training_memory
+from nasfast.hardware.space_profile import profile_space
+from nasfast.hardware.table import LatencyTable
+from nasfast.hardware.timing import TimingSettings
+from nasfast.hardware.workspace import Workspaces
+from nasfast.search.protocol import make_benchmark
+from nasfast.tabular.nb201 import NB201Table
+
+FAST = TimingSettings(warmup=1, rounds=2, sample_ms=0.05)
+TINY = spaces.space_config("nb201", C=2, N=1, image=[3, 8, 8])
+CANDS = [(3, 3, 1, 0, 2, 4), (1, 1, 1, 1, 1, 1), (0, 2, 4, 3, 1, 0)]
+
+
+@pytest.fixture()
+def tiny_space(monkeypatch, tmp_path):
+    monkeypatch.setenv("NASFAST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(objectives, "nb201_space_config", lambda dataset="cifar10": dict(TINY))
+    table = NB201Table.load()
+    saved = (dict(table.columns), list(table.devices), dict(table.__dict__))
+    yield
+    table.columns.clear()
+    table.columns.update(saved[0])
+    table.devices[:] = saved[1]
+    table.__dict__.pop("hardware_dataset", None)
+
+
+@pytest.fixture(scope="module")
+def tiny_table_path(tmp_path_factory):
+    table = profile_space(TINY, settings=FAST, calibration_networks=3, calibration_rounds=2)
+    return str(table.save(tmp_path_factory.mktemp("profile") / "tiny.json"))
+
+
+def test_latency_profile_file_is_an_nb201_objective(tiny_space, tiny_table_path):
+    bench = make_benchmark("cifar10", ["accuracy", f"latency:{tiny_table_path}"])
+    assert not bench.specs[1].maximize
+    got = [r[f"latency:{tiny_table_path}"] for r in bench(CANDS)]
+    predictor = LatencyPredictor(LatencyTable.load(tiny_table_path), missing="profile")
+    assert got == pytest.approx([predictor.predict(c) for c in CANDS])
+    assert len(bench.exact_front()) >= 1
+
+
+def test_memory_objective_at_a_batch(tiny_space):
+    bench = make_benchmark("cifar10", ["accuracy", "memory:2"])
+    assert not bench.specs[1].maximize
+    cfg = dict(TINY, batch=2)
+    ws = Workspaces("cpu")
+    want = [
+        inference_memory(spaces.build_network(cfg, c), spaces.input_shape(cfg), ws).peak / 2**20
+        for c in CANDS
+    ]
+    assert [r["memory:2"] for r in bench(CANDS)] == pytest.approx(want)
+
+
+def test_host_latency_is_profiled_once_and_cached(tiny_space, monkeypatch):
+    import nasfast.hardware.space_profile as sp
+
+    calls = []
+
+    def fast_profile(cfg, **kw):
+        calls.append(cfg)
+        return profile_space.__wrapped__(cfg, settings=FAST, calibration_networks=0)
+
+    profile_space.__wrapped__ = sp.profile_space
+    monkeypatch.setattr(sp, "profile_space", fast_profile)
+    first = objectives.nb201_column("latency:host", TINY)
+    second = objectives.nb201_column("latency:host", TINY)
+    assert len(calls) == 1 and np.array_equal(first, second) and first.shape == (15625,)
+    assert objectives.host_table_path(TINY).is_file()
+
+
+def test_bad_hardware_objectives_are_one_line_errors(tiny_space, tmp_path):
+    with pytest.raises(ValueError, match="memory:BATCH with BATCH an int >= 1"):
+        make_benchmark("cifar10", ["accuracy", "memory:0"])
+    with pytest.raises(ValueError, match="profile: cannot read"):
+        make_benchmark("cifar10", ["accuracy", f"latency:{tmp_path / 'none.json'}"])
+
+
+def test_nb201_latency_fast_path_equals_the_predictor(tiny_table_path):
+    predictor = LatencyPredictor(LatencyTable.load(tiny_table_path), missing="profile")
+    fast = nb201_latency(predictor, np.array(CANDS))
+    assert fast == pytest.approx([predictor.predict(c) for c in CANDS], rel=1e-12)
+
+
+def test_nb201_train_memory_fit_keeps_exact_rows_and_reports_its_error():
+    values, report = nb201_training_memory(TINY, fit=5, check=1, seed=3)
+    assert values.shape == (15625,) and (values > 0).all()
+    assert report["fitted"] == 5 and report["checked"] == 1 and report["max_rel_error"] < 0.5
+
+
+def test_profile_cli_writes_a_table_and_predicts(tmp_path, capsys):
+    out = tmp_path / "t.json"
+    flags = ["--channels", "2", "--cells", "1", "--image", "3x8x8", "--rounds", "2"]
+    assert main(["profile", *flags, "--warmup", "1", "--calibrate", "2", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert LatencyTable.load(out).space == TINY
+    assert main(["profile", "--table", str(out), "--arch", "012341"]) == 0
+    line = capsys.readouterr().out
+    assert "latency" in line and "inference" in line and "training" in line
+
+
+@pytest.mark.parametrize(
+    "flags, fragment",
+    [
+        (["--threads", "0"], "--threads: expected an int >= 1"),
+        (["--image", "3x8"], "--image: expected CxHxW"),
+        (["--space", "vit"], "--space: expected one of nb201, darts"),
+        (["--rounds", "0"], "--rounds: expected an int >= 1"),
+        (["--statistic", "mean"], "--statistic: expected one of"),
+        (["--calibrate", "1"], "--calibrate: expected 0 or an int >= 2"),
+        (["--cells", "0"], "--cells: expected an int >= 1"),
+        (["--space", "darts", "--cells", "2"], "--cells: the darts space has --layers"),
+        (["--device", "cuda:7"] if True else [], "--device"),
+        (["--table", "missing.json", "--arch", "012341"], "profile: cannot read"),
+    ],
+)
+def test_profile_cli_bad_flags_are_one_line_errors(tmp_path, capsys, flags, fragment):
+    assert main(["profile", "--out", str(tmp_path / "x.json"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
