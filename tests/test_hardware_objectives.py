@@ -125,3 +125,31 @@ def test_profile_cli_bad_flags_are_one_line_errors(tmp_path, capsys, flags, frag
     assert main(["profile", "--out", str(tmp_path / "x.json"), *flags]) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
+
+
+def test_darts_profile_feeds_the_cost_aware_loss(tmp_path, capsys):
+    import torch
+
+    from nasfast.hardware.spaces import _darts
+
+    try:
+        from nasfast.darts.costs import edge_costs
+        from nasfast.darts.network import SearchNetwork
+    except ImportError:
+        from nasfast.search.darts.costs import edge_costs
+        from nasfast.search.darts.network import SearchNetwork
+    assert _darts()
+    out = tmp_path / "darts.json"
+    flags = ["--space", "darts", "--channels", "4", "--layers", "3", "--image", "3x8x8"]
+    assert main(["profile", *flags, "--rounds", "2", "--calibrate", "0", "--out", str(out)]) == 0
+    capsys.readouterr()
+    edges = LatencyTable.load(out).extra["darts_costs"]["edges"]
+    net = SearchNetwork(4, 10, 3, image_size=(8, 8), backend="reference")
+    costs = edge_costs(net, "latency", str(out))
+    assert costs.shape == (2, 14, 8) and bool((costs > 0).any())
+    # the normal cells' first edge: the sum of its cells' exact per-shape costs
+    C, H, W, s = net.edge_input_sizes()[0][0]
+    n_normal = sum(not c.reduction for c in net.cells)
+    want = n_normal * edges[f"{C},{H},{W},{s}"]["sep_conv_3x3"]
+    assert float(costs[0, 0, 4]) == pytest.approx(want, rel=1e-5)
+    assert torch.isfinite(costs).all()

@@ -96,6 +96,14 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=args.progress,
     )
+    if args.space == "darts":
+        from nasfast.hardware.darts_costs import darts_costs
+        from nasfast.hardware.latency import LatencyPredictor
+
+        predictor = LatencyPredictor(table, missing="profile")
+        table.extra["darts_costs"] = darts_costs(
+            predictor, cfg["C"], cfg["layers"], cfg["image"], cfg["batch"]
+        )
     out = table.save(Path(args.out or f"profile-{args.space}.json"))
     cal = table.calibration
     fit = f"; calibration fit {cal['fit_within_10pct'] * 100:.0f}% within 10%" if cal else ""

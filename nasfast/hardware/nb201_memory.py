@@ -50,40 +50,53 @@ class _Blob:
         self.n = n
 
 
+ADD = len(OPS)  # event kind of a node addition (0..4 are the ops)
+
+
 class _Live:
+    """Placeholder activations; records at each event the count alive and the event's kind."""
+
     def __init__(self) -> None:
         self.blobs: weakref.WeakSet[_Blob] = weakref.WeakSet()
-        self.peak = 0
+        self.events: list[tuple[int, int]] = []
 
-    def new(self, n: int) -> _Blob:
-        b = _Blob(n)
+    def new(self) -> _Blob:
+        b = _Blob(1)
         self.blobs.add(b)
         return b
 
-    def during(self, transient: int) -> None:
-        self.peak = max(self.peak, sum(b.n for b in self.blobs) + transient)
+    def during(self, kind: int) -> None:
+        self.events.append((len(self.blobs), kind))
 
 
-def cell_peak(arch: tuple[int, ...], p: StageProfile) -> int:
-    """Peak bytes while a cell runs, its input included (mirrors ``NB201Cell.forward``)."""
+def cell_events(arch: tuple[int, ...]) -> list[tuple[int, int]]:
+    """(activations alive, kind) at each op and addition of a cell, its input included
+    (mirrors ``NB201Cell.forward``)."""
     live = _Live()
-    nodes = [live.new(p.act)]
+    nodes = [live.new()]
     y = None
     for j in (1, 2, 3):
         total = None
         for e, (d, s) in enumerate(EDGES):
             if d != j:
                 continue
-            live.during(p.op_transient[arch[e]])
-            y = nodes[s] if arch[e] == SKIP else live.new(p.act)
+            live.during(arch[e])
+            y = nodes[s] if arch[e] == SKIP else live.new()
             if total is None:
                 total = y
             else:
-                live.during(p.add_transient)
-                total = live.new(p.act)
+                live.during(ADD)
+                total = live.new()
         nodes.append(total)
     del y, total
-    return live.peak
+    return live.events
+
+
+def cell_peaks(archs: np.ndarray, p: StageProfile) -> np.ndarray:
+    """Peak bytes while a cell of each arch runs at the stage of ``p``, its input included."""
+    events = np.array([cell_events(tuple(a)) for a in archs.tolist()], dtype=np.int64)
+    transient = np.array([*p.op_transient, p.add_transient], dtype=np.int64)
+    return (events[:, :, 0] * p.act + transient[events[:, :, 1]]).max(axis=1)
 
 
 def stage_profiles(
@@ -129,15 +142,11 @@ def nb201_inference_memory(
     skeleton_transient = skel.peak - fixed_state
     stem_out = profiles[0].act
     N = cfg["N"]
-    peaks = {}
-    out = np.empty(len(archs), dtype=np.int64)
-    for r, arch in enumerate(map(tuple, archs.tolist())):
-        if arch not in peaks:
-            state = sum(N * p.op_state[o] for p in profiles for o in arch)
-            cells = [
-                cell_peak(arch, p) + (stem_out if (s > 0 or N > 1) else 0)
-                for s, p in enumerate(profiles)
-            ]
-            peaks[arch] = fixed_state + state + max(skeleton_transient, *cells)
-        out[r] = peaks[arch]
-    return out
+    unique, inverse = np.unique(archs, axis=0, return_inverse=True)
+    state = sum(N * np.array(p.op_state)[unique].sum(axis=1) for p in profiles)
+    cells = [
+        cell_peaks(unique, p) + (stem_out if (s > 0 or N > 1) else 0)
+        for s, p in enumerate(profiles)
+    ]
+    peak = fixed_state + state + np.maximum(skeleton_transient, np.max(cells, axis=0))
+    return peak[inverse.reshape(-1)].astype(np.int64)
