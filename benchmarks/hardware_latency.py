@@ -48,8 +48,9 @@ def scores(pred: np.ndarray, meas: np.ndarray) -> dict:
     }
 
 
-def run_space(name: str, rounds: int, seed: int) -> dict:
+def run_space(name: str, rounds: int, seed: int, networks: int | None = None) -> dict:
     cfg, n = CONFIGS[name]
+    n = networks or n
     t0 = time.perf_counter()
     table = profile_space(cfg, threads=1, calibration_networks=20, seed=seed + 1000)
     t_profile = time.perf_counter() - t0
@@ -93,11 +94,12 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--spaces", default="nb201,darts")
+    ap.add_argument("--networks", type=int, default=None, help="fewer networks per space")
     ap.add_argument("--out", default="benchmarks/results")
     args = ap.parse_args()
     out = {"environment": environment(), "rounds": args.rounds, "spaces": {}}
     for name in args.spaces.split(","):
-        out["spaces"][name] = r = run_space(name, args.rounds, args.seed)
+        out["spaces"][name] = r = run_space(name, args.rounds, args.seed, args.networks)
         print(
             f"{name}: {r['min_of_passes']['within_10pct'] * 100:.1f}% within 10% "
             f"(pass1 {r['pass1']['within_10pct'] * 100:.1f}%, pass2 "

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from hardware_helpers import TINY_NB201, tiny_nb201_table
 from torch import nn
 
 from nasfast.hardware import spaces
@@ -112,7 +113,7 @@ def test_space_networks_build_and_cover(tmp_path):
         for c in trace_forward(spaces.build_network(cfg, a), spaces.input_shape(cfg)).calls
     }
     rng = np.random.default_rng(0)
-    for _ in range(5):
+    for _ in range(2):
         net = spaces.build_network(cfg, spaces.random_arch(cfg, rng))
         assert {c.key for c in trace_forward(net, spaces.input_shape(cfg)).calls} <= covering
     with pytest.raises(ValueError, match="space: expected one of"):
@@ -129,17 +130,14 @@ def test_darts_space_covering_archs_cover_random_genotypes():
         for c in trace_forward(spaces.build_network(cfg, a), spaces.input_shape(cfg)).calls
     }
     rng = np.random.default_rng(1)
-    for _ in range(3):
+    for _ in range(2):
         net = spaces.build_network(cfg, spaces.random_arch(cfg, rng))
         assert {c.key for c in trace_forward(net, spaces.input_shape(cfg)).calls} <= covering
 
 
 def test_predict_an_arch_of_the_tables_space():
-    from nasfast.hardware.space_profile import profile_space
-
-    cfg = spaces.space_config("nb201", C=2, N=1, image=[3, 8, 8])
-    table = profile_space(cfg, settings=FAST, calibration_networks=3, calibration_rounds=2)
-    assert table.space == cfg and table.calibration["networks"] == 3
+    table = tiny_nb201_table()
+    assert table.space == TINY_NB201 and table.calibration["networks"] == 3
     pred = LatencyPredictor(table)
     by_arch = pred.predict((3, 3, 1, 0, 2, 4))
     by_str = pred.predict(

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+from conftest import requires_cuda
 from torch import nn
 
 from nasfast.hardware.profile import profile_modules
@@ -19,7 +20,8 @@ def tiny_table() -> LatencyTable:
 def test_profile_records_device_settings_and_ops(tiny_table):
     d = tiny_table.to_dict()
     assert d["format"] == FORMAT and d["device"]["type"] == "cpu"
-    assert d["device"]["threads"] == 1 and d["settings"] == FAST.to_dict()
+    assert d["device"]["threads"] == 1
+    assert d["settings"] == {**FAST.to_dict(), "clock": "thread"}  # auto on 1 CPU thread
     names = {k.split("(")[0] for k in d["ops"]}
     assert {"aten.convolution.default", "aten.relu.default"} <= names
     for entry in d["ops"].values():
@@ -78,6 +80,27 @@ def test_timing_settings_validate():
         TimingSettings(statistic="mode")
     with pytest.raises(ValueError, match="sample_ms"):
         TimingSettings(sample_ms=0)
+    with pytest.raises(ValueError, match="clock: expected one of"):
+        TimingSettings(clock="tsc")
+    with pytest.raises(ValueError, match="clock: thread CPU time needs"):
+        TimingSettings(clock="thread").resolved("cpu", 2)
+    assert TimingSettings().resolved("cpu", 2).clock == "wall"
+
+
+def test_thread_clock_leaves_out_time_off_the_cpu():
+    import time
+    from dataclasses import replace
+
+    from nasfast.hardware.timing import time_interleaved
+
+    def nap():
+        time.sleep(0.02)
+
+    settings = TimingSettings(warmup=0, rounds=2, sample_ms=0.01)
+    wall, thread = (
+        time_interleaved([nap], replace(settings, clock=c))[0] for c in ("wall", "thread")
+    )
+    assert wall["min"] >= 20.0 and thread["min"] < 5.0
 
 
 def test_outliers_rejected_and_summary():
@@ -97,3 +120,15 @@ def test_profile_rejects_bad_arguments():
         profile_modules([(nn.ReLU(), "big")], settings=FAST)
     with pytest.raises(ValueError, match="modules"):
         profile_modules([], settings=FAST)
+
+
+@requires_cuda
+def test_cuda_profile_uses_events_and_measures_workspaces():
+    from nasfast.hardware.memory import inference_memory
+    from nasfast.hardware.workspace import Workspaces
+
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU())
+    table = profile_modules([(net, (1, 2, 5, 5))], device="cuda", settings=FAST)
+    assert table.device["type"] == "cuda" and table.settings.clock == "wall"
+    assert all(e["ms"] > 0 for e in table.ops.values())
+    assert inference_memory(net, (4, 2, 5, 5), Workspaces("cuda")).peak > 0

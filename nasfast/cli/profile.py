@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rounds", type=int, default=7, help="interleaved timing rounds (7)")
     p.add_argument("--statistic", default="min", help="min (default), median or trimmed_mean")
     p.add_argument(
+        "--clock",
+        default="auto",
+        help="auto (default: thread CPU time on a CPU with 1 thread, else wall), wall or thread",
+    )
+    p.add_argument(
         "--calibrate", type=int, default=16, help="random networks measured end to end (16)"
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the calibration networks")
@@ -79,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = space_of(args)
     try:
-        settings = TimingSettings(args.warmup, args.rounds, 1.0, args.statistic)
+        settings = TimingSettings(args.warmup, args.rounds, 1.0, args.statistic, args.clock)
     except ValueError as exc:
         raise ValueError(f"--{exc}") from None
     if args.calibrate < 0 or args.calibrate == 1:
@@ -87,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise ValueError(f"--threads: expected an int >= 1, got {args.threads}")
     check_device(args.device)
+    if args.clock == "thread" and (args.threads != 1 or args.device != "cpu"):
+        raise ValueError("--clock: thread CPU time needs --device cpu and --threads 1")
     table = profile_space(
         cfg,
         device=args.device,

@@ -40,8 +40,8 @@ def measure_latency(
         net = net.to(dev).eval()
         args = _real_inputs(inputs, dev)
         fns.append(lambda net=net, args=args: net(*args))
-    with num_threads(threads if dev.type == "cpu" else None), torch.no_grad():
-        return time_interleaved(fns, settings, dev)
+    with num_threads(threads if dev.type == "cpu" else None) as n, torch.no_grad():
+        return time_interleaved(fns, settings.resolved(dev, n), dev)
 
 
 @contextmanager

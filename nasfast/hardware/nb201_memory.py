@@ -92,9 +92,33 @@ def cell_events(arch: tuple[int, ...]) -> list[tuple[int, int]]:
     return live.events
 
 
+def event_edges() -> np.ndarray:
+    """The edge of each event of :func:`cell_events` in order, -1 for an addition."""
+    out = []
+    for j in (1, 2, 3):
+        for n, e in enumerate(e for e, (d, _) in enumerate(EDGES) if d == j):
+            out.append(e)
+            if n:
+                out.append(-1)
+    return np.array(out, dtype=np.int64)
+
+
+def all_cell_events(archs: np.ndarray) -> np.ndarray:
+    """``[n, events, 2]``: :func:`cell_events` of each arch. The counts depend only on which
+    edges are skips (aliases of their input), so the cell is replayed once per skip pattern."""
+    patterns, inverse = np.unique(archs == SKIP, axis=0, return_inverse=True)
+    counts = np.array(
+        [[n for n, _ in cell_events(tuple(np.where(p, SKIP, 0).tolist()))] for p in patterns],
+        dtype=np.int64,
+    )[inverse.reshape(-1)]
+    edges = event_edges()
+    kinds = np.where(edges < 0, ADD, archs[:, np.maximum(edges, 0)])
+    return np.stack([counts, kinds], axis=2)
+
+
 def cell_peaks(archs: np.ndarray, p: StageProfile) -> np.ndarray:
     """Peak bytes while a cell of each arch runs at the stage of ``p``, its input included."""
-    events = np.array([cell_events(tuple(a)) for a in archs.tolist()], dtype=np.int64)
+    events = all_cell_events(archs)
     transient = np.array([*p.op_transient, p.add_transient], dtype=np.int64)
     return (events[:, :, 0] * p.act + transient[events[:, :, 1]]).max(axis=1)
 

@@ -95,7 +95,7 @@ def profile_modules(
         calls.extend(trace_forward(module, inputs).calls)
     with num_threads(threads if dev.type == "cpu" else None) as n:
         if table is None:
-            table = LatencyTable(device_info(dev, n), settings, space=space)
+            table = LatencyTable(device_info(dev, n), settings.resolved(dev, n), space=space)
         todo = [c for c in unique_calls(calls) if c.key not in table.ops]
         if todo:
             table.ops.update(time_calls(todo, table.settings, dev))

@@ -56,7 +56,9 @@ def profile_space(
             nets,
             device=dev,
             threads=threads,
-            settings=TimingSettings(warmup=1, rounds=calibration_rounds, sample_ms=1e-4),
+            settings=TimingSettings(
+                warmup=1, rounds=calibration_rounds, sample_ms=1e-4, clock=table.settings.clock
+            ),
         )
         predictor.calibrate(X, [s[table.settings.statistic] for s in stats])
     steps.update()

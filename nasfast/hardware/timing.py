@@ -2,8 +2,9 @@
 
 A sample is the mean time of ``number`` back-to-back calls (``number`` sized so one sample lasts
 about ``sample_ms``); every callable gets one sample per round and the rounds cycle through all
-callables, so a burst of load from another process touches every callable alike. On CUDA a
-sample is timed with CUDA events around the calls, then synchronised.
+callables, so a burst of load from another process touches every callable alike. On a CPU with
+one thread the clock is by default the thread's CPU time, which leaves out the time other
+processes held the core; on CUDA a sample is timed with CUDA events around the calls.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import math
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
 STATISTICS = ("min", "median", "trimmed_mean")
+CLOCKS = ("auto", "wall", "thread")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class TimingSettings:
     rounds: int = 7
     sample_ms: float = 1.0
     statistic: str = "min"
+    clock: str = "auto"
 
     def __post_init__(self) -> None:
         for name in ("warmup", "rounds"):
@@ -34,6 +37,8 @@ class TimingSettings:
                 raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
         if not (isinstance(self.sample_ms, (int, float)) and self.sample_ms > 0):
             raise ValueError(f"sample_ms: expected a number > 0, got {self.sample_ms!r}")
+        if self.clock not in CLOCKS:
+            raise ValueError(f"clock: expected one of {', '.join(CLOCKS)}, got {self.clock!r}")
         if self.statistic not in STATISTICS:
             raise ValueError(
                 f"statistic: expected one of {', '.join(STATISTICS)}, got {self.statistic!r}"
@@ -41,6 +46,17 @@ class TimingSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def resolved(self, device: torch.device | str, threads: int) -> TimingSettings:
+        """``clock="auto"``: the calling thread's CPU time on a CPU with one thread (the time
+        the work took, not the time other processes held the core: robust on a shared host),
+        else wall time."""
+        if self.clock != "auto":
+            if self.clock == "thread" and (torch.device(device).type != "cpu" or threads != 1):
+                raise ValueError("clock: thread CPU time needs a CPU device and threads=1")
+            return self
+        cpu1 = torch.device(device).type == "cpu" and threads == 1
+        return replace(self, clock="thread" if cpu1 else "wall")
 
 
 def reject_outliers(samples: Sequence[float], k: float = 3.0) -> list[float]:
@@ -69,7 +85,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _sample_ms(fn: Callable[[], object], number: int, device: torch.device) -> float:
+def _sample_ms(
+    fn: Callable[[], object], number: int, device: torch.device, clock: str = "wall"
+) -> float:
     if device.type == "cuda":
         start = torch.cuda.Event(enable_timing=True)
         end = torch.cuda.Event(enable_timing=True)
@@ -79,10 +97,11 @@ def _sample_ms(fn: Callable[[], object], number: int, device: torch.device) -> f
         end.record()
         end.synchronize()
         return start.elapsed_time(end) / number
-    t0 = time.perf_counter_ns()
+    now = time.thread_time_ns if clock == "thread" else time.perf_counter_ns
+    t0 = now()
     for _ in range(number):
         fn()
-    return (time.perf_counter_ns() - t0) / 1e6 / number
+    return (now() - t0) / 1e6 / number
 
 
 def time_interleaved(
@@ -97,10 +116,10 @@ def time_interleaved(
         for _ in range(settings.warmup):
             fn()
         _sync(device)
-        once = max(_sample_ms(fn, 1, device), 1e-4)
+        once = max(_sample_ms(fn, 1, device, settings.clock), 1e-4)
         numbers.append(max(1, math.ceil(settings.sample_ms / once)))
     samples: list[list[float]] = [[] for _ in fns]
     for _ in range(settings.rounds):
         for i, fn in enumerate(fns):
-            samples[i].append(_sample_ms(fn, numbers[i], device))
+            samples[i].append(_sample_ms(fn, numbers[i], device, settings.clock))
     return [summarize(s) | {"number": numbers[i]} for i, s in enumerate(samples)]
