@@ -18,9 +18,14 @@ TINY = TINY_NB201
 CANDS = [(3, 3, 1, 0, 2, 4), (1, 1, 1, 1, 1, 1), (0, 2, 4, 3, 1, 0)]
 
 
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture()
-def tiny_space(monkeypatch, tmp_path):
-    monkeypatch.setenv("NASFAST_CACHE_DIR", str(tmp_path / "cache"))
+def tiny_space(monkeypatch, cache_dir):
+    monkeypatch.setenv("NASFAST_CACHE_DIR", cache_dir)
     monkeypatch.setattr(objectives, "nb201_space_config", lambda dataset="cifar10": dict(TINY))
     table = NB201Table.load()
     saved = (dict(table.columns), list(table.devices), dict(table.__dict__))
@@ -57,7 +62,8 @@ def test_memory_objective_at_a_batch(tiny_space):
     assert [r["memory:2"] for r in bench(CANDS)] == pytest.approx(want)
 
 
-def test_host_latency_is_profiled_once_and_cached(tiny_space, monkeypatch):
+def test_host_latency_is_profiled_once_and_cached(tiny_space, monkeypatch, tmp_path):
+    monkeypatch.setenv("NASFAST_CACHE_DIR", str(tmp_path))
     import nasfast.hardware.space_profile as sp
 
     calls = []
@@ -72,6 +78,14 @@ def test_host_latency_is_profiled_once_and_cached(tiny_space, monkeypatch):
     second = objectives.nb201_column("latency:host", TINY)
     assert len(calls) == 1 and np.array_equal(first, second) and first.shape == (15625,)
     assert objectives.host_table_path(TINY).is_file()
+
+
+def test_cli_search_over_three_objectives_plots_pairwise_fronts(tiny_space, tmp_path, capsys):
+    out = tmp_path / "run"
+    objectives_flag = ["--objectives", "accuracy,params,memory:2"]
+    rc = main(["search", "nsga2", *objectives_flag, "--budget", "40", "--out", str(out), "--quiet"])
+    assert rc == 0 and "hypervolume" in capsys.readouterr().out
+    assert (out / "front_pairs.png").stat().st_size > 10_000
 
 
 def test_bad_hardware_objectives_are_one_line_errors(tiny_space, tmp_path):

@@ -282,6 +282,17 @@ def search_and_write(bench, strategy, budget, seeds, kwargs, scal, args, out: Pa
                 title=f"{strategy}, seed {runs[0]['seed']}: found vs exact front",
                 ylim=ylim,
             )
+            if len(names) > 2:
+                from nasfast.search.plots_pairs import plot_front_pairs
+
+                plot_front_pairs(
+                    np.array([[p[n] for n in names] for p in fronts[0]["front"]]),
+                    np.array([[p[n] for n in names] for p in exact]),
+                    names,
+                    out / "front_pairs.png",
+                    evaluated=M[idx],
+                    title=f"{strategy}, seed {runs[0]['seed']}: found vs exact front",
+                )
     return "\n".join(lines)
 
 

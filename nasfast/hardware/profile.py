@@ -69,7 +69,7 @@ def time_calls(
     with torch.no_grad():
         stats = time_interleaved([_replay(c, device) for c in calls], settings, device)
     return {
-        c.key: {"ms": s[settings.statistic], **{k: v for k, v in s.items()}}
+        c.key: {"ms": s[settings.statistic], **s}
         for c, s in zip(calls, stats)
     }
 

@@ -92,7 +92,7 @@ class OpCall:
         return tree_map(real, self.args), tree_map(real, self.kwargs)
 
 
-def _spec(v: Any) -> Any:
+def spec_of(v: Any) -> Any:
     return TensorSpec.of(v) if isinstance(v, torch.Tensor) else v
 
 
@@ -109,7 +109,7 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        spec_args, spec_kwargs = tree_map(_spec, args), tree_map(_spec, kwargs)
+        spec_args, spec_kwargs = tree_map(spec_of, args), tree_map(spec_of, kwargs)
         self.calls.append(
             OpCall(func, spec_args, spec_kwargs, call_key(func, spec_args, spec_kwargs))
         )

@@ -16,7 +16,7 @@ from torch.utils._pytree import tree_map
 
 from nasfast.hardware.measure import memory_events
 from nasfast.hardware.profile import check_device
-from nasfast.hardware.trace import OpCall, _spec, call_key
+from nasfast.hardware.trace import OpCall, call_key, spec_of
 
 # operators whose call allocates nothing beyond their outputs (views, metadata, fills)
 _NO_KERNEL = (
@@ -74,7 +74,7 @@ class Workspaces:
         name = str(func)
         if name.startswith(_NO_KERNEL):
             return 0
-        spec_args, spec_kwargs = tree_map(_spec, args), tree_map(_spec, kwargs)
+        spec_args, spec_kwargs = tree_map(spec_of, args), tree_map(spec_of, kwargs)
         key = call_key(func, spec_args, spec_kwargs)
         if key not in self.bytes:
             with torch.no_grad():
