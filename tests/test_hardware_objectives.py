@@ -127,6 +127,8 @@ def test_profile_cli_writes_a_table_and_predicts(tmp_path, capsys):
     assert main(["profile", "--table", str(out), "--arch", "012341"]) == 0
     line = capsys.readouterr().out
     assert "latency" in line and "inference" in line and "training" in line
+    assert main(["profile", "--table", str(out), "--arch", "conv"]) == 2
+    assert capsys.readouterr().err.count("--arch: ") == 1
 
 
 @pytest.mark.parametrize(

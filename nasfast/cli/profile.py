@@ -132,7 +132,11 @@ def predict(args: argparse.Namespace) -> int:
         raise ValueError("--arch: give the architecture to predict with --table")
     if table.space is None:
         raise ValueError(f"--table: {args.table} names no space, so --arch cannot be built")
-    arch = parse_arch(table.space["name"], args.arch)
+    try:
+        arch = parse_arch(table.space["name"], args.arch)
+    except ValueError as exc:
+        text = str(exc)
+        raise ValueError(text if text.startswith("--") else f"--arch: {text}") from None
     net = spaces.build_network(table.space, arch)
     shape = spaces.input_shape(table.space)
     ms = LatencyPredictor(table, missing="profile").predict(net, shape)
