@@ -91,6 +91,10 @@ def build_network(cfg: dict[str, Any], arch: Any) -> nn.Module:
     """The network of ``arch`` in the space: NB201 op codes / arch string, or a DARTS genotype
     (a ``Genotype`` or its dict)."""
     if cfg["name"] == "nb201":
+        if isinstance(arch, str):
+            from nasfast.spaces.nb201 import arch_str_to_ops
+
+            arch = arch_str_to_ops(arch)
         return NB201Network(arch, cfg["C"], cfg["N"], cfg["num_classes"], cfg["image"][0])
     Genotype, GenotypeNetwork = _darts()
     if isinstance(arch, dict):

@@ -79,21 +79,17 @@ class NB201ResBlock(nn.Module):
 
 
 class NB201Network(nn.Module):
-    """The NAS-Bench-201 network of one cell ``arch`` (6 op codes, or an arch string)."""
+    """The NAS-Bench-201 network of one cell ``arch`` (6 op codes)."""
 
     def __init__(
         self,
-        arch: Sequence[int] | str,
+        arch: Sequence[int],
         C: int = 16,
         N: int = 5,
         num_classes: int = 10,
         in_channels: int = 3,
     ):
         super().__init__()
-        if isinstance(arch, str):
-            from nasfast.spaces.nb201 import arch_str_to_ops
-
-            arch = arch_str_to_ops(arch)
         for name, v in (("C", C), ("N", N), ("num_classes", num_classes)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: expected an int >= 1, got {v!r}")
