@@ -50,6 +50,8 @@ def test_training_peak_of_a_linear_layer_by_hand(optimizer, state_copies):
     by_hand = w + x + out + 2 * F32 + w + state_copies * w
     m = training_memory(net, (B, 4), optimizer, loss_fn=sum_loss)
     assert m.peak == by_hand and m.optimizer_state == state_copies * w
+    # the step holds the weight, its gradient, the state and the input
+    assert m.phases == {"forward_backward": by_hand, "optimizer_step": 2 * w + x + state_copies * w}
 
 
 def test_adam_holds_two_copies_of_the_parameters():

@@ -100,21 +100,25 @@ def test_nb201_latency_fast_path_equals_the_predictor(tiny_table_path):
     assert fast == pytest.approx([predictor.predict(c) for c in CANDS], rel=1e-12)
 
 
-def test_nb201_train_memory_fit_recovers_a_linear_law_and_keeps_exact_rows(monkeypatch):
+def test_nb201_train_memory_fit_recovers_two_linear_phases(monkeypatch):
     import nasfast.hardware.nb201_train_memory as ntm
     from nasfast.hardware.memory import MemoryEstimate
 
-    weights = np.array([1000.0, 7.0, 300.0, 900.0, 50.0])  # constant, ops 1..4
+    # per phase: a constant and a weight per edge running ops 1..4; the peak is the larger
+    backward = np.array([1000.0, 7.0, 300.0, 900.0, 50.0])
+    step = np.array([1500.0, 0.0, 100.0, 1200.0, 0.0])
 
     def fake(net, shape, optimizer, workspaces=None):
-        counts = [sum(int(a == o) for a in net.arch) for o in range(1, 5)]
-        bump = 1 if net.arch == (0,) * 6 else 0  # a row the law does not cover
-        return MemoryEstimate(int(weights @ [1, *counts]) + bump, 0, 0, 0)
+        x = np.array([1, *[sum(int(a == o) for a in net.arch) for o in range(1, 5)]])
+        phases = {"forward_backward": int(backward @ x), "optimizer_step": int(step @ x)}
+        return MemoryEstimate(max(phases.values()), 0, 0, 0, phases=phases)
 
     monkeypatch.setattr(ntm, "training_memory", fake)
     values, report = nb201_training_memory(TINY, fit=8, check=4, seed=3)
-    law = np.rint(ntm.op_counts(ntm.all_archs()) @ weights)
+    X = ntm.op_counts(ntm.all_archs())
+    law = np.maximum(X @ backward, X @ step)
     assert values.shape == (15625,) and np.abs(values - law).max() <= 1
+    assert (X @ step > X @ backward).any() and (X @ step < X @ backward).any()
     assert report["fitted"] == 8 and report["checked"] == 4 and report["max_rel_error"] < 1e-6
 
 

@@ -19,7 +19,7 @@ excess once on the device and adds it at that call. Without it the peak is the g
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
@@ -101,6 +101,7 @@ class MemoryEstimate:
     inputs: int
     optimizer_state: int = 0
     mode: str = "inference"
+    phases: dict[str, int] = field(default_factory=dict)  # training: peak of each phase
 
     @property
     def peak_mb(self) -> float:
@@ -168,16 +169,17 @@ def inference_memory(
     )
 
 
-def training_step(
+def forward_backward(
     model: nn.Module,
     state: dict[str, torch.Tensor],
     args: tuple,
-    opt: torch.optim.Optimizer,
     loss_fn: Callable[[Any], torch.Tensor],
 ) -> None:
     out = torch.func.functional_call(model, state, args, strict=False)
     loss_fn(out).backward()
-    del out
+
+
+def optimizer_step(opt: torch.optim.Optimizer) -> None:
     opt.step()
     opt.zero_grad(set_to_none=True)
 
@@ -201,20 +203,27 @@ def training_memory(
     was = model.training
     model.train()
     try:
-        training_step(model, state, args, opt, loss_fn)  # creates the optimizer state
+        forward_backward(model, state, args, loss_fn)  # creates the optimizer state
+        optimizer_step(opt)
         tracker = LiveStorages(workspaces)
         persistent = optimizer_state_tensors(opt)
         tracker.add(list(state.values()) + list(args) + persistent)
+        phases = {}
         with tracker:
             tracker.reset_peak()
-            training_step(model, state, args, opt, loss_fn)
+            forward_backward(model, state, args, loss_fn)
+            phases["forward_backward"] = tracker.peak
+            tracker.reset_peak()
+            optimizer_step(opt)
+            phases["optimizer_step"] = tracker.peak
     finally:
         model.train(was)
     return MemoryEstimate(
-        peak=tracker.peak,
+        peak=max(phases.values()),
         params=storage_bytes(params),
         buffers=storage_bytes(b for b in state.values() if not b.requires_grad),
         inputs=storage_bytes(args),
         optimizer_state=storage_bytes(t for t in persistent if t.device.type == "meta"),
         mode=f"training/{optimizer}",
+        phases=phases,
     )

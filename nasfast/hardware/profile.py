@@ -68,10 +68,7 @@ def time_calls(
     calls = unique_calls(calls)
     with torch.no_grad():
         stats = time_interleaved([_replay(c, device) for c in calls], settings, device)
-    return {
-        c.key: {"ms": s[settings.statistic], **s}
-        for c, s in zip(calls, stats)
-    }
+    return {c.key: {"ms": s[settings.statistic], **s} for c, s in zip(calls, stats)}
 
 
 def profile_modules(
