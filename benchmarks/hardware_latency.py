@@ -16,7 +16,6 @@ on the 20 calibration networks measured in the validation passes ("same session"
 from __future__ import annotations
 
 import argparse
-import datetime
 import time
 from pathlib import Path
 
@@ -125,8 +124,7 @@ def main() -> None:
             f"{r['noise_ceiling_within_10pct'] * 100:.1f}%",
             flush=True,
         )
-    day = datetime.date.today().isoformat()
-    write_json(Path(args.out) / f"hardware_latency_{day}.json", out)
+    write_json(Path(args.out) / "hardware_latency.json", out)
 
 
 if __name__ == "__main__":

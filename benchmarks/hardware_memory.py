@@ -14,7 +14,6 @@ workspaces (graph only).
 from __future__ import annotations
 
 import argparse
-import datetime
 import time
 from pathlib import Path
 
@@ -129,8 +128,7 @@ def main() -> None:
         "rows": rows,
     }
     print(summary)
-    day = datetime.date.today().isoformat()
-    write_json(Path(args.out) / f"hardware_memory_{day}.json", out)
+    write_json(Path(args.out) / "hardware_memory.json", out)
 
 
 if __name__ == "__main__":

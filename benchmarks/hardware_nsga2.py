@@ -14,7 +14,6 @@ found front over the exact one (pairwise projections).
 from __future__ import annotations
 
 import argparse
-import datetime
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +69,7 @@ def main() -> None:
     summary["exact_front_size"] = int(len(exact))
     print(summary)
     write_json(
-        out / f"hardware_nsga2_{datetime.date.today().isoformat()}.json",
+        out / "hardware_nsga2.json",
         {
             "environment": environment(),
             "objectives": OBJECTIVES,

@@ -10,7 +10,6 @@ objective's default setting (C=16, N=5, batch 64, SGD with momentum, 32x32 input
 from __future__ import annotations
 
 import argparse
-import datetime
 from pathlib import Path
 
 from nasfast.bench.environment import environment
@@ -32,9 +31,8 @@ def main() -> None:
     )
     report["range_mb"] = [float(values.min() / 2**20), float(values.max() / 2**20)]
     print(report)
-    day = datetime.date.today().isoformat()
     write_json(
-        Path(args.out) / f"hardware_train_memory_fit_{day}.json",
+        Path(args.out) / "hardware_train_memory_fit.json",
         {"environment": environment(), "space": cfg, "report": report},
     )
 
