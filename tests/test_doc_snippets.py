@@ -21,7 +21,7 @@ FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 # The docs name modules by the package layout; on a tree that still has them at their older
 # locations, the snippets import them from there.
-LAYOUT_MODULES = {"nasfast.darts": "nasfast.search.darts"}
+LAYOUT_MODULES = {"nasfast.darts": "nasfast.darts"}
 
 
 def doc_pages(root: Path = ROOT) -> list[Path]:

@@ -10,7 +10,7 @@ import torch
 from nasfast.nn import PRIMITIVES, DartsEdge, NB201Supernet
 from nasfast.oneshot.darts_cell_space import DartsCellNetwork, load_search_network
 from nasfast.oneshot.model_supernet import ModelSupernet
-from nasfast.search.darts.network import SearchNetwork
+from nasfast.darts.network import SearchNetwork
 from nasfast.spaces.model import ModelSpace
 from nasfast.spaces.model.nb201 import NB201Network, arch_of_ops, load_nb201_supernet
 
@@ -168,7 +168,7 @@ def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights
 
 def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation(darts_pair):
     from nasfast.oneshot.darts_cell_space import darts_genotype
-    from nasfast.search.darts.genotype import derive_genotype
+    from nasfast.darts.genotype import derive_genotype
 
     builtin, _, supernet = darts_pair
     with torch.no_grad():

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "nasfast.cli.search",
     "nasfast.cli.compare",
     "nasfast.cli.train",
+    "nasfast.cli.profile",
 ]
 
 

@@ -6,6 +6,9 @@ reference size, scaled per edge by C*H*W / (C*H*W of the reference)); the defaul
 ``nasfast/data/darts_latency_cpu.json``. A user table (``--cost-table PATH``) replaces the
 default for any metric: JSON ``{"costs": {op: value}, "reference": {"C": c, "H": h, "W": w}}``
 (``reference`` optional: without it every edge costs ``value`` as given; missing ops cost 0).
+An optional ``"edges": {"C,H,W,stride": {op: value}}`` gives exact costs for those edge shapes.
+A latency table of the darts space written by ``nasfast profile --space darts`` is read through
+its ``darts_costs`` section, which has this format (ms on the profiled device).
 
 The penalty added to the loss is ``LAMBDA * E[cost]``: the expected cost of the sampled
 architecture when each edge picks op k with probability ``softmax(alpha_edge)[k]``, summed over
@@ -28,7 +31,9 @@ DEFAULT_LATENCY_TABLE = os.path.join(
 )
 
 
-def load_cost_table(path: str) -> tuple[dict[str, float], dict[str, int] | None]:
+def load_cost_table(
+    path: str,
+) -> tuple[dict[str, float], dict[str, int] | None, dict[str, dict[str, float]]]:
     try:
         with open(path) as f:
             d = json.load(f)
@@ -36,6 +41,12 @@ def load_cost_table(path: str) -> tuple[dict[str, float], dict[str, int] | None]
         raise ValueError(f"cost_table: cannot read {path} ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"cost_table: {path} is not JSON ({exc.msg})") from None
+    if isinstance(d, dict) and d.get("format") == "nasfast-latency-table":
+        if not isinstance(d.get("darts_costs"), dict):
+            raise ValueError(
+                f"cost_table: {path} has no darts_costs (nasfast profile --space darts)"
+            )
+        d = d["darts_costs"]
     costs = d.get("costs") if isinstance(d, dict) else None
     if not isinstance(costs, dict):
         raise ValueError(f"cost_table: {path} needs a 'costs' object of op -> number")
@@ -47,7 +58,10 @@ def load_cost_table(path: str) -> tuple[dict[str, float], dict[str, int] | None]
     ref = d.get("reference")
     if ref is not None and not all(isinstance(ref.get(k), int) and ref[k] > 0 for k in "CHW"):
         raise ValueError(f"cost_table: 'reference' in {path} needs positive integers C, H, W")
-    return {op: float(costs.get(op, 0.0)) for op in PRIMITIVES}, ref
+    edges = d.get("edges") or {}
+    if not isinstance(edges, dict) or not all(isinstance(v, dict) for v in edges.values()):
+        raise ValueError(f"cost_table: 'edges' in {path} must map 'C,H,W,stride' to op costs")
+    return {op: float(costs.get(op, 0.0)) for op in PRIMITIVES}, ref, edges
 
 
 def _op_flops(op: nn.Module, C: int, H: int, W: int) -> float:
@@ -92,12 +106,13 @@ def edge_costs(net: nn.Module, metric: str, table_path: str | None = None) -> to
     out = torch.zeros(2, E, K, dtype=torch.float64)
     for c, sizes in enumerate(net.edge_input_sizes()):
         t = int(net.cells[c].reduction)
-        for e, (edge, (C, H, W, _stride)) in enumerate(zip(net.darts_edges(c), sizes, strict=True)):
+        for e, (edge, (C, H, W, stride)) in enumerate(zip(net.darts_edges(c), sizes, strict=True)):
             for k, op in enumerate(edge.ops):
                 if table is not None:
-                    costs, ref = table
+                    costs, ref, edges = table
+                    exact = edges.get(f"{C},{H},{W},{stride}", {})
                     scale = 1.0 if ref is None else (C * H * W) / (ref["C"] * ref["H"] * ref["W"])
-                    out[t, e, k] += costs[PRIMITIVES[k]] * scale
+                    out[t, e, k] += exact.get(PRIMITIVES[k], costs[PRIMITIVES[k]] * scale)
                 elif metric == "params":
                     out[t, e, k] += sum(p.numel() for p in op.parameters()) / 1e6
                 else:

@@ -1,6 +1,6 @@
 """The DARTS cell space written with the model-space API.
 
-The same network as the built-in DARTS search network (:class:`nasfast.search.darts.
+The same network as the built-in DARTS search network (:class:`nasfast.darts.
 SearchNetwork`, Liu et al., ICLR 2019): stem, ``layers`` cells (reductions at 1/3 and 2/3 of the
 depth), 4 intermediate nodes per cell, each summing a layer choice over the eight DARTS
 primitives on every earlier node, the last 4 nodes concatenated, pooling and a classifier. The
@@ -17,8 +17,8 @@ from torch import nn
 
 from nasfast.nn.darts_primitives import PRIMITIVES, make_primitive
 from nasfast.oneshot.model_supernet import ModelSupernet
-from nasfast.search.darts.layers import Stem, preprocess, reduction_layers
-from nasfast.search.darts.network import SearchNetwork
+from nasfast.darts.layers import Stem, preprocess, reduction_layers
+from nasfast.darts.network import SearchNetwork
 from nasfast.spaces.model import LayerChoice
 
 
@@ -137,7 +137,7 @@ def darts_alphas(supernet: ModelSupernet, kind: str) -> torch.Tensor:
 def darts_genotype(supernet: ModelSupernet, *, steps: int = 4, max_skips: int | None = 2):
     """The DARTS genotype of the supernet's alphas (the built-in derivation: two strongest
     inputs per node, strongest non-``none`` op per edge)."""
-    from nasfast.search.darts.genotype import derive_genotype
+    from nasfast.darts.genotype import derive_genotype
 
     return derive_genotype(
         darts_alphas(supernet, "normal").double().numpy(),

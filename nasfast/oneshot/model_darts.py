@@ -1,6 +1,6 @@
 """DARTS (first or second order) and GDAS directly on a model space.
 
-The architecture steps are nasfast's DARTS :class:`~nasfast.search.darts.Architect` (the same
+The architecture steps are nasfast's DARTS :class:`~nasfast.darts.Architect` (the same
 first-order and finite-difference second-order gradients as the built-in DARTS search); weights
 follow SGD with momentum and a cosine learning rate, as DARTS. Data are tensors ``(x, y)``; each
 step's batches are drawn from a generator seeded by (seed, step), so a run resumed from its
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from nasfast._atomic import read_checkpoint, torch_save_atomic
 from nasfast.oneshot.model_supernet import ModelSupernet
-from nasfast.search.darts.architect import ORDERS, Architect
+from nasfast.darts.architect import ORDERS, Architect
 from nasfast.spaces.model import ModelSpace
 from nasfast.spaces.model.space import Arch
 

@@ -45,6 +45,8 @@ _SHORT = {"cifar10": "c10", "cifar100": "c100", "imagenet16": "in16"}
 _ACC200 = {"cifar10": "c10valid", "cifar100": "c100", "imagenet16": "in16"}
 FIDELITIES = (12, 200)
 METRICS = ("accuracy", "test_accuracy", "latency:DEVICE", "params", "flops", "zen")
+# added as columns by nasfast.hardware (latency:host, latency:PATH.json, memory[:B], ...)
+HARDWARE_METRICS = ("memory", "train_memory")
 
 _lock = threading.Lock()
 _cache: dict[str, NB201Table] = {}
@@ -172,6 +174,8 @@ class NB201Table:
             return MetricSpec(m, f"{m}_M_{_SHORT[ds]}", False)
         if m == "zen":
             return MetricSpec(m, f"zen_{_SHORT[ds]}", True)
+        if m.partition(":")[0] in HARDWARE_METRICS and m in self.columns:
+            return MetricSpec(m, m, False)
         if m in self.columns:
             return MetricSpec(m, m, not m.startswith(("lat_", "params_", "flops_")))
         raise ValueError(

@@ -57,6 +57,12 @@ def make_benchmark(
             fid = int(fidelity)
         except (TypeError, ValueError):
             raise ValueError(f"fidelity: expected auto, 12 or 200, got {fidelity!r}") from None
+    from nasfast.hardware.objectives import add_nb201_columns, is_hardware_objective
+
+    if any(is_hardware_objective(o) for o in objectives):
+        from nasfast.tabular.nb201 import NB201Table, normalize_dataset
+
+        add_nb201_columns(NB201Table.load(path), list(objectives), normalize_dataset(dataset))
     return NB201Benchmark(dataset, list(objectives), fid, path)
 
 

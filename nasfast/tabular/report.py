@@ -159,3 +159,14 @@ def _plot(bench, strategy, runs, fronts, exact, ref, optimum: float, out: Path) 
         title=f"{strategy}, seed {runs[0]['seed']}: found vs exact front",
         ylim=ylim,
     )
+    if len(names) > 2:
+        from nasfast.plots import plot_front_pairs
+
+        plot_front_pairs(
+            np.array([[p[n] for n in names] for p in fronts[0]["front"]]),
+            np.array([[p[n] for n in names] for p in exact]),
+            names,
+            out / "front_pairs.png",
+            evaluated=bench.objective_matrix()[idx],
+            title=f"{strategy}, seed {runs[0]['seed']}: found vs exact front",
+        )
