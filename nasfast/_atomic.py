@@ -59,3 +59,16 @@ def write_json(path: str | Path, obj: Any) -> None:
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump(obj, f, indent=1)
         f.write("\n")
+
+
+def clean_stale_tmp(folder: str | Path, names: Any) -> list[str]:
+    """Remove the temporary files that :func:`atomic_path` made for ``names`` in ``folder`` and a
+    kill left behind (a finished or failed write removes its own); returns what was removed."""
+    folder = Path(folder)
+    removed = []
+    for name in names:
+        for tmp in folder.glob(f".{name}.*.tmp*"):
+            if tmp.is_file():
+                tmp.unlink(missing_ok=True)
+                removed.append(str(tmp))
+    return removed

@@ -29,12 +29,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nasfast",
         description="Neural-architecture search whose hot paths are compiled kernels.",
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"nasfast {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _no_abbreviations(parser)
     return parser
+
+
+def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)parser matches whole flags only: ``--lr`` never stands for ``--lr-min``."""
+    parser.allow_abbrev = False
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _no_abbreviations(child)
+
+
+def _stdout_gone() -> int:
+    """stdout's reader left (``nasfast info --json | head``): stop quietly, as ``cat`` does."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, the status of a shell tool whose output pipe closed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,12 +66,24 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return 2
+    from nasfast.runs import RunInterrupted
+
     try:
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        return _stdout_gone()
     except (CLIError, ValueError, FileNotFoundError) as exc:
         message = flag_message(str(exc), command_parser(parser, args))
         print(f"nasfast {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except RunInterrupted as exc:
+        print(f"nasfast {args.command}: {exc}; continue with --resume", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"nasfast {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -6,10 +6,15 @@ import argparse
 
 from nasfast.cli.common import (
     DATASETS_HELP,
+    DefaultsFormatter,
     add_device_args,
     add_image_data_args,
+    add_progress_arg,
+    add_run_folder_args,
     check_device,
+    check_rounds,
     freeze_gc,
+    progress_of,
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
@@ -43,8 +48,10 @@ def register(strategies: argparse._SubParsersAction) -> None:
         description=(
             "DARTS search on image data. Defaults follow the DARTS paper. Against the "
             "skip-connect collapse the derived normal cell keeps at most --max-skips (2) "
-            "skip_connect ops (P-DARTS's rule); --max-skips -1 turns that off."
+            "skip_connect ops (P-DARTS's rule); --max-skips -1 turns that off. Ctrl-C finishes "
+            "the step, writes the checkpoint and stops; --resume continues."
         ),
+        formatter_class=DefaultsFormatter,
     )
     one_line_errors(p)
     g = p.add_argument_group("data and output")
@@ -54,21 +61,28 @@ def register(strategies: argparse._SubParsersAction) -> None:
         DATASETS_HELP + " (.npz, idx(.gz) directory, CIFAR-10 python directory)",
         "use only this many training images (before the 50/50 train/val split)",
     )
-    g.add_argument("--out", default="darts-search", help="output directory (default darts-search)")
-    g.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
-    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--out", default="darts-search", help="output directory")
+    add_run_folder_args(g, "checkpoint.pt")
+    g.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=0,
+        metavar="STEPS",
+        help="also checkpoint every STEPS steps (0: at epoch ends and the end only)",
+    )
+    add_progress_arg(g)
     g = p.add_argument_group("schedule")
     g.add_argument("--epochs", type=int, default=d.epochs, help="epochs; schedules follow this")
     g.add_argument(
         "--max-steps",
         type=int,
         default=None,
-        help="stop after this many steps in total (a later --resume continues)",
+        help="stop after this many steps in total (a later --resume continues; default: none)",
     )
-    g.add_argument("--batch-size", type=int, default=d.batch_size)
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step")
     g.add_argument("--channels", type=int, default=d.channels, help="initial channels C")
     g.add_argument("--layers", type=int, default=d.layers, help="cells in the search network")
-    g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--seed", type=int, default=d.seed, help="seed of the split, init and batches")
     add_device_args(g)
     g.add_argument(
         "--backend",
@@ -90,13 +104,15 @@ def register(strategies: argparse._SubParsersAction) -> None:
         choices=("auto", "first", "second"),
         help="architect order; auto = second for plain DARTS, first for the variants",
     )
-    g.add_argument("--lr", type=float, default=d.lr)
-    g.add_argument("--lr-min", type=float, default=d.lr_min)
-    g.add_argument("--momentum", type=float, default=d.momentum)
-    g.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    g.add_argument("--grad-clip", type=float, default=d.grad_clip)
-    g.add_argument("--arch-lr", type=float, default=d.arch_lr)
-    g.add_argument("--arch-weight-decay", type=float, default=d.arch_weight_decay)
+    g.add_argument("--lr", type=float, default=d.lr, help="weight learning rate (cosine start)")
+    g.add_argument("--lr-min", type=float, default=d.lr_min, help="cosine end, <= --lr")
+    g.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum, [0, 1)")
+    g.add_argument("--weight-decay", type=float, default=d.weight_decay, help="weights, >= 0")
+    g.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max weight-grad norm")
+    g.add_argument("--arch-lr", type=float, default=d.arch_lr, help="Adam lr of the alphas")
+    g.add_argument(
+        "--arch-weight-decay", type=float, default=d.arch_weight_decay, help="alphas, >= 0"
+    )
     g.add_argument(
         "--warmup-epochs",
         type=int,
@@ -116,8 +132,8 @@ def register(strategies: argparse._SubParsersAction) -> None:
         choices=("softmax", "gumbel"),
         help="gumbel = GDAS (hard Gumbel-softmax, one op per edge)",
     )
-    g.add_argument("--tau-max", type=float, default=d.tau_max)
-    g.add_argument("--tau-min", type=float, default=d.tau_min)
+    g.add_argument("--tau-max", type=float, default=d.tau_max, help="GDAS start temperature")
+    g.add_argument("--tau-min", type=float, default=d.tau_min, help="GDAS end, <= --tau-max")
     g.add_argument(
         "--partial-channels",
         type=int,
@@ -130,19 +146,19 @@ def register(strategies: argparse._SubParsersAction) -> None:
         "--stage-layers",
         type=_int_list,
         default=None,
-        help="P-DARTS layers per stage (default L,L+6,L+12)",
+        help="P-DARTS layers per stage (default: L,L+6,L+12)",
     )
     g.add_argument(
         "--stage-ops",
         type=_int_list,
         default=d.stage_ops,
-        help="P-DARTS ops kept per edge after each stage but the last (default 5,3)",
+        help="P-DARTS ops kept per edge after each stage but the last",
     )
     g.add_argument(
         "--stage-skip-dropout",
         type=_float_list,
         default=d.stage_skip_dropout,
-        help="P-DARTS skip_connect dropout per stage (default 0,0.4,0.7)",
+        help="P-DARTS skip_connect dropout per stage",
     )
     g.add_argument(
         "--complexity-weight",
@@ -151,9 +167,14 @@ def register(strategies: argparse._SubParsersAction) -> None:
         metavar="LAMBDA",
         help="loss + LAMBDA * expected cost (0 = off)",
     )
-    g.add_argument("--complexity", default=d.complexity, choices=("params", "flops", "latency"))
     g.add_argument(
-        "--cost-table", default=None, help="JSON per-op cost table replacing the default"
+        "--complexity",
+        default=d.complexity,
+        choices=("params", "flops", "latency"),
+        help="the cost --complexity-weight penalizes",
+    )
+    g.add_argument(
+        "--cost-table", default=None, help="JSON per-op cost table (default: the built-in one)"
     )
     p.set_defaults(func=run)
 
@@ -201,20 +222,25 @@ def run(args: argparse.Namespace) -> int:
 
     set_threads(args.threads)
     check_device(args.device)
+    check_rounds("--time-backends", args.time_backends)
+    check_rounds("--checkpoint-every", args.checkpoint_every)
     cfg = config_from_args(args)
     cfg.validate()
     data = load_images(cfg.dataset)
-    search = DartsSearch(cfg, data, args.out, device=args.device, progress=not args.no_progress)
+    search = DartsSearch(cfg, data, args.out, device=args.device, progress=progress_of(args))
     C, H, W = data.shape
     print(
         f"darts search: {cfg.dataset} ({len(search.train_idx)} train / {len(search.val_idx)} val, "
         f"{C}x{H}x{W}, {data.num_classes} classes), order {search.order}, backend {cfg.backend}, "
         f"{search.total_steps} steps"
     )
-    if args.time_backends < 0:
-        raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
     freeze_gc()
-    genotype = search.run(resume=args.resume, max_steps=args.max_steps)
+    genotype = search.run(
+        resume=args.resume,
+        max_steps=args.max_steps,
+        overwrite=args.overwrite,
+        checkpoint_every=args.checkpoint_every,
+    )
     print(genotype.describe())
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
     print(f"search {status} in {search.elapsed:.1f} s; wrote {args.out}/genotype.json")

@@ -6,10 +6,15 @@ import argparse
 
 from nasfast.cli.common import (
     DATASETS_HELP,
+    DefaultsFormatter,
     add_device_args,
     add_image_data_args,
+    add_progress_arg,
+    add_run_folder_args,
     check_device,
+    check_rounds,
     freeze_gc,
+    progress_of,
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
@@ -27,8 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
             "--out DIR the run writes DIR/train_checkpoint.pt atomically at every epoch end "
             "(and every --checkpoint-every steps, and when --max-steps stops it); --resume "
             "continues from it and ends exactly where an uninterrupted run ends (on CPU, same "
-            "--threads). The lr and drop-path schedules follow --epochs, never --max-steps."
+            "--threads). The lr and drop-path schedules follow --epochs, never --max-steps. "
+            "Ctrl-C finishes the step, writes the checkpoint and stops. --resume on a finished "
+            "run with --export exports its saved model.pt again."
         ),
+        formatter_class=DefaultsFormatter,
     )
     one_line_errors(p)
     p.add_argument("--genotype", required=True, help="genotype.json from `nasfast search darts`")
@@ -43,34 +51,35 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-steps",
         type=int,
         default=None,
-        help="stop after this many steps in total (a later --resume continues)",
+        help="stop after this many steps in total (a later --resume continues; default: none)",
     )
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--channels", type=int, default=36)
-    p.add_argument("--layers", type=int, default=20)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--momentum", type=float, default=d.momentum)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--grad-clip", type=float, default=d.grad_clip)
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="images per step")
+    p.add_argument("--channels", type=int, default=36, help="initial channels C")
+    p.add_argument("--layers", type=int, default=20, help="cells of the network")
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate (cosine to 0)")
+    p.add_argument("--momentum", type=float, default=d.momentum, help="SGD momentum, [0, 1)")
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="L2, >= 0")
+    p.add_argument("--grad-clip", type=float, default=d.grad_clip, help="max gradient norm")
     p.add_argument("--cutout", action="store_true", help="cutout augmentation")
-    p.add_argument("--cutout-length", type=int, default=d.cutout_length)
+    p.add_argument(
+        "--cutout-length", type=int, default=d.cutout_length, help="side of the cutout square"
+    )
     p.add_argument(
         "--drop-path", type=float, default=d.drop_path, help="final drop-path probability"
     )
     p.add_argument("--auxiliary", action="store_true", help="auxiliary head at 2/3 of the depth")
-    p.add_argument("--auxiliary-weight", type=float, default=d.auxiliary_weight)
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument(
+        "--auxiliary-weight", type=float, default=d.auxiliary_weight, help="weight of its loss"
+    )
+    p.add_argument("--seed", type=int, default=d.seed, help="seed of the init and batches")
     add_device_args(p)
     p.add_argument(
         "--out",
         default=None,
-        help="directory for train_metrics.jsonl, train_checkpoint.pt, model.pt, result.json",
+        help="directory for train_metrics.jsonl, train_checkpoint.pt, model.pt, result.json "
+        "(default: none, nothing written)",
     )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue from the checkpoint in --out (same settings required)",
-    )
+    add_run_folder_args(p, "train_checkpoint.pt")
     p.add_argument(
         "--checkpoint-every",
         type=int,
@@ -84,16 +93,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="also save the trained network with torch.export (load: torch.export.load)",
     )
-    p.add_argument("--no-progress", action="store_true")
+    add_progress_arg(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
     from nasfast.darts.genotype import Genotype
     from nasfast.darts.model import count_parameters
-    from nasfast.darts.retrain import genotype_network, resume_settings, save_trained
+    from nasfast.darts.retrain import (
+        finished_model,
+        genotype_network,
+        resume_settings,
+        save_trained,
+    )
     from nasfast.darts.train import TrainConfig, export_module, train_network
     from nasfast.datasets import load_images
 
@@ -103,10 +115,12 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--max-steps: expected a positive count, got {args.max_steps}")
     if args.resume and not args.out:
         raise ValueError("--resume: needs --out DIR, the directory holding train_checkpoint.pt")
-    if args.checkpoint_every < 0:
-        raise ValueError(
-            f"--checkpoint-every: expected a step count >= 0, got {args.checkpoint_every}"
-        )
+    if args.overwrite and not args.out:
+        raise ValueError("--overwrite: needs --out DIR, the run to replace")
+    check_rounds("--checkpoint-every", args.checkpoint_every)
+    for flag, value in (("--channels", args.channels), ("--layers", args.layers)):
+        if value < 1:
+            raise ValueError(f"{flag}: expected a positive integer, got {value}")
     cfg = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -123,6 +137,13 @@ def run(args: argparse.Namespace) -> int:
     )
     cfg.validate()
     genotype = Genotype.load(args.genotype)
+    if args.resume and args.export:
+        done = finished_model(args.out, genotype, args.channels, args.layers, args.auxiliary)
+        if done is not None:
+            net, example = done
+            export_module(net, example, args.export)
+            print(f"the run in {args.out} is finished; exported its model.pt to {args.export}")
+            return 0
     data = load_images(args.dataset)
     net = genotype_network(
         genotype,
@@ -137,8 +158,6 @@ def run(args: argparse.Namespace) -> int:
         f"train: {args.dataset}, {args.layers} cells, C={args.channels}, "
         f"{n_params / 1e6:.3f} M params"
     )
-    if args.out and not args.resume:
-        os.makedirs(args.out, exist_ok=True)
     freeze_gc()
     result = train_network(
         net,
@@ -147,10 +166,11 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         device=args.device,
         max_steps=args.max_steps,
-        progress=not args.no_progress,
+        progress=progress_of(args),
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
         settings=resume_settings(net, args.channels, args.layers),
+        overwrite=args.overwrite,
     )
     result["params"] = n_params
     status = "" if result["complete"] else f", stopped at step {result['steps']}"
@@ -163,6 +183,6 @@ def run(args: argparse.Namespace) -> int:
         save_trained(args.out, net, data, result, args.channels)
     if args.export:
         net.auxiliary_head = None
-        export_module(net.cpu(), data.x_test[:2].cpu(), args.export)
+        export_module(net.cpu(), data.x_test[:1], args.export)
         print(f"exported to {args.export} (torch.export.load(path).module())")
     return 0

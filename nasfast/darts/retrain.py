@@ -15,7 +15,9 @@ import torch
 from nasfast._atomic import atomic_path, torch_save_atomic
 from nasfast.darts.genotype import Genotype
 from nasfast.darts.model import GenotypeNetwork
+from nasfast.darts.train import CHECKPOINT
 from nasfast.datasets import ImageData
+from nasfast.runs import check_settings, load_checkpoint, plain
 
 MODEL_FILE = "model.pt"
 RESULT_FILE = "result.json"
@@ -75,3 +77,34 @@ def save_trained(
     )
     with atomic_path(os.path.join(out, RESULT_FILE)) as tmp, open(tmp, "w") as f:
         json.dump(result, f, indent=1)
+
+
+def finished_model(
+    out: str, genotype: Genotype, channels: int, layers: int, auxiliary: bool
+) -> tuple[GenotypeNetwork, torch.Tensor] | None:
+    """The trained network of the finished run in ``out`` (from its last checkpoint, auxiliary
+    head dropped, eval mode) and an example input of its image shape; None when the run there is
+    not finished. A run of another genotype or size is a ``resume`` error."""
+    path = os.path.join(out, CHECKPOINT)
+    if not os.path.exists(path):
+        return None
+    ck = load_checkpoint(path, kind="train", keys=("settings", "step", "total_steps", "net"))
+    if ck["step"] < ck["total_steps"]:
+        return None
+    stored = ck["settings"]
+    cells = genotype.to_dict()
+    current = {
+        "genotype": {k: cells[k] for k in ("normal", "normal_concat", "reduce", "reduce_concat")},
+        "channels": channels,
+        "layers": layers,
+        "auxiliary": auxiliary,
+    }
+    check_settings({k: stored.get(k) for k in current}, plain(current))
+    C_in, H, W = stored["image_shape"]
+    net = GenotypeNetwork(
+        genotype, channels, stored["num_classes"], layers,
+        in_channels=C_in, image_size=(H, W), auxiliary=auxiliary,
+    )  # fmt: skip
+    net.load_state_dict(ck["net"])
+    net.auxiliary_head = None
+    return net.eval(), torch.zeros(1, C_in, H, W)

@@ -11,7 +11,6 @@ and the alpha history, and every batch is drawn from a generator seeded by (seed
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -29,18 +28,32 @@ from nasfast.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 from nasfast.datasets import ImageData
 from nasfast.nn.darts_edge import cpu_kernels_channels_last
 from nasfast.runs import (
+    Diverged,
+    RunInterrupted,
+    StopRequest,
+    check_below,
+    check_finite_values,
+    check_int,
+    check_number,
     check_settings,
+    json_line,
     load_checkpoint,
     plain,
+    prepare_out,
     restore_rng,
     rng_state,
     save_checkpoint,
+    tensors_finite,
     truncate_metrics,
 )
 
 CHECKPOINT = "checkpoint.pt"
 METRICS_FILE = "metrics.jsonl"
 GENOTYPE_FILE = "genotype.json"
+#: what a search writes into its folder (a fresh run refuses a folder holding any of them)
+RUN_FILES = (CHECKPOINT, METRICS_FILE, GENOTYPE_FILE)
+_STATE_KEYS = ("config", "step", "stage", "op_mask", "net", "w_opt", "a_opt", "history")
+DIVERGED_HINT = "lower --lr or --arch-lr, or check --grad-clip and --momentum"
 
 
 @dataclass
@@ -85,21 +98,23 @@ class SearchConfig:
         return "first" if variant else "second"
 
     def validate(self) -> None:
-        def pos(name: str, v, allow_zero: bool = False):
-            ok = isinstance(v, int) and (v >= 0 if allow_zero else v >= 1)
-            if not ok:
-                want = "an integer >= 0" if allow_zero else "a positive integer"
-                raise ValueError(f"{name}: expected {want}, got {v!r}")
-
         for name in ("epochs", "batch_size", "channels", "layers", "partial_channels"):
-            pos(name, getattr(self, name))
-        pos("warmup_epochs", self.warmup_epochs, allow_zero=True)
+            check_int(name, getattr(self, name))
+        check_int("warmup_epochs", self.warmup_epochs, 0)
+        check_int("seed", self.seed, 0)
+        check_int("max_skips", self.max_skips, -1)
         if self.train_images is not None:
-            pos("train_images", self.train_images)
-        for name in ("lr", "lr_min", "arch_lr", "tau_max", "tau_min"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"{name}: expected a positive number, got {v!r}")
+            check_int("train_images", self.train_images)
+        for name in ("lr", "arch_lr", "tau_max", "tau_min", "grad_clip"):
+            check_number(name, getattr(self, name), low=0, low_open=True)
+        check_number("lr_min", self.lr_min, low=0)
+        check_below("lr_min", self.lr_min, "lr", self.lr, strict=False)
+        check_number("momentum", self.momentum, low=0, high=1, high_open=True)
+        for name in ("weight_decay", "arch_weight_decay", "complexity_weight"):
+            check_number(name, getattr(self, name), low=0)
+        if self.sampler == "gumbel":
+            check_below("tau_min", self.tau_min, "tau_max", self.tau_max, strict=False)
+        check_below("warmup_epochs", self.warmup_epochs, "epochs", self.epochs, strict=True)
         if not 0 < self.train_portion < 1:
             raise ValueError(
                 f"train_portion: expected a fraction in (0, 1), got {self.train_portion}"
@@ -110,10 +125,6 @@ class SearchConfig:
             raise ValueError(f"sampler: expected softmax or gumbel, got {self.sampler!r}")
         if self.complexity not in METRICS:
             raise ValueError(f"complexity: expected one of {METRICS}, got {self.complexity!r}")
-        if not (math.isfinite(self.complexity_weight) and self.complexity_weight >= 0):
-            raise ValueError(
-                f"complexity_weight: expected a number >= 0, got {self.complexity_weight}"
-            )
         if self.backend not in ("fused", "reference"):
             raise ValueError(f"backend: expected fused or reference, got {self.backend!r}")
         if self.progressive:
@@ -134,13 +145,20 @@ class SearchConfig:
                     f"got {self.stage_ops}"
                 )
             if len(self.stage_skip_dropout) != n or any(
-                not 0 <= p < 1 for p in self.stage_skip_dropout
+                not (isinstance(p, (int, float)) and 0 <= p < 1) for p in self.stage_skip_dropout
             ):
                 raise ValueError(f"stage_skip_dropout: expected {n} rates in [0, 1)")
             if self.epochs < n:
                 raise ValueError(
                     f"epochs: P-DARTS needs at least one epoch per stage ({n}), got {self.epochs}"
                 )
+            check_below(
+                "warmup_epochs",
+                self.warmup_epochs,
+                "the epochs of a stage",
+                min(self.stage_epochs()),
+                strict=True,
+            )
 
     def stages_layers(self) -> list[int]:
         if not self.progressive:
@@ -334,6 +352,7 @@ class DartsSearch:
     # -- checkpoint --------------------------------------------------------------------------
     def state(self) -> dict:
         return {
+            "kind": "search",
             "format": 1,
             "config": dataclasses.asdict(self.cfg),
             "step": self.step,
@@ -348,12 +367,18 @@ class DartsSearch:
         }
 
     def save_checkpoint(self) -> str:
+        """Write the checkpoint, refusing a state whose weights or alphas are not finite."""
+        if not tensors_finite(list(self.net.parameters())):
+            raise Diverged(
+                f"diverged by step {self.step}: the network's weights or alphas are not finite; "
+                f"{DIVERGED_HINT} (the checkpoint in {self.out} holds the last finite state)"
+            )
         path = os.path.join(self.out, CHECKPOINT)
         save_checkpoint(self.state(), path)
         return path
 
     def load_checkpoint(self) -> None:
-        ck = load_checkpoint(os.path.join(self.out, CHECKPOINT))
+        ck = load_checkpoint(os.path.join(self.out, CHECKPOINT), kind="search", keys=_STATE_KEYS)
         check_settings(
             plain(ck.get("config", {})), plain(dataclasses.asdict(self.cfg)), ignore=("backend",)
         )
@@ -365,7 +390,9 @@ class DartsSearch:
         self.architect.optimizer.load_state_dict(ck["a_opt"])
         restore_rng(ck, self.device, gumbel=self.gumbel_gen)
         self.step, self.elapsed, self.history = ck["step"], ck["elapsed"], ck["history"]
-        truncate_metrics(os.path.join(self.out, METRICS_FILE), lambda r: r["step"] < self.step)
+        truncate_metrics(
+            os.path.join(self.out, METRICS_FILE), lambda r: r.get("step", self.step) < self.step
+        )
 
     # -- the loop ----------------------------------------------------------------------------
     def _record_history(self) -> None:
@@ -379,12 +406,28 @@ class DartsSearch:
             )
 
     def run(
-        self, *, resume: bool = False, max_steps: int | None = None, plots: bool = True
+        self,
+        *,
+        resume: bool = False,
+        max_steps: int | None = None,
+        plots: bool = True,
+        overwrite: bool = False,
+        checkpoint_every: int = 0,
     ) -> Genotype:
+        """Search until the end (or ``max_steps``) and return the derived genotype.
+
+        A fresh run refuses an ``out`` holding a run unless ``overwrite``. The checkpoint is
+        written at every epoch end, every ``checkpoint_every`` steps (> 0) and at the end.
+        Ctrl-C finishes the current step, writes the checkpoint and raises
+        :class:`~nasfast.runs.RunInterrupted`; a non-finite loss, gradient norm or alpha raises
+        :class:`~nasfast.runs.Diverged` before the step's weight update, keeping the last
+        checkpoint (written only from finite states) and deriving nothing.
+        """
         c = self.cfg
-        if max_steps is not None and max_steps < 0:
-            raise ValueError(f"max_steps: expected an integer >= 0, got {max_steps}")
-        os.makedirs(self.out, exist_ok=True)
+        if max_steps is not None:
+            check_int("max_steps", max_steps, 0)
+        check_int("checkpoint_every", checkpoint_every, 0)
+        prepare_out(self.out, RUN_FILES, resume=resume, overwrite=overwrite)
         if resume:
             self.load_checkpoint()
         else:
@@ -393,7 +436,6 @@ class DartsSearch:
             with open(os.path.join(self.out, METRICS_FILE), "w"):
                 pass
         stop = self.total_steps if max_steps is None else min(self.total_steps, max_steps)
-        every = max(1, self.total_steps // 60)
         if self.step == 0 and not self.history:
             self._record_history()
         bar = tqdm(
@@ -403,27 +445,10 @@ class DartsSearch:
             unit="step",
             desc=f"darts {self.order}" + (" gumbel" if c.sampler == "gumbel" else ""),
         )
-        t0 = time.perf_counter() - self.elapsed
-        metrics = open(os.path.join(self.out, METRICS_FILE), "a")
         try:
-            while self.step < stop:
-                info = self.locate(self.step)
-                if info.stage != self.stage:
-                    self._enter_stage(info.stage)
-                rec = self._one_step(info)
-                self.step += 1
-                self.elapsed = time.perf_counter() - t0
-                rec["time_s"] = round(self.elapsed, 4)
-                metrics.write(json.dumps(rec) + "\n")
-                metrics.flush()
-                bar.update(1)
-                bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val_acc=f"{rec['val_acc']:.3f}")
-                if self.step % every == 0 or self.step == self.total_steps:
-                    self._record_history()
-                if self.step % self.steps_per_epoch == 0:
-                    self.save_checkpoint()
+            with StopRequest() as ctrl_c:
+                self._loop(stop, checkpoint_every, bar, ctrl_c)
         finally:
-            metrics.close()
             bar.close()
         if not self.history or self.history[-1]["step"] != self.step:
             self._record_history()
@@ -436,6 +461,33 @@ class DartsSearch:
             plot_alpha_history(self.history, self.out)
             plot_genotype(genotype, self.out)
         return genotype
+
+    def _loop(self, stop: int, checkpoint_every: int, bar: tqdm, ctrl_c: StopRequest) -> None:
+        every = max(1, self.total_steps // 60)
+        t0 = time.perf_counter() - self.elapsed
+        with open(os.path.join(self.out, METRICS_FILE), "a") as metrics:
+            while self.step < stop:
+                info = self.locate(self.step)
+                if info.stage != self.stage:
+                    self._enter_stage(info.stage)
+                t_step = time.perf_counter()
+                rec = self._one_step(info)
+                self.step += 1
+                now = time.perf_counter()
+                self.elapsed = now - t0
+                rec["elapsed_s"] = round(self.elapsed, 4)
+                rec["step_s"] = round(now - t_step, 4)
+                metrics.write(json_line(rec))
+                metrics.flush()
+                bar.update(1)
+                bar.set_postfix(loss=f"{rec['train_loss']:.3f}", val_acc=f"{rec['val_acc']:.3f}")
+                if self.step % every == 0 or self.step == self.total_steps:
+                    self._record_history()
+                at_epoch_end = self.step % self.steps_per_epoch == 0
+                if at_epoch_end or (checkpoint_every and self.step % checkpoint_every == 0):
+                    self.save_checkpoint()
+                if ctrl_c.requested:
+                    raise RunInterrupted(self.step, self.save_checkpoint())
 
     def _one_step(self, info: StepInfo) -> dict:
         c, net = self.cfg, self.net
@@ -456,15 +508,24 @@ class DartsSearch:
         logits = net(x)
         loss = F.cross_entropy(logits, y)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.weight_parameters(), c.grad_clip, foreach=True)
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            net.weight_parameters(), c.grad_clip, foreach=True
+        )
+        train_loss = float(loss.detach())
+        check_finite_values(
+            self.step,
+            f"{DIVERGED_HINT} (the checkpoint in {self.out} holds the last finite state)",
+            val_loss=float(val_loss),
+            train_loss=train_loss,
+            grad_norm=float(grad_norm),
+        )
         self.w_opt.step()
         for a in net.arch_parameters():
             a.grad = None
         rec = {
             "step": self.step,
             "epoch": info.epoch,
-            "time_s": 0.0,
-            "train_loss": round(float(loss.detach()), 6),
+            "train_loss": round(train_loss, 6),
             "train_acc": round(float((logits.argmax(1) == y).float().mean()), 6),
             "val_loss": round(float(val_loss), 6),
             "val_acc": round(float((val_logits.argmax(1) == yv).float().mean()), 6),

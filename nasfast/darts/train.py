@@ -13,7 +13,6 @@ CPU, same thread count).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time
@@ -27,9 +26,16 @@ from tqdm import tqdm
 from nasfast._atomic import atomic_path
 from nasfast.datasets import ImageData
 from nasfast.runs import (
+    RunInterrupted,
+    StopRequest,
+    check_finite_values,
+    check_int,
+    check_number,
     check_settings,
+    json_line,
     load_checkpoint,
     plain,
+    prepare_out,
     restore_rng,
     rng_state,
     save_checkpoint,
@@ -38,6 +44,10 @@ from nasfast.runs import (
 
 CHECKPOINT = "train_checkpoint.pt"
 METRICS_FILE = "train_metrics.jsonl"
+#: what a training run writes into its folder (a fresh run refuses a folder holding any of them)
+RUN_FILES = (CHECKPOINT, METRICS_FILE, "model.pt", "result.json")
+_STATE_KEYS = ("settings", "step", "elapsed", "net", "opt", "perm", "run_loss", "seen")
+DIVERGED_HINT = "lower --lr, or check --grad-clip and --momentum"
 
 
 @dataclass
@@ -57,15 +67,16 @@ class TrainConfig:
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size", "cutout_length"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr: expected a positive number, got {self.lr}")
-        if not 0 <= self.drop_path < 1:
-            raise ValueError(f"drop_path: expected a probability in [0, 1), got {self.drop_path}")
-        if self.train_images is not None and self.train_images < 1:
-            raise ValueError(f"train_images: expected a positive count, got {self.train_images}")
+            check_int(name, getattr(self, name))
+        check_int("seed", self.seed, 0)
+        check_number("lr", self.lr, low=0, low_open=True)
+        check_number("momentum", self.momentum, low=0, high=1, high_open=True)
+        check_number("weight_decay", self.weight_decay, low=0)
+        check_number("grad_clip", self.grad_clip, low=0, low_open=True)
+        check_number("drop_path", self.drop_path, low=0, high=1, high_open=True)
+        check_number("auxiliary_weight", self.auxiliary_weight, low=0)
+        if self.train_images is not None:
+            check_int("train_images", self.train_images)
 
 
 def cutout(x: torch.Tensor, length: int, generator: torch.Generator) -> torch.Tensor:
@@ -151,6 +162,7 @@ class TrainRun:
         self.perm: torch.Tensor | None = None  # this epoch's batch order, None at an epoch start
         self.run_loss, self.run_correct, self.seen = 0.0, 0, 0
         self.test_loss, self.test_acc = float("nan"), float("nan")
+        self.epoch_start = 0.0  # elapsed time when the current epoch started
 
     # -- schedule ----------------------------------------------------------------------------
     def lr_at(self, epoch: int) -> float:
@@ -162,6 +174,7 @@ class TrainRun:
     # -- checkpoint --------------------------------------------------------------------------
     def state(self) -> dict:
         return {
+            "kind": "train",
             "format": 1,
             "settings": self.settings,
             "step": self.step,
@@ -169,6 +182,7 @@ class TrainRun:
             "batch": self.step % self.steps_per_epoch,
             "total_steps": self.total_steps,
             "elapsed": self.elapsed,
+            "epoch_start": self.epoch_start,
             "net": self.net.state_dict(),
             "opt": self.opt.state_dict(),
             **rng_state(self.device, data=self.gen),
@@ -191,9 +205,7 @@ class TrainRun:
         if not self.out:
             raise ValueError(f"resume: needs out, the directory holding {CHECKPOINT}")
         path = os.path.join(self.out, CHECKPOINT)
-        ck = load_checkpoint(path)
-        if ck.get("format") != 1:
-            raise ValueError(f"resume: {path} is not a nasfast train checkpoint")
+        ck = load_checkpoint(path, kind="train", keys=_STATE_KEYS)
         check_settings(ck.get("settings", {}), self.settings)
         if ck["step"] >= self.total_steps:
             raise ValueError(
@@ -214,13 +226,14 @@ class TrainRun:
         self.opt.load_state_dict(ck["opt"])
         restore_rng(ck, self.device, data=self.gen)
         self.step, self.elapsed = ck["step"], ck["elapsed"]
+        self.epoch_start = float(ck.get("epoch_start", self.elapsed))
         self.perm = ck["perm"] if ck["perm"].numel() else None
         self.run_loss, self.run_correct, self.seen = ck["run_loss"], ck["run_correct"], ck["seen"]
         self.test_loss, self.test_acc = ck["test_loss"], ck["test_acc"]
         # drop the lines written after the checkpoint and the partial-epoch line of a stop
         truncate_metrics(
             os.path.join(self.out, METRICS_FILE),
-            lambda r: r["step"] <= self.step and not r.get("partial"),
+            lambda r: r.get("step", self.step + 1) <= self.step and not r.get("partial"),
         )
 
     # -- the loop ----------------------------------------------------------------------------
@@ -248,10 +261,15 @@ class TrainRun:
             loss = F.cross_entropy(logits, y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), c.grad_clip)
+        grad_norm = nn.utils.clip_grad_norm_(net.parameters(), c.grad_clip)
+        loss_value = float(loss.detach())
+        hint = DIVERGED_HINT + (
+            f" (the checkpoint in {self.out} holds the last finite state)" if self.out else ""
+        )
+        check_finite_values(self.step, hint, train_loss=loss_value, grad_norm=float(grad_norm))
         self.opt.step()
         self.step += 1
-        self.run_loss += float(loss.detach()) * y.shape[0]
+        self.run_loss += loss_value * y.shape[0]
         self.run_correct += int((logits.argmax(1) == y).sum())
         self.seen += y.shape[0]
 
@@ -263,7 +281,8 @@ class TrainRun:
         rec = {
             "epoch": epoch,
             "step": self.step,
-            "time_s": round(self.elapsed, 3),
+            "elapsed_s": round(self.elapsed, 3),
+            "epoch_s": round(self.elapsed - self.epoch_start, 3),
             "train_loss": self.run_loss / max(1, self.seen),
             "train_acc": self.run_correct / max(1, self.seen),
             "test_loss": self.test_loss,
@@ -274,17 +293,19 @@ class TrainRun:
             rec["partial"] = True  # stopped mid-epoch; dropped when the run resumes
         return rec
 
-    def run(self, *, resume: bool = False, max_steps: int | None = None) -> dict:
-        if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 1):
-            raise ValueError(f"max_steps: expected a positive count, got {max_steps!r}")
+    def run(
+        self, *, resume: bool = False, max_steps: int | None = None, overwrite: bool = False
+    ) -> dict:
+        if max_steps is not None:
+            check_int("max_steps", max_steps)
+        if self.out:
+            prepare_out(self.out, RUN_FILES, resume=resume, overwrite=overwrite)
         if resume:
             self.load_checkpoint(max_steps)
         elif self.out:
-            os.makedirs(self.out, exist_ok=True)
             with open(os.path.join(self.out, METRICS_FILE), "w"):
                 pass
         stop = self.total_steps if max_steps is None else min(self.total_steps, max_steps)
-        metrics = open(os.path.join(self.out, METRICS_FILE), "a") if self.out else None
         bar = tqdm(
             total=stop,
             initial=min(self.step, stop),
@@ -292,16 +313,34 @@ class TrainRun:
             unit="step",
             desc="train",
         )
+        try:
+            with StopRequest() as ctrl_c:
+                self._loop(stop, bar, ctrl_c)
+        finally:
+            bar.close()
+        return {
+            "test_acc": self.test_acc,
+            "test_loss": self.test_loss,
+            "steps": self.step,
+            "total_steps": self.total_steps,
+            "complete": self.step >= self.total_steps,
+            "train_seconds": round(self.elapsed, 3),
+        }
+
+    def _loop(self, stop: int, bar: tqdm, ctrl_c: StopRequest) -> None:
+        metrics = open(os.path.join(self.out, METRICS_FILE), "a") if self.out else None
         t0 = time.perf_counter() - self.elapsed
 
         def write(rec: dict) -> None:
             if metrics:
-                metrics.write(json.dumps(rec) + "\n")
+                metrics.write(json_line(rec))
                 metrics.flush()
 
         try:
             self.net.train()
             while self.step < stop:
+                if self.perm is None:
+                    self.epoch_start = self.elapsed
                 self._one_step()
                 self.elapsed = time.perf_counter() - t0
                 bar.update(1)
@@ -313,21 +352,14 @@ class TrainRun:
                     self.save_checkpoint()
                 elif self.checkpoint_every and self.step % self.checkpoint_every == 0:
                     self.save_checkpoint()
+                if ctrl_c.requested and self.step < stop:
+                    raise RunInterrupted(self.step, self.save_checkpoint())
             if self.perm is not None:  # stopped mid-epoch by max_steps
                 write(self._epoch_record(partial=True))
                 self.save_checkpoint()
         finally:
-            bar.close()
             if metrics:
                 metrics.close()
-        return {
-            "test_acc": self.test_acc,
-            "test_loss": self.test_loss,
-            "steps": self.step,
-            "total_steps": self.total_steps,
-            "complete": self.step >= self.total_steps,
-            "train_seconds": round(self.elapsed, 3),
-        }
 
 
 def train_network(
@@ -342,6 +374,7 @@ def train_network(
     resume: bool = False,
     checkpoint_every: int = 0,
     settings: dict | None = None,
+    overwrite: bool = False,
 ) -> dict:
     """Train ``net`` on ``data``'s training split and return the test accuracy and timings.
 
@@ -350,7 +383,10 @@ def train_network(
     steps when > 0, and when ``max_steps`` stops the run). ``resume=True`` continues from that
     checkpoint; it must have been made with the same ``cfg``, data and ``settings`` (extra
     values the caller wants checked, e.g. the genotype and network size). ``max_steps`` only
-    stops early: the schedules follow ``cfg.epochs``.
+    stops early: the schedules follow ``cfg.epochs``. A fresh run refuses an ``out`` that holds
+    a run unless ``overwrite``. Ctrl-C finishes the step, writes the checkpoint and raises
+    :class:`~nasfast.runs.RunInterrupted`; a non-finite loss or gradient norm raises
+    :class:`~nasfast.runs.Diverged` before the weights are updated.
     """
     run = TrainRun(
         net,
@@ -362,14 +398,24 @@ def train_network(
         checkpoint_every=checkpoint_every,
         settings=settings,
     )
-    return run.run(resume=resume, max_steps=max_steps)
+    return run.run(resume=resume, max_steps=max_steps, overwrite=overwrite)
 
 
 def export_module(net: nn.Module, example: torch.Tensor, path: str) -> str:
     """Save the trained network (eval mode) with ``torch.export`` so other code can load it with
-    ``torch.export.load(path).module()`` without nasfast."""
+    ``torch.export.load(path).module()`` without nasfast; the program takes any batch size.
+
+    ``example``: one input image ``[1, C, H, W]`` (or ``[C, H, W]``); the saved program keeps a
+    copy of that one image as its example input, never the tensor it is a view of."""
+    if example.dim() == 3:
+        example = example.unsqueeze(0)
+    if example.dim() != 4 or example.shape[0] != 1:
+        raise ValueError(f"example: expected one image [1, C, H, W], got {tuple(example.shape)}")
     net.eval()
-    ep = torch.export.export(net, (example,))
+    # a batch of 2 (one stored image, expanded) so the batch dimension stays dynamic
+    batch = example.detach().cpu().clone().expand(2, -1, -1, -1)
+    dims = ({0: torch.export.Dim("batch", min=1)},)
+    ep = torch.export.export(net, (batch,), dynamic_shapes=dims)
     with atomic_path(path, suffix=".tmp.pt2") as tmp:
         torch.export.save(ep, tmp)
     return path
