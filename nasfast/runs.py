@@ -205,6 +205,15 @@ def tensors_finite(tensors: Sequence[torch.Tensor]) -> bool:
     return bool(torch.isfinite(torch.stack([n.float() for n in norms]).sum()))
 
 
+def last_checkpoint_note(path: str | None, step: int | None) -> str:
+    """Where a diverged run's last finite state is, for its error message."""
+    if not path:
+        return "nothing was saved (no output folder)"
+    if step is None:
+        return "no checkpoint was written before it"
+    return f"{path} holds the last finite state (step {step})"
+
+
 class RunInterrupted(Exception):
     """Ctrl-C stopped a run at a step boundary after its checkpoint was written."""
 

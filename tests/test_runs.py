@@ -57,3 +57,63 @@ def test_truncate_metrics_keeps_what_is_asked_and_drops_a_torn_line(tmp_path):
     assert path.read_text() == "".join(json.dumps(r) + "\n" for r in rows[:2])
     runs.truncate_metrics(tmp_path / "absent.jsonl", lambda r: True)
     assert not (tmp_path / "absent.jsonl").exists()
+
+
+def test_number_checks_name_the_parameter_and_the_range():
+    from nasfast.runs import check_below, check_int, check_number
+
+    check_number("lr", 0.1, low=0, low_open=True)
+    for bad in (float("nan"), float("inf"), 0.0, -1.0, True, "1"):
+        with pytest.raises(ValueError, match=r"^lr: expected a finite number > 0, got"):
+            check_number("lr", bad, low=0, low_open=True)
+    with pytest.raises(ValueError, match=r"^p: expected a finite number >= 0 and < 1, got 1"):
+        check_number("p", 1, low=0, high=1, high_open=True)
+    check_int("n", 0, 0)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match=r"^n: expected an integer >= 0"):
+            check_int("n", bad, 0)
+    check_below("a", 1, "b", 1, strict=False)
+    with pytest.raises(ValueError, match=r"^a: expected a value below b \(1\), got 1"):
+        check_below("a", 1, "b", 1, strict=True)
+
+
+def test_prepare_out_refuses_a_run_folder_and_cleans_stale_tmp(tmp_path):
+    from nasfast.runs import prepare_out
+
+    out = tmp_path / "run"
+    prepare_out(out, ["ck.pt", "m.jsonl"], resume=False, overwrite=False)
+    (out / "ck.pt").write_text("x")
+    (out / ".ck.pt.abcd1234.tmp").write_text("half")
+    with pytest.raises(ValueError, match=r"^out: .* already holds a run \(ck.pt\)"):
+        prepare_out(out, ["ck.pt", "m.jsonl"], resume=False, overwrite=False)
+    assert not (out / ".ck.pt.abcd1234.tmp").exists()
+    prepare_out(out, ["ck.pt"], resume=True, overwrite=False)
+    assert (out / "ck.pt").exists()
+    prepare_out(out, ["ck.pt"], resume=False, overwrite=True)
+    assert not (out / "ck.pt").exists()
+    prepare_out(tmp_path / "missing", ["ck.pt"], resume=True, overwrite=False)
+    assert not (tmp_path / "missing").exists()
+
+
+def test_tensors_finite_and_divergence_message():
+    from nasfast.runs import Diverged, check_finite_values, tensors_finite
+
+    assert tensors_finite([torch.ones(3), torch.zeros(2, dtype=torch.float64)])
+    assert not tensors_finite([torch.ones(3), torch.tensor([1.0, float("inf")])])
+    assert tensors_finite([torch.arange(3)])  # integer tensors are skipped
+    check_finite_values(3, "hint", loss=1.0)
+    with pytest.raises(Diverged, match=r"^diverged at step 3: loss is nan; lower it$"):
+        check_finite_values(3, "lower it", loss=float("nan"))
+
+
+def test_checkpoint_kind_is_stored_or_recognized(tmp_path):
+    from nasfast.runs import checkpoint_kind, load_checkpoint, save_checkpoint
+
+    assert checkpoint_kind({"settings": {}, "opt": {}}) == "train"
+    assert checkpoint_kind({"config": {}, "a_opt": {}}) == "search"
+    assert checkpoint_kind({"losses": [], "opt": {}}) == "supernet"
+    save_checkpoint({"kind": "supernet", "step": 1}, tmp_path / "a.pt")
+    with pytest.raises(ValueError, match=r"is a supernet checkpoint, not a train checkpoint$"):
+        load_checkpoint(tmp_path / "a.pt", kind="train")
+    with pytest.raises(ValueError, match=r"is incomplete \(no net\)$"):
+        load_checkpoint(tmp_path / "a.pt", kind="supernet", keys=("step", "net"))

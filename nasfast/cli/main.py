@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from nasfast.cli.errors import command_parser, flag_message
+from nasfast.cli.errors import command_parser, flag_message, one_line_errors
 
 # Each module defines register(subparsers) which adds its parser and sets `func` on it.
 COMMAND_MODULES = [
@@ -35,17 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    _no_abbreviations(parser)
+    _strict(parser)
     return parser
 
 
-def _no_abbreviations(parser: argparse.ArgumentParser) -> None:
-    """Every (sub)parser matches whole flags only: ``--lr`` never stands for ``--lr-min``."""
+def _strict(parser: argparse.ArgumentParser) -> None:
+    """Every (sub)parser matches whole flags only (``--lr`` never stands for ``--lr-min``) and
+    reports a bad command line in one line."""
     parser.allow_abbrev = False
+    one_line_errors(parser)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
-                _no_abbreviations(child)
+                _strict(child)
 
 
 def _stdout_gone() -> int:

@@ -37,6 +37,7 @@ from nasfast.runs import (
     check_number,
     check_settings,
     json_line,
+    last_checkpoint_note,
     load_checkpoint,
     plain,
     prepare_out,
@@ -218,6 +219,7 @@ class DartsSearch:
         self.steps_per_epoch = len(self.train_idx) // cfg.batch_size
         self.total_steps = self.steps_per_epoch * cfg.epochs
         self.step = 0
+        self.saved_step: int | None = None  # the step of the checkpoint on disk
         self.stage = -1
         self.elapsed = 0.0
         self.history: list[dict] = []
@@ -371,11 +373,15 @@ class DartsSearch:
         if not tensors_finite(list(self.net.parameters())):
             raise Diverged(
                 f"diverged by step {self.step}: the network's weights or alphas are not finite; "
-                f"{DIVERGED_HINT} (the checkpoint in {self.out} holds the last finite state)"
+                f"{DIVERGED_HINT}; {self._checkpoint_note()}"
             )
         path = os.path.join(self.out, CHECKPOINT)
         save_checkpoint(self.state(), path)
+        self.saved_step = self.step
         return path
+
+    def _checkpoint_note(self) -> str:
+        return last_checkpoint_note(os.path.join(self.out, CHECKPOINT), self.saved_step)
 
     def load_checkpoint(self) -> None:
         ck = load_checkpoint(os.path.join(self.out, CHECKPOINT), kind="search", keys=_STATE_KEYS)
@@ -390,6 +396,7 @@ class DartsSearch:
         self.architect.optimizer.load_state_dict(ck["a_opt"])
         restore_rng(ck, self.device, gumbel=self.gumbel_gen)
         self.step, self.elapsed, self.history = ck["step"], ck["elapsed"], ck["history"]
+        self.saved_step = self.step
         truncate_metrics(
             os.path.join(self.out, METRICS_FILE), lambda r: r.get("step", self.step) < self.step
         )
@@ -514,7 +521,7 @@ class DartsSearch:
         train_loss = float(loss.detach())
         check_finite_values(
             self.step,
-            f"{DIVERGED_HINT} (the checkpoint in {self.out} holds the last finite state)",
+            f"{DIVERGED_HINT}; {self._checkpoint_note()}",
             val_loss=float(val_loss),
             train_loss=train_loss,
             grad_norm=float(grad_norm),

@@ -33,6 +33,7 @@ from nasfast.runs import (
     check_number,
     check_settings,
     json_line,
+    last_checkpoint_note,
     load_checkpoint,
     plain,
     prepare_out,
@@ -158,6 +159,7 @@ class TrainRun:
         )
         # progress through the run: what the checkpoint holds besides the states
         self.step = 0
+        self.saved_step: int | None = None  # the step of the checkpoint on disk
         self.elapsed = 0.0
         self.perm: torch.Tensor | None = None  # this epoch's batch order, None at an epoch start
         self.run_loss, self.run_correct, self.seen = 0.0, 0, 0
@@ -199,6 +201,7 @@ class TrainRun:
             return None
         path = os.path.join(self.out, CHECKPOINT)
         save_checkpoint(self.state(), path)
+        self.saved_step = self.step
         return path
 
     def load_checkpoint(self, max_steps: int | None = None) -> None:
@@ -210,7 +213,8 @@ class TrainRun:
         if ck["step"] >= self.total_steps:
             raise ValueError(
                 f"resume: the run in {self.out} is finished ({ck['step']} of "
-                f"{self.total_steps} steps); start a new run without --resume"
+                f"{self.total_steps} steps); export it again with --export, or start over with "
+                "--overwrite"
             )
         if max_steps is not None and max_steps <= ck["step"]:
             raise ValueError(
@@ -226,6 +230,7 @@ class TrainRun:
         self.opt.load_state_dict(ck["opt"])
         restore_rng(ck, self.device, data=self.gen)
         self.step, self.elapsed = ck["step"], ck["elapsed"]
+        self.saved_step = self.step
         self.epoch_start = float(ck.get("epoch_start", self.elapsed))
         self.perm = ck["perm"] if ck["perm"].numel() else None
         self.run_loss, self.run_correct, self.seen = ck["run_loss"], ck["run_correct"], ck["seen"]
@@ -263,9 +268,8 @@ class TrainRun:
         loss.backward()
         grad_norm = nn.utils.clip_grad_norm_(net.parameters(), c.grad_clip)
         loss_value = float(loss.detach())
-        hint = DIVERGED_HINT + (
-            f" (the checkpoint in {self.out} holds the last finite state)" if self.out else ""
-        )
+        path = os.path.join(self.out, CHECKPOINT) if self.out else None
+        hint = f"{DIVERGED_HINT}; {last_checkpoint_note(path, self.saved_step)}"
         check_finite_values(self.step, hint, train_loss=loss_value, grad_norm=float(grad_norm))
         self.opt.step()
         self.step += 1
