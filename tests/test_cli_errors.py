@@ -17,7 +17,7 @@ def test_a_parameter_name_becomes_the_subcommand_flag():
         "--batch-size: expected a positive integer, got 0"
     )
     assert flag_message("val_images: no", hybrid) == "--val-images: no"
-    assert flag_message("C: expected", hybrid) == "--C: expected"
+    assert flag_message("C: expected", hybrid) == "--channels: expected"
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ pipeline here keeps every dependency pointing down: oneshot -> search -> tabular
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ import torch
 from nasfast.nn import NB201Supernet
 from nasfast.oneshot.objective import SupernetObjective
 from nasfast.oneshot.supernet_training import seeds_from_alphas, train_alphas, train_supernet
+from nasfast.runs import check_int, check_number
 from nasfast.search import Problem, Scalarization, SearchResult, make_strategy, minimize
 from nasfast.spaces.discrete import Candidate
 from nasfast.spaces.nb201 import NB201Space
@@ -115,8 +117,13 @@ class HybridConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name}: expected a positive integer, got {v!r}")
-        if self.darts_steps < 0:
-            raise ValueError(f"darts_steps: expected >= 0, got {self.darts_steps}")
+        check_int("darts_steps", self.darts_steps, 0)
+        check_int("seed", self.seed, 0)
+        check_number("lr", self.lr, low=0, low_open=True)
+        if self.population is not None:
+            check_int("population", self.population, 2)
+        if self.train_images is not None:
+            check_int("train_images", self.train_images)
         if self.algo not in ALGOS:
             raise ValueError(f"algo: expected rea or nsga2, got {self.algo!r}")
         if self.bn not in BN_MODES:
@@ -145,12 +152,20 @@ def run_hybrid(
     num_classes: int,
     *,
     checkpoint: str | None = None,
+    resume: bool = False,
     progress: bool = False,
 ) -> HybridRun:
-    """Split the images into train / validation, train the supernet (resuming ``checkpoint``
-    when it exists), optionally learn the alphas, then search."""
+    """Split the images into train / validation, train the supernet, optionally learn the
+    alphas, then search. With ``checkpoint`` the supernet's training is checkpointed there; an
+    existing checkpoint is continued only with ``resume`` (and only when it was made with the
+    same supernet settings and data), else refused."""
     c = config
     c.validate()
+    if checkpoint and os.path.exists(checkpoint) and not resume:
+        raise ValueError(
+            f"resume: {checkpoint} holds a trained supernet; continue it with --resume or "
+            "replace it with --overwrite"
+        )
     perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(c.seed))
     if c.val_images >= x.shape[0]:
         raise ValueError(f"val_images: expected fewer than the {x.shape[0]} train images")
@@ -171,6 +186,14 @@ def run_hybrid(
         seed=c.seed,
         checkpoint=checkpoint,
         progress=progress,
+        settings={
+            "data": c.data,
+            "images": list(x.shape),
+            "labels_sum": int(y.sum()),
+            "num_classes": num_classes,
+            "val_images": c.val_images,
+            "train_images": c.train_images,
+        },
     )
     train_s = time.perf_counter() - t0
     initial, alpha = [], None

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 from nasfast.nn import NB201Supernet
-from nasfast.runs import load_checkpoint, save_checkpoint
+from nasfast.runs import (
+    check_finite_values,
+    check_int,
+    check_number,
+    check_settings,
+    load_checkpoint,
+    plain,
+    save_checkpoint,
+    tensors_finite,
+)
 from nasfast.spaces.discrete import Candidate
 from nasfast.spaces.nb201 import N_EDGES, OPS
 
@@ -41,19 +52,36 @@ def train_supernet(
     checkpoint_every: int = 50,
     stop_after: int | None = None,
     progress: bool = False,
+    settings: Mapping[str, Any] | None = None,
 ) -> list[float]:
     """Uniform single-path training; returns the loss of every step done so far.
 
     SGD (Nesterov, momentum 0.9) with a cosine learning rate over ``steps``. With
     ``checkpoint``, the state is written atomically every ``checkpoint_every`` steps and at the
-    end, and a run finds and resumes it (same result as an uninterrupted run). ``stop_after``
-    ends the call after that many steps in total (an interruption, for tests).
+    end, and a run finds and resumes it (same result as an uninterrupted run); ``settings``
+    (what else the caller wants to match, e.g. the data) are stored with it and a checkpoint
+    made with other settings, or other training arguments, is refused. ``stop_after`` ends the
+    call after that many steps in total (an interruption, for tests). A non-finite loss raises
+    :class:`~nasfast.runs.Diverged` before the weights are updated.
     """
-    for name, v, lo in (("steps", steps, 1), ("batch_size", batch_size, 1), ("paths", paths, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
-    if not lr > 0:
-        raise ValueError(f"lr: expected a positive learning rate, got {lr}")
+    for name, v in (("steps", steps), ("batch_size", batch_size), ("paths", paths)):
+        check_int(name, v)
+    check_number("lr", lr, low=0, low_open=True)
+    check_number("weight_decay", weight_decay, low=0)
+    check_int("seed", seed, 0)
+    stored = plain(
+        {
+            **(settings or {}),
+            "steps": steps,
+            "batch_size": batch_size,
+            "paths": paths,
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "seed": seed,
+            "network": net.extra_repr(),
+            "parameters": sum(p.numel() for p in net.parameters()),
+        }
+    )
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(f"y: expected {x.shape[0]} labels (one per image), got {y.shape[0]}")
     opt = torch.optim.SGD(
@@ -61,7 +89,13 @@ def train_supernet(
     )
     start, losses = 0, []
     if checkpoint and os.path.exists(checkpoint):
-        state = load_checkpoint(checkpoint, name="checkpoint")
+        state = load_checkpoint(
+            checkpoint, name="resume", kind="supernet", keys=("net", "opt", "step", "losses")
+        )
+        if "settings" in state:
+            check_settings(state["settings"], stored)
+        elif settings is not None:
+            raise ValueError(f"resume: {checkpoint} holds no settings to check; start over")
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["opt"])
         start, losses = int(state["step"]), list(state["losses"])
@@ -82,16 +116,25 @@ def train_supernet(
         loss = F.cross_entropy(logits.flatten(0, 1), y[idx].repeat(paths))
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        check_finite_values(
+            step,
+            "lower --lr; "
+            + (f"{checkpoint} holds the last finite state" if checkpoint else "nothing saved"),
+            train_loss=float(loss.detach()),
+            grad_norm=float(grad_norm),
+        )
         opt.step()
         losses.append(float(loss.detach()))
         if bar is not None:
             bar.update(1)
         done = step + 1
         if checkpoint and (done % checkpoint_every == 0 or done == end):
+            if not tensors_finite(list(net.parameters())):
+                raise ValueError(f"diverged by step {done}: the supernet's weights are not finite")
+            state = {"net": net.state_dict(), "opt": opt.state_dict(), "step": done}
             save_checkpoint(
-                {"net": net.state_dict(), "opt": opt.state_dict(), "step": done, "losses": losses},
-                checkpoint,
+                {"kind": "supernet", **state, "losses": losses, "settings": stored}, checkpoint
             )
     if bar is not None:
         bar.close()
