@@ -9,6 +9,7 @@ import struct
 
 import numpy as np
 import pytest
+import torch
 
 from nasfast.datasets import load_images, read_cifar10_batch, read_idx, read_npz
 
@@ -81,8 +82,42 @@ def test_npz_layouts(tmp_path):
     p2 = str(tmp_path / "b.npz")
     np.savez(p2, images=rgb, labels=np.arange(8) % 2)
     (x2, y2), test2 = read_npz(p2)
-    assert x2.shape == (8, 3, 6, 6) and x2.dtype == np.uint8 and test2 is None
+    assert x2.shape == (8, 3, 6, 6) and x2.dtype == np.float32 and test2 is None
     assert y2.tolist() == [0, 1] * 4
+    np.testing.assert_array_equal(x2, rgb.transpose(0, 3, 1, 2))  # the values as they are
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_images_of_any_dtype_keep_their_values(tmp_path, dtype):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((30, 5, 5)).astype(dtype)  # standardized: negative, above 1
+    y = np.arange(30) % 3
+    p = str(tmp_path / "f.npz")
+    np.savez(p, x_train=x, y_train=y, x_test=x[:6], y_test=y[:6])
+    d = load_images(p)
+    flat = d.x_train.flatten()
+    assert len(torch.unique(flat)) == len(np.unique(x.astype(np.float32)))  # nothing quantized
+    want = torch.from_numpy(x.astype(np.float32)).unsqueeze(1)
+    want = (want - want.mean()) / want.std()
+    torch.testing.assert_close(d.x_train, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        (np.full((6, 4, 4), np.nan, np.float32), "96 of 96 image values are NaN or infinite"),
+        (np.pad(np.zeros((6, 4, 3)), ((0, 0), (0, 0), (0, 1)), constant_values=np.inf),
+         "24 of 96 image values are NaN or infinite"),
+        (np.full((6, 4, 4), 300, np.int32), "integer images must lie in [0, 255], found"),
+        (np.full((6, 4, 4), -1, np.int8), "found [-1, -1]"),
+    ],
+)  # fmt: skip
+def test_images_that_cannot_be_taken_as_they_are_are_refused(tmp_path, values, fragment):
+    p = str(tmp_path / "bad.npz")
+    np.savez(p, images=values, labels=np.zeros(6, np.int64))
+    with pytest.raises(ValueError, match=r"bad\.npz: ") as e:
+        load_images(p)
+    assert fragment in str(e.value)
 
 
 def test_shipped_default_and_license_lines():

@@ -93,9 +93,17 @@ def _read(path: str):
     return read_npz(path)
 
 
+def _as_float(x: np.ndarray) -> torch.Tensor:
+    """uint8 pixels scaled to [0, 1]; float images as they are."""
+    t = torch.from_numpy(np.ascontiguousarray(x)).float()
+    return t.div_(255.0) if x.dtype == np.uint8 else t
+
+
 def load_images(dataset: str = DEFAULT_DATASET, *, test_fraction: float = 1 / 6) -> ImageData:
     """Load a data set by name or path. Sets without a test split get ``test_fraction`` of the
-    training images (a fixed, seeded split) as their test set."""
+    training images (a fixed, seeded split) as their test set. uint8 images are scaled to
+    [0, 1], floating-point ones taken as they are; both are then standardized per channel with
+    the training images' mean and std."""
     path = resolve(dataset)
     train, test = _read(path)
     x, y = train
@@ -109,11 +117,11 @@ def load_images(dataset: str = DEFAULT_DATASET, *, test_fraction: float = 1 / 6)
     if test[0].shape[1:] != x.shape[1:]:
         raise ValueError(f"{path}: test images {test[0].shape[1:]} differ from train {x.shape[1:]}")
     num_classes = int(max(y.max(), test[1].max() if len(test[1]) else 0)) + 1
-    xt = torch.from_numpy(x).float().div_(255.0)
+    xt = _as_float(x)
     mean = xt.mean(dim=(0, 2, 3), keepdim=True)
     std = xt.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-3)
     xt = xt.sub_(mean).div_(std)
-    xs = torch.from_numpy(test[0]).float().div_(255.0).sub_(mean).div_(std)
+    xs = _as_float(test[0]).sub_(mean).div_(std)
     return ImageData(
         name=dataset,
         x_train=xt,

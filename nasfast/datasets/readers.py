@@ -1,6 +1,7 @@
 """Readers for the standard image formats: idx (optionally gzip), CIFAR-10 python batches, npz.
 
-Every reader returns uint8 images as ``[N, C, H, W]`` numpy arrays and int64 labels ``[N]``.
+Every reader returns images as ``[N, C, H, W]`` numpy arrays (uint8, or float32 values as the file
+holds them) and int64 labels ``[N]``.
 Problems with a file raise a one-line ``ValueError`` naming the path.
 """
 
@@ -64,15 +65,28 @@ def _as_nchw(x: np.ndarray, path: str) -> np.ndarray:
     raise ValueError(f"{path}: expected images of shape [N, H, W] or [N, C, H, W], got {x.shape}")
 
 
-def _as_uint8(x: np.ndarray, path: str) -> np.ndarray:
+def _as_pixels(x: np.ndarray, path: str) -> np.ndarray:
+    """uint8 images as they are; integer images in [0, 255] as uint8; floating-point images of
+    any dtype as float32 values as they are (never rescaled or rounded); anything else, and
+    non-finite or out-of-range values, a one-line error with the reason."""
     if x.dtype == np.uint8:
         return x
     if np.issubdtype(x.dtype, np.floating):
-        hi = float(np.nanmax(x)) if x.size else 0.0
-        scale = 255.0 if hi <= 1.0 + 1e-6 else 1.0
-        return np.clip(np.rint(x * scale), 0, 255).astype(np.uint8)
-    if np.issubdtype(x.dtype, np.integer):
-        return np.clip(x, 0, 255).astype(np.uint8)
+        bad = int(x.size - np.count_nonzero(np.isfinite(x)))
+        if bad:
+            raise ValueError(
+                f"{path}: {bad} of {x.size} image values are NaN or infinite; images must be "
+                "finite"
+            )
+        return x.astype(np.float32)
+    if np.issubdtype(x.dtype, np.integer) and not np.issubdtype(x.dtype, np.bool_):
+        lo, hi = (int(x.min()), int(x.max())) if x.size else (0, 0)
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f"{path}: integer images must lie in [0, 255], found [{lo}, {hi}]; store them "
+                "as uint8 or as floats"
+            )
+        return x.astype(np.uint8)
     raise ValueError(f"{path}: images must be integer or floating point, got {x.dtype}")
 
 
@@ -91,7 +105,7 @@ Split = tuple[np.ndarray, np.ndarray]
 
 
 def read_idx_pair(images: str, labels: str) -> Split:
-    x = _as_nchw(_as_uint8(read_idx(images), images), images)
+    x = _as_nchw(_as_pixels(read_idx(images), images), images)
     return x, _labels(read_idx(labels), x.shape[0], labels)
 
 
@@ -118,7 +132,7 @@ def read_npz(path: str) -> tuple[Split, Split | None]:
             continue
         if yk not in arrays:
             raise ValueError(f"{path}: has {xk} but no {yk}")
-        x = _as_nchw(_as_uint8(arrays[xk], path), path)
+        x = _as_nchw(_as_pixels(arrays[xk], path), path)
         splits.append((x, _labels(arrays[yk], x.shape[0], path)))
     return splits[0], (splits[1] if len(splits) > 1 else None)
 
