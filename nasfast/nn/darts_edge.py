@@ -1,7 +1,8 @@
 """One DARTS search-cell edge: the eight primitives mixed by given weights.
 
 The module layout (``ops.<k>...``) is the same for every backend, so state dicts cross between
-them. ``backend="reference"`` is the Python loop of the DARTS reference search cell.
+them. ``backend="reference"`` is the Python loop of the DARTS reference search cell. State dicts
+of the DARTS reference code's ``MixedOp`` (which keeps its ops in ``_ops``) load as they are.
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ def _tensor_attr(m: nn.Module, name: str) -> torch.Tensor:
     return t if t is not None else getattr(m, name)
 
 
+def _reference_layout_keys(module: nn.Module, state_dict: dict, prefix: str, *args: object) -> None:
+    """Rename the DARTS reference ``MixedOp``'s keys (``<prefix>_ops.<k>...``) to this module's
+    (``<prefix>ops.<k>...``) before loading; the modules below them are named alike."""
+    old = prefix + "_ops."
+    for key in [k for k in state_dict if k.startswith(old)]:
+        new = prefix + "ops." + key[len(old) :]
+        if new not in state_dict:
+            state_dict[new] = state_dict.pop(key)
+
+
 class DartsEdge(nn.Module):
     def __init__(self, C: int, stride: int, *, backend: str = "fused"):
         super().__init__()
@@ -49,6 +60,7 @@ class DartsEdge(nn.Module):
             raise ValueError(f"C: a stride-2 edge needs an even channel count, got {C}")
         self.C, self.stride, self.backend = C, stride, backend
         self.ops = nn.ModuleList(make_primitive(p, C, stride) for p in PRIMITIVES)
+        self.register_load_state_dict_pre_hook(_reference_layout_keys)
 
     def extra_repr(self) -> str:
         return f"C={self.C}, stride={self.stride}, backend={self.backend!r}"
