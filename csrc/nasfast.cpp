@@ -9,6 +9,7 @@
 #include "common/build_flags.h"
 #include "common/cpu_buffer_cache.h"
 #include "ops/darts_edge/darts_edge_layout.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
 
 TORCH_LIBRARY(nasfast, m) {}
 
@@ -45,4 +46,6 @@ PYBIND11_MODULE(_C, m) {
       },
       "Set the CPU DartsEdge layout ('auto', 'nchw', 'nhwc'; '' keeps it); returns the old one",
       pybind11::arg("name") = "");
+  m.def("_cancel_hypervolumes", &nasfast::pareto::cpu::cancel_hypervolumes,
+        "Make every pareto_hypervolume call running now stop with an error (used on Ctrl-C)");
 }

@@ -7,6 +7,24 @@ from pathlib import Path
 
 import numpy as np
 
+#: axis labels (what and in which unit) of the objectives' names
+_LABELS = {
+    "accuracy": "validation accuracy (%)",
+    "test_accuracy": "test accuracy (%)",
+    "params": "parameters (millions)",
+    "flops": "FLOPs (millions)",
+    "memory": "memory (MB)",
+    "train_memory": "training memory (MB)",
+}
+
+
+def axis_label(name: str) -> str:
+    """``name`` of an objective as an axis label with its unit (``latency:raspi4`` ->
+    ``latency on raspi4 (ms)``); other text unchanged."""
+    if name.startswith("latency:"):
+        return f"latency on {name.partition(':')[2]} (ms)"
+    return _LABELS.get(name, name)
+
 
 def pyplot():
     import matplotlib
@@ -31,31 +49,45 @@ def plot_convergence(
     curves: Mapping[str, np.ndarray],
     path: str | Path,
     *,
-    ylabel: str = "200-epoch accuracy of the best found (%)",
+    ylabel: str = "200-epoch validation accuracy of the best found (%)",
     title: str = "",
     optimum: float | None = None,
 ) -> Path:
-    """Mean incumbent value vs evaluations, one line per strategy, a band of +-1 std over seeds
-    (and the min..max range lighter). ``curves[label]`` has shape (seeds, steps)."""
+    """Mean incumbent value vs evaluations, one line per strategy; with several seeds a band of
+    +-1 std over seeds and the min..max range lighter, both named in the legend.
+    ``curves[label]`` has shape (seeds, steps)."""
     plt = pyplot()
+    from matplotlib.patches import Patch
+
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    bands = False
     for label, C in curves.items():
         C = np.asarray(C, dtype=float)
         x = np.arange(1, C.shape[1] + 1)
         mean, std = np.nanmean(C, axis=0), np.nanstd(C, axis=0)
-        (line,) = ax.plot(x, mean, label=f"{label} ({C.shape[0]} seeds)")
-        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.25, lw=0)
-        ax.fill_between(
-            x, np.nanmin(C, 0), np.nanmax(C, 0), color=line.get_color(), alpha=0.08, lw=0
-        )
+        seeds = C.shape[0]
+        name = f"{label}, mean of {seeds} seeds" if seeds > 1 else f"{label} (1 seed)"
+        (line,) = ax.plot(x, mean, label=name)
+        if seeds > 1:
+            bands = True
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.25, lw=0)
+            ax.fill_between(
+                x, np.nanmin(C, 0), np.nanmax(C, 0), color=line.get_color(), alpha=0.08, lw=0
+            )
     if optimum is not None:
         ax.axhline(optimum, color="k", ls=":", lw=1, label=f"table optimum {optimum:.2f}")
-    ax.set_xlabel("evaluations")
+    handles, _ = ax.get_legend_handles_labels()
+    if bands:
+        handles += [
+            Patch(color="0.5", alpha=0.45, lw=0, label="band: mean +- 1 std over seeds"),
+            Patch(color="0.5", alpha=0.15, lw=0, label="light band: min..max over seeds"),
+        ]
+    ax.set_xlabel("evaluations (architectures scored)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     lo = min(np.nanpercentile(np.asarray(C)[:, -1], 0) for C in curves.values())
     ax.set_ylim(bottom=max(lo - 3.0, np.nanmin([np.nanmin(C) for C in curves.values()])))
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, path)
 
@@ -83,8 +115,8 @@ def plot_front(
     F = np.asarray(found, dtype=float)
     if len(F):
         ax.scatter(F[:, 0], F[:, 1], s=12, c="tab:red", label="found front")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(axis_label(xlabel))
+    ax.set_ylabel(axis_label(ylabel))
     ax.set_title(title)
     if ylim is not None:
         ax.set_ylim(*ylim)
@@ -124,11 +156,11 @@ def plot_front_pairs(
             label="exact Pareto set",
         )
         if rest:
-            fig.colorbar(sc, ax=ax, label=names[rest[0]])
+            fig.colorbar(sc, ax=ax, label=axis_label(names[rest[0]]))
         if len(found):
             ax.scatter(found[:, j], found[:, i], s=10, c="tab:red", label="found")
-        ax.set_xlabel(names[j])
-        ax.set_ylabel(names[i])
+        ax.set_xlabel(axis_label(names[j]))
+        ax.set_ylabel(axis_label(names[i]))
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle(title)

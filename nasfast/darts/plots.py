@@ -22,7 +22,8 @@ def _edge_labels(steps: int) -> list[str]:
 
 def plot_alpha_history(history: list[dict], out: str) -> list[str]:
     """``alphas_normal.png`` / ``alphas_reduce.png``: softmax(alpha) as a heat map, one row per
-    (edge, op), one column per recorded search step."""
+    (edge, op) labelled with the op's name (the edge on the right), one column per recorded
+    search step; the colour scale spans the values in the map."""
     paths = []
     if not history:
         return paths
@@ -30,30 +31,41 @@ def plot_alpha_history(history: list[dict], out: str) -> list[str]:
     for kind in ("normal", "reduce"):
         P = np.stack([np.asarray(h[kind], dtype=np.float64) for h in history])  # [T, E, K]
         T, E, K = P.shape
-        fig, ax = plt.subplots(figsize=(7.5, 0.105 * E * K + 1.4))
+        lo, hi = float(P.min()), float(P.max())
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1e-3, hi + 1e-3
+        fig, ax = plt.subplots(figsize=(8.0, 0.11 * E * K + 1.6))
         im = ax.imshow(
             P.reshape(T, E * K).T,
             aspect="auto",
             cmap="viridis",
-            vmin=0,
-            vmax=max(float(P.max()), 1e-6),
+            vmin=lo,
+            vmax=hi,
             interpolation="nearest",
         )
         for e in range(1, E):
-            ax.axhline(e * K - 0.5, color="white", lw=0.6)
-        labels = _edge_labels(4) if E == 14 else [f"edge {e}" for e in range(E)]
-        ax.set_yticks([e * K + (K - 1) / 2 for e in range(E)])
-        ax.set_yticklabels(labels, fontsize=7)
+            ax.axhline(e * K - 0.5, color="white", lw=0.8)
+        names = list(PRIMITIVES) if K == len(PRIMITIVES) else [f"op {k}" for k in range(K)]
+        ax.set_yticks(range(E * K))
+        ax.set_yticklabels(names * E, fontsize=5)
+        edges = _edge_labels(4) if E == 14 else [f"edge {e}" for e in range(E)]
+        right = ax.secondary_yaxis("right")
+        right.set_yticks([e * K + (K - 1) / 2 for e in range(E)])
+        right.set_yticklabels(edges, fontsize=7)
+        right.set_ylabel("edge (from -> node)", fontsize=8)
         ax.set_xlabel("search step")
         ticks = sorted({0, T // 2, T - 1})
         ax.set_xticks(ticks)
         ax.set_xticklabels([str(steps_axis[t]) for t in ticks])
         ax.set_title(
-            f"{kind} cell: softmax(alpha); rows per edge: " + ", ".join(PRIMITIVES), fontsize=7
+            f"{kind} cell: op weights softmax(alpha) per edge over the search "
+            f"(colour scale {lo:.4f}..{hi:.4f})",
+            fontsize=8,
         )
-        fig.colorbar(im, ax=ax, shrink=0.5)
+        bar = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.12)
+        bar.set_label("softmax(alpha): weight of the op on its edge", fontsize=7)
         path = os.path.join(out, f"alphas_{kind}.png")
-        fig.savefig(path, dpi=80, bbox_inches="tight")
+        fig.savefig(path, dpi=90, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths

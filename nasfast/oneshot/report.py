@@ -120,7 +120,7 @@ def _plot(run: HybridRun, history: list[dict[str, Any]], out: Path) -> None:
     plot_convergence(
         {f"hybrid-{c.algo}": curve},
         out / "convergence.png",
-        ylabel="supernet validation accuracy of the best found (%)",
+        ylabel="best validation accuracy so far\nwith supernet weights (%)",
         title="hybrid search over the NB201 supernet",
     )
     if len(c.objectives) == 2:
@@ -128,7 +128,7 @@ def _plot(run: HybridRun, history: list[dict[str, Any]], out: Path) -> None:
 
 
 def _plot_front(run: HybridRun, path: Path) -> None:
-    from nasfast.plots import pyplot, save_figure
+    from nasfast.plots import axis_label, pyplot, save_figure
 
     plt = pyplot()
     cost, result = run.config.objectives[1], run.result
@@ -138,8 +138,8 @@ def _plot_front(run: HybridRun, path: Path) -> None:
     ax.scatter(E[:, 0], E[:, 1], s=5, c="0.7", label="evaluated")
     order = np.argsort(Fr[:, 0])
     ax.plot(Fr[order, 0], Fr[order, 1], "-o", c="tab:red", ms=4, label="found front")
-    ax.set_xlabel(cost)
-    ax.set_ylabel("supernet validation accuracy (%)")
+    ax.set_xlabel(f"{axis_label(cost)}, NB201 table ({run.config.cost_dataset})")
+    ax.set_ylabel("validation accuracy with supernet weights (%)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     save_figure(fig, path)

@@ -7,6 +7,7 @@ import torch
 
 from nasfast.pareto import reference
 from nasfast.pareto._input import Maximize, as_matrix, as_vector, maximize_mask, minimized
+from nasfast.pareto.interruptible import fused_hypervolume
 from nasfast.pareto.sorting import _require_backend
 
 
@@ -23,6 +24,10 @@ def hypervolume(
     M = 3: O(N log N); M >= 4: a sweep over the last objective adding exclusive contributions
     against the current front, down to the 3-D sweep. A maximized
     objective counts the volume between ``ref`` and the points above it.
+
+    The exact volume costs steeply more with more objectives when many points are mutually
+    non-dominated (50 such points: ~0.05 s at M = 10, ~3 s at M = 15, ~1 min at M = 20); from
+    M >= 15 and N >= 40 a ``RuntimeWarning`` says so. Ctrl-C stops the fused kernel.
     """
     _require_backend(backend)
     t, _ = as_matrix(F, "F", check_finite=backend == "reference")
@@ -36,7 +41,7 @@ def hypervolume(
         return 0.0
     if backend == "reference":
         return reference.hypervolume_reference(t.numpy(), r.numpy())
-    return float(torch.ops.nasfast.pareto_hypervolume(t, r))
+    return fused_hypervolume(t, r)
 
 
 def igd(

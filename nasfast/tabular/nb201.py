@@ -80,15 +80,24 @@ class NB201Table:
         if not path.is_file():
             raise FileNotFoundError(f"path: no NAS-Bench-201 table at {path}")
         opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader)
-            rows = list(reader)
+        try:
+            with opener(path, "rt", newline="") as f:
+                reader = csv.reader(f)
+                header = next(reader)
+                rows = list(reader)
+        except (OSError, EOFError, StopIteration, UnicodeDecodeError, csv.Error) as exc:
+            why = str(exc) or type(exc).__name__
+            raise ValueError(f"path: cannot read {path} ({why}); is it truncated?") from None
         need = {"index", "arch_str", "ops"}
         if not need <= set(header):
             raise ValueError(f"path: {path} lacks the columns {sorted(need - set(header))}")
         col = {name: i for i, name in enumerate(header)}
-        index = np.array([int(r[col["index"]]) for r in rows], dtype=np.int64)
+        if any(len(r) != len(header) for r in rows):
+            raise ValueError(f"path: {path} has rows of another length than its header")
+        try:
+            index = np.array([int(r[col["index"]]) for r in rows], dtype=np.int64)
+        except ValueError:
+            raise ValueError(f"path: {path} has a non-integer index") from None
         if len(rows) != N_CELLS or not np.array_equal(np.sort(index), np.arange(N_CELLS)):
             raise ValueError(f"path: {path} must hold the {N_CELLS} NAS-Bench-201 indices once")
         order = np.argsort(index)
@@ -99,7 +108,10 @@ class NB201Table:
         self.ops = (np.frombuffer(digits, dtype=np.uint8).reshape(-1, N_EDGES) - 48).astype(np.int8)
         numeric = [h for h in header if h not in need]
         num_idx = [col[h] for h in numeric]
-        data = np.array([[float(r[j]) for j in num_idx] for r in rows], dtype=np.float64)
+        try:
+            data = np.array([[float(r[j]) for j in num_idx] for r in rows], dtype=np.float64)
+        except ValueError:
+            raise ValueError(f"path: {path} has a non-numeric value in a metric column") from None
         self.columns: dict[str, np.ndarray] = {h: data[:, j] for j, h in enumerate(numeric)}
         self.devices: list[str] = sorted(
             h[len("lat_ms_") :] for h in numeric if h.startswith("lat_ms_")

@@ -5,6 +5,7 @@
 // last objective adding each row's exclusive (M-1)-dimensional contribution against the current
 // front (hv_sweep), recursing down to the 3-D sweep.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -19,6 +20,14 @@ namespace {
 
 // Points as a flat row-major array of n rows of d values, all strictly better than ref.
 using Pts = std::vector<double>;
+
+// Bumped by cancel_hypervolumes(); a call stops when it differs from the value it started with.
+std::atomic<uint64_t> g_cancel_count{0};
+thread_local uint64_t t_cancel_seen = 0;
+
+void poll_cancel() {
+  if (g_cancel_count.load(std::memory_order_relaxed) != t_cancel_seen) throw HypervolumeCancelled();
+}
 
 // Row order by column j (stable): an insertion sort for the small sets of the M >= 4 recursion
 // (a stable_sort allocated a buffer each time), a sort of (value, row) pairs below 512 rows, a
@@ -192,6 +201,7 @@ double hv_sweep(const Pts& P, int64_t d, const double* ref) {
   double V = 0.0, hv = 0.0, z_prev = 0.0;
   bool first = true;
   for (int64_t i : o) {
+    poll_cancel();
     const double* p = &P[i * d];
     if (!first) hv += V * (p[e] - z_prev);
     first = false;
@@ -241,7 +251,10 @@ double hv_rec(const Pts& P, int64_t d, const double* ref) {
 
 }  // namespace
 
+void cancel_hypervolumes() { g_cancel_count.fetch_add(1, std::memory_order_relaxed); }
+
 double hypervolume(const double* F, int64_t n, int64_t m, const double* ref) {
+  t_cancel_seen = g_cancel_count.load(std::memory_order_relaxed);
   Pts P;
   P.reserve(n * m);
   for (int64_t i = 0; i < n; ++i) {

@@ -2,6 +2,7 @@
 // CPU kernels of the Pareto engine on raw buffers. F is row-major [n, m] float64 (minimised,
 // finite); nothing here allocates torch tensors or registers ops (also linked into C++ tests).
 #include <cstdint>
+#include <stdexcept>
 
 namespace nasfast::pareto::cpu {
 
@@ -31,6 +32,14 @@ void crowding_distance(const double* F, const int64_t* rank, int64_t n, int64_t 
 // better than ref in every objective contribute nothing. M = 2: sweep; M = 3: O(n log n)
 // sweep with a balanced tree (HV3D); M >= 4: a sweep over the last objective adding exclusive
 // contributions against the current front, recursing down to the 3-D case.
+// The M >= 4 sweep polls a process-wide cancellation counter once per inserted row: after
+// cancel_hypervolumes(), every call running then throws HypervolumeCancelled (the Python wrapper
+// calls it on Ctrl-C, as the kernel runs without the GIL); calls started later are unaffected.
 double hypervolume(const double* F, int64_t n, int64_t m, const double* ref);
+
+struct HypervolumeCancelled : std::runtime_error {
+  HypervolumeCancelled() : std::runtime_error("hypervolume: cancelled") {}
+};
+void cancel_hypervolumes();
 
 }  // namespace nasfast::pareto::cpu
