@@ -1,0 +1,34 @@
+"""The plain network of one NAS-Bench-201 architecture."""
+
+import pytest
+import torch
+
+from nasfast.nn import NB201Supernet
+from nasfast.nn.nb201_network import NB201Network
+from nasfast.tabular.nb201 import NB201Table
+
+ARCHS = [(3, 3, 1, 0, 2, 4), (0, 0, 0, 0, 0, 0), (1, 2, 3, 4, 0, 1), (4, 4, 4, 4, 4, 4)]
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_from_supernet_runs_the_same_candidate(arch):
+    torch.manual_seed(0)
+    net = NB201Supernet(C=4, N=1).double()
+    x = torch.randn(3, 3, 8, 8, dtype=torch.float64)
+    plain = NB201Network.from_supernet(net, arch)
+    torch.testing.assert_close(plain(x), net(x, arch, bn="batch"))
+    plain.eval()
+    net.eval()
+    torch.testing.assert_close(plain(x), net(x, arch, bn="running"))
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_params_equal_the_benchmark_table(arch):
+    table = NB201Table.load()
+    n = sum(p.numel() for p in NB201Network(arch).parameters())
+    assert n == round(table.column("params_M_c10")[table.index_of(arch)] * 1e6)
+
+
+def test_bad_arch_is_a_value_error():
+    with pytest.raises(ValueError, match="arch: expected op codes in 0..4"):
+        NB201Network((0, 0, 0, 0, 0, 7))
