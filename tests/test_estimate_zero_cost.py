@@ -11,6 +11,15 @@ from torch import nn
 from nasfast.estimate.zero_cost import PROXIES, score
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # tiny ops: one thread avoids OpenMP barrier waits on a loaded machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _float64():
     old = torch.get_default_dtype()

@@ -7,6 +7,16 @@ from nasfast.nn import NB201Supernet
 from nasfast.nn.nb201_network import NB201Network
 from nasfast.tabular.nb201 import NB201Table
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # tiny ops: one thread avoids OpenMP barrier waits on a loaded machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 ARCHS = [(3, 3, 1, 0, 2, 4), (0, 0, 0, 0, 0, 0), (1, 2, 3, 4, 0, 1), (4, 4, 4, 4, 4, 4)]
 
 

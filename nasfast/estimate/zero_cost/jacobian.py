@@ -29,7 +29,10 @@ def input_jacobian(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, int
 def jacov_from_jacobian(jac: torch.Tensor) -> float:
     """``-sum_i log(v_i + k) + 1 / (v_i + k)`` over the eigenvalues ``v`` of the inputs'
     Jacobian correlation matrix, ``k = 1e-5``."""
-    v = torch.linalg.eigvalsh(torch.corrcoef(jac))
+    corr = torch.corrcoef(jac)
+    if not bool(torch.isfinite(corr).all()):
+        return float("nan")  # a constant Jacobian row has no correlation
+    v = torch.linalg.eigvalsh(corr)
     return float(-(torch.log(v + EPS) + 1.0 / (v + EPS)).sum())
 
 
