@@ -121,3 +121,14 @@ def test_bad_input(archs, batch, proxies, kwargs, match):
     with pytest.raises(ValueError, match=match) as info:
         score_nb201(archs, batch, proxies, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_float32_synflow_matches_the_float64_loop():
+    # C=16 N=5 overflows float32 without the pass's per-row rescaling
+    torch.manual_seed(0)
+    net = NB201Supernet(C=16, N=5)
+    archs = torch.tensor([[3, 3, 3, 3, 3, 3], [1, 2, 3, 4, 1, 3]])
+    a = score_nb201(archs, (3, 8, 8), "synflow", supernet=net)["synflow"]
+    b = score_nb201(archs, (3, 8, 8), "synflow", supernet=net, backend="loop")["synflow"]
+    assert b.max() > 1e38
+    np.testing.assert_allclose(a, b, rtol=1e-4)

@@ -9,6 +9,11 @@ weight layer ``y = W v`` maps them to ``(W v, W (v + t))``; ReLU, pooling and su
 to both). No backward pass is needed, and the value and tangent of a node are fixed by the same
 things as the value alone, so the row sharing of ``nasfast.nn.nb201_batched`` (every distinct
 node value across the population computed once) carries over unchanged.
+
+The pass is linear in (value, tangent) of a layer's input, so after every layer each row is
+divided by its largest value and the factor kept as a per-candidate log scale: the values stay
+near 1 and the pass runs in float32 (which the NB201 network overflows unscaled) or float64.
+Each non-zero row descends from one row of the previous layer, so a row's scale is well defined.
 """
 
 from __future__ import annotations
@@ -32,14 +37,14 @@ def _relu(d: Dual) -> Dual:
 
 
 class _DualRunner:
-    def __init__(self, net: NB201Supernet, backend: str):
-        self.net, self.backend = net, backend
+    def __init__(self, net: NB201Supernet, backend: str, dtype: torch.dtype):
+        self.net, self.backend, self.dtype = net, backend, dtype
         self.weights: dict[int, torch.Tensor] = {}
 
     def weight(self, conv: torch.nn.Module) -> torch.Tensor:
         key = id(conv)
         if key not in self.weights:
-            self.weights[key] = conv.weight.detach().abs().double()
+            self.weights[key] = conv.weight.detach().abs().to(self.dtype)
         return self.weights[key]
 
     def conv(self, conv: torch.nn.Conv2d, d: Dual) -> Dual:
@@ -101,8 +106,10 @@ class _DualRunner:
         return ((fv + ft) @ w.T).sum(dim=(1, 2))  # tangent of the logits, summed
 
     def chunk(self, stem: Dual, codes: np.ndarray) -> torch.Tensor:
+        """log synflow (float64) of the candidates ``codes``."""
         rows, count = np.zeros(len(codes), dtype=np.int64), 1
         h = stem
+        log_scale = torch.zeros(len(codes), dtype=torch.float64, device=stem[0].device)
         plans: dict[bytes, CellPlan] = {}
         for layer in self.net.layers:
             if isinstance(layer, SupernetCell):
@@ -114,7 +121,19 @@ class _DualRunner:
                 rows, count = plan.node_rows[3], plan.node_count[3]
             else:
                 h = self.resblock(layer, h)
-        return self.head(h)[torch.from_numpy(rows).to(h[0].device)]
+            h, row_log = _rescale(h)
+            log_scale += row_log[torch.from_numpy(rows).to(log_scale.device)]
+        t = self.head(h)[torch.from_numpy(rows).to(h[0].device)]
+        return torch.log(t.double()) + log_scale
+
+
+def _rescale(h: Dual) -> tuple[Dual, torch.Tensor]:
+    """Rows divided by their largest value (all-zero rows kept), and the log of each factor."""
+    v, t = h
+    top = v.flatten(1).amax(1)
+    top = torch.where(top > 0, top, torch.ones_like(top))
+    s = top.view(-1, *([1] * (v.dim() - 1)))
+    return (v / s, t / s), torch.log(top.double())
 
 
 def per_row(x: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
@@ -138,15 +157,17 @@ def synflow_candidates(
     *,
     chunk: int = 256,
     backend: str = "fused",
+    dtype: torch.dtype | None = None,
 ) -> torch.Tensor:
     """synflow (float64 ``[P]``) of the candidates ``archs`` ([P, 6], validated) of ``net``,
-    each scored with the supernet's weights for its ops (BatchNorm removed, as synflow does)."""
+    each scored with the supernet's weights for its ops (BatchNorm removed, as synflow does).
+    ``dtype``: of the pass (default: the supernet's)."""
     uniq, inverse = torch.unique(archs, dim=0, return_inverse=True)
     codes = uniq.numpy()
-    runner = _DualRunner(net, backend)
+    runner = _DualRunner(net, backend, dtype or net.stem_conv.weight.dtype)
     device = net.stem_conv.weight.device
-    x = torch.ones((1, *shape), dtype=torch.float64, device=device)
+    x = torch.ones((1, *shape), dtype=runner.dtype, device=device)
     v = F.conv2d(x, runner.weight(net.stem_conv), None, 1, 1).unsqueeze(0)
     stem = (v, v)  # the input's tangent is 0: W (x + 0) = W x
     outs = [runner.chunk(stem, codes[i : i + chunk]) for i in range(0, len(codes), chunk)]
-    return torch.cat(outs).cpu()[inverse]
+    return torch.exp(torch.cat(outs).cpu()[inverse])
