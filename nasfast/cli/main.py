@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "nasfast.cli.search",
     "nasfast.cli.compare",
     "nasfast.cli.train",
+    "nasfast.cli.proxies",
 ]
 
 
