@@ -1,6 +1,7 @@
 """Zero-cost proxies on NAS-Bench-201: rank correlation with the 200-epoch CIFAR-10 accuracy.
 
-    python benchmarks/zero_cost_quality.py [--cells 1000] [--data-cells 200] [--dataset NAME]
+    python benchmarks/zero_cost_quality.py --part synflow [--cells 1000]
+    python benchmarks/zero_cost_quality.py --part data [--data-cells 100] [--dataset NAME]
 
 1. synflow (data-free: all-ones CIFAR-10-shaped input) over ``--cells`` cells sampled with a
    fixed seed, each at its own random initialisation (the protocol of Abdelfattah et al. 2021),
@@ -12,7 +13,8 @@
    to score on CIFAR-10 itself). The published values were computed on CIFAR-10.
 
 Accuracy: ``acc200_val_c10valid`` of the shipped table. A non-finite score (jacov of a cell
-whose output ignores its input) ranks lowest. Writes JSON to benchmarks/results/.
+whose output ignores its input) ranks lowest. Writes JSON to
+benchmarks/results/zero_cost_{synflow,data}.json.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def correlations(scores: np.ndarray, acc: np.ndarray) -> dict[str, float]:
     }
 
 
-def in_chunks(archs: np.ndarray, fn, desc: str, size: int = 25) -> dict[str, np.ndarray]:
+def in_chunks(archs: np.ndarray, fn, desc: str, size: int = 10) -> dict[str, np.ndarray]:
     parts: list[dict[str, np.ndarray]] = []
     for i in tqdm(range(0, len(archs), size), desc=desc, unit="chunk"):
         parts.append(fn(archs[i : i + size]))
@@ -61,21 +63,34 @@ def in_chunks(archs: np.ndarray, fn, desc: str, size: int = 25) -> dict[str, np.
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=("synflow", "data"), required=True)
     ap.add_argument("--cells", type=int, default=1000)
-    ap.add_argument("--data-cells", type=int, default=200)
+    ap.add_argument("--data-cells", type=int, default=100)
     ap.add_argument("--dataset", default="mnist-small")
     ap.add_argument("--batch", type=int, default=32, help="images in the proxy minibatch")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--out", default="benchmarks/results/zero_cost_quality.json")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
+    out = args.out or f"benchmarks/results/zero_cost_{args.part}.json"
     torch.set_num_threads(args.threads)
     table = NB201Table.load()
     acc = table.column(table.final_accuracy_column("cifar10"))
     idx = np.random.default_rng(args.seed).choice(len(table), args.cells, replace=False)
     archs = table.ops[idx].astype(np.int64)
-    result: dict = {"environment": environment(), "args": vars(args), "synflow": {}, "data": {}}
+    result: dict = {"environment": environment(), "args": vars(args)}
+    if args.part == "synflow":
+        result["synflow"] = synflow_part(archs, acc[idx], args)
+    else:
+        result["data"] = data_part(archs, acc[idx], args)
+    print(json.dumps({k: v for k, v in result.items() if k != "environment"}, indent=1))
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+    print(f"wrote {out}")
 
+
+def synflow_part(archs: np.ndarray, acc: np.ndarray, args: argparse.Namespace) -> dict:
     t0 = time.perf_counter()
     own = in_chunks(
         archs,
@@ -86,14 +101,15 @@ def main() -> None:
     t1 = time.perf_counter()
     shared = score_nb201(archs, (3, 32, 32), "synflow", seed=args.seed, allow_nan=True)["synflow"]
     t2 = time.perf_counter()
-    result["synflow"] = {
-        "cells": args.cells,
-        "own_init": {**correlations(own, acc[idx]), "seconds": t1 - t0},
-        "shared_supernet_init": {**correlations(shared, acc[idx]), "seconds": t2 - t1},
+    return {
+        "cells": len(archs),
+        "own_init": {**correlations(own, acc), "seconds": t1 - t0},
+        "shared_supernet_init": {**correlations(shared, acc), "seconds": t2 - t1},
         "published_spearman_all_cells": PUBLISHED_CIFAR10["synflow"],
     }
-    print(json.dumps(result["synflow"], indent=1))
 
+
+def data_part(archs: np.ndarray, acc: np.ndarray, args: argparse.Namespace) -> dict:
     x, y = proxy_batch(args.dataset, n=args.batch, seed=args.seed)
     sub = archs[: args.data_cells]
     t3 = time.perf_counter()
@@ -103,24 +119,19 @@ def main() -> None:
                               seed=args.seed, allow_nan=True),
         "data-dependent proxies",
     )  # fmt: skip
-    result["data"] = {
+    return {
         "dataset": args.dataset,
         "images": args.batch,
         "cells": len(sub),
         "seconds": time.perf_counter() - t3,
         "proxies": {
             name: {
-                **correlations(v, acc[idx[: len(sub)]]),
+                **correlations(v, acc[: len(sub)]),
                 "published_cifar10_spearman": PUBLISHED_CIFAR10.get(name),
             }
             for name, v in data.items()
         },  # fmt: skip
     }
-    print(json.dumps(result["data"], indent=1))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1)
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

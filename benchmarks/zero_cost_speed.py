@@ -1,0 +1,59 @@
+"""Batched zero-cost scoring of 64 NB201 candidates vs the per-candidate loop: ratios and FLOPs.
+
+    python benchmarks/zero_cost_speed.py [--rounds 10] [--threads 1]
+
+Times every ``zero-cost`` case of the ``nasfast bench`` registry (paired, interleaved rounds in
+one process) and counts the FLOPs each side executes once (``torch.utils.flop_counter``:
+convolutions forward and backward and matrix products, a multiply-add = 2 FLOPs): the loop's
+count is the floor of P separate forward+backward passes. Writes JSON to benchmarks/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from tqdm import tqdm
+
+from nasfast.bench import all_cases, measure
+from nasfast.bench.environment import environment
+
+
+def flops(fn) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return int(counter.get_total_flops())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--out", default="benchmarks/results/zero_cost_speed.json")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    cases = [c for c in all_cases() if c.group == "zero-cost" and args.filter in c.name]
+    rows = []
+    for case in tqdm(cases, desc="cases", unit="case"):
+        fast, base = case.setup()
+        m = measure(case, rounds=args.rounds, min_round_s=0.0).as_dict()
+        m["flops_batched"], m["flops_loop"] = flops(fast), flops(base)
+        m["flop_ratio"] = m["flops_loop"] / max(m["flops_batched"], 1)
+        rows.append(m)
+        print(
+            f"{case.name}: {m['ratio']:.2f}x (IQR {m['ratio_q25']:.2f}-{m['ratio_q75']:.2f}), "
+            f"GFLOP batched {m['flops_batched'] / 1e9:.2f} loop {m['flops_loop'] / 1e9:.2f}"
+        )
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"environment": environment(), "results": rows}, f, indent=1)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
