@@ -132,3 +132,27 @@ def test_float32_synflow_matches_the_float64_loop():
     b = score_nb201(archs, (3, 8, 8), "synflow", supernet=net, backend="loop")["synflow"]
     assert b.max() > 1e38
     np.testing.assert_allclose(a, b, rtol=1e-4)
+
+
+def test_feature_matrix_for_predictors():
+    from nasfast.estimate.zero_cost.features import nb201_features
+
+    archs = population(4)
+    f = nb201_features(archs, ["synflow", "params", "jacov"], images=3, C=4, N=1)
+    assert f.shape == (4, 3) and np.isnan(f[0, 2])  # archs[0]: jacov undefined
+    assert f[1, 1] > f[0, 1]  # more parameters than the all-none cell
+    g = nb201_features(archs, ["synflow", "params", "jacov"], images=3, C=4, N=1)
+    np.testing.assert_array_equal(np.nan_to_num(f), np.nan_to_num(g))
+
+
+def test_bench_case_pairs_agree():
+    from nasfast.bench.cases.zero_cost import saliency_pair, synflow_pair
+
+    archs = population(4)
+    fast, loop = synflow_pair(archs, 4, 1, torch.float64)
+    np.testing.assert_allclose(fast().numpy(), loop(), rtol=1e-10)
+    fast, loop = saliency_pair(archs, 4, 1, 2, ("snip", "fisher"))
+    got = fast()
+    want = np.array(loop())
+    np.testing.assert_allclose(got["snip"].numpy(), want[:, 0], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(got["fisher"].numpy(), want[:, 1], rtol=1e-3, atol=1e-6)
