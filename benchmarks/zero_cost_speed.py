@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 
 import torch
@@ -22,8 +23,19 @@ from nasfast.bench import all_cases, measure
 from nasfast.bench.environment import environment
 
 
+def conv_backward_flops(grad_out_shape, x_shape, w_shape, *args, out_shape=None, **kw) -> int:
+    """FLOPs of ``aten.convolution_backward`` (not transposed), grouped ones included: per
+    output gradient element a multiply-add over ``w_shape[1:]`` for each gradient asked for.
+    (torch's own formula multiplies a grouped weight gradient by the group count.)"""
+    output_mask = args[-1]
+    per_pass = 2 * math.prod(grad_out_shape) * math.prod(w_shape[1:])
+    return per_pass * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
 def flops(fn) -> int:
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(
+        display=False, custom_mapping={torch.ops.aten.convolution_backward: conv_backward_flops}
+    )
     with counter:
         fn()
     return int(counter.get_total_flops())
