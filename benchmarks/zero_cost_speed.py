@@ -57,14 +57,18 @@ def main() -> None:
         m["flops_batched"], m["flops_loop"] = flops(fast), flops(base)
         m["flop_ratio"] = m["flops_loop"] / max(m["flops_batched"], 1)
         rows.append(m)
+        write(args.out, rows)
         print(
             f"{case.name}: {m['ratio']:.2f}x (IQR {m['ratio_q25']:.2f}-{m['ratio_q75']:.2f}), "
             f"GFLOP batched {m['flops_batched'] / 1e9:.2f} loop {m['flops_loop'] / 1e9:.2f}"
         )
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"environment": environment(), "results": rows}, f, indent=1)
     print(f"wrote {args.out}")
+
+
+def write(path: str, rows: list[dict]) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"environment": environment(), "results": rows}, f, indent=1)
 
 
 if __name__ == "__main__":

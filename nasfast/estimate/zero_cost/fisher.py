@@ -49,7 +49,7 @@ def fisher(model: nn.Module, batch: Batch, loss_fn: Callable) -> float:
             x = model_input(model, batch.x).requires_grad_(True)
             y = batch.y.to(x.device)
             loss = loss_fn(logits(model, x, y), y)
-            torch.autograd.grad(loss, x)
+            loss.backward(inputs=[x])
         finally:
             for h in handles:
                 h.remove()
