@@ -238,6 +238,16 @@ class NB201Benchmark:
         self.space = NB201Space(self.table)
         self.n_queries = 0
 
+    def fingerprint(self) -> dict[str, object]:
+        """What identifies this benchmark's numbers (a search checkpoint stores it)."""
+        return {
+            "benchmark": "nb201",
+            "dataset": self.dataset,
+            "fidelity": self.fidelity,
+            "columns": [s.column for s in self.specs],
+            "table": str(self.table.path.resolve()),
+        }
+
     @property
     def objective_names(self) -> list[str]:
         return [s.name for s in self.specs]
