@@ -62,5 +62,5 @@ def test_proxy_batch_of_shipped_mnist():
     assert not torch.equal(proxy_batch(n=6, seed=2)[0], x)
     with pytest.raises(ValueError, match="n: expected an int >= 1"):
         proxy_batch(n=0)
-    with pytest.raises(ValueError, match="--dataset: expected one of"):
+    with pytest.raises(ValueError, match="dataset: expected one of"):
         proxy_batch("/no/such/path", n=2)

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     table = NB201Table.load()
     if args.arch:
-        space = NB201Space()
+        space = NB201Space(table)
         try:
             idx = np.array([table.index_of(space.parse(_arch_arg(a))) for a in args.arch])
         except ValueError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -12,12 +12,12 @@ from nasfast.spaces.discrete import Candidate
 
 
 class LocalSearch(Strategy):
-    """Start from a random candidate; try its untried neighbours in random order and move to
+    """Start from a random candidate; try its untried neighbors in random order and move to
     the best improving one as soon as a batch contains one; at a local optimum, restart from a
     random unseen candidate. White et al. (UAI 2021) found this a strong NAS baseline.
 
     Args:
-        batch_size: neighbours tried per ask (``None``: all of them, best-improvement).
+        batch_size: neighbors tried per ask (``None``: all of them, best-improvement).
     """
 
     name = "local"
@@ -28,7 +28,7 @@ class LocalSearch(Strategy):
         self.batch_size = batch_size
 
     def _setup(self) -> None:
-        self.seen: set[Candidate] = set()
+        self.seen: set[Hashable] = set()  # canonical keys
         self.current: Candidate | None = None
         self.current_fit = -np.inf
         self.queue: list[Candidate] = []
@@ -37,31 +37,38 @@ class LocalSearch(Strategy):
         self.current = None
         for _ in range(1000):
             (c,) = self.space.sample(self.rng, 1)
-            if c not in self.seen:
+            if self.space.canonical(c) not in self.seen:
                 return [c]
-        return []
+        valid = self.space.valid_candidates() or []
+        unseen = [c for c in valid if self.space.canonical(c) not in self.seen]
+        return [unseen[int(self.rng.integers(0, len(unseen)))]] if unseen else []
 
     def ask(self) -> list[Candidate]:
         if self.current is None:
             return self._restart()
         if not self.queue:
-            return self._restart()  # local optimum: every neighbour tried, none better
+            return self._restart()  # local optimum: every neighbor tried, none better
         k = len(self.queue) if self.batch_size is None else self.batch_size
         batch, self.queue = self.queue[:k], self.queue[k:]
         return batch
 
     def _move(self, c: Candidate, f: float) -> None:
         self.current, self.current_fit = c, f
-        nbrs = [n for n in self.space.neighbours(c) if n not in self.seen]
+        nbrs, keys = [], set(self.seen)
+        for n in self.space.neighbors(c):
+            k = self.space.canonical(n)
+            if k not in keys:
+                keys.add(k)
+                nbrs.append(n)
         self.queue = [nbrs[i] for i in self.rng.permutation(len(nbrs))]
 
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:
         if not cands:
             return
         fit = np.asarray(self.problem.fitness(metrics), dtype=float)
-        self.seen.update(cands)
+        self.seen.update(self.space.canonical(c) for c in cands)
         best = int(np.argmax(fit))
         if self.current is None or fit[best] > self.current_fit:
             self._move(cands[best], float(fit[best]))
         else:
-            self.queue = [n for n in self.queue if n not in self.seen]
+            self.queue = [n for n in self.queue if self.space.canonical(n) not in self.seen]

@@ -12,10 +12,10 @@ import torch
 from nasfast.bench.cases.supernet import random_population
 from nasfast.bench.registry import bench_case
 from nasfast.estimate.zero_cost import score
+from nasfast.estimate.zero_cost.nb201_copy import network_from_supernet
 from nasfast.estimate.zero_cost.nb201_saliency import saliency_candidates
 from nasfast.estimate.zero_cost.nb201_synflow import synflow_candidates
 from nasfast.nn import NB201Supernet
-from nasfast.nn.nb201_network import NB201Network
 
 P = 64
 SALIENCY = ("snip", "grad_norm", "plain", "fisher")
@@ -24,7 +24,7 @@ SALIENCY = ("snip", "grad_norm", "plain", "fisher")
 def supernet_and_networks(archs: torch.Tensor, C: int, N: int, dtype=torch.float32):
     torch.manual_seed(0)
     net = NB201Supernet(C=C, N=N).to(dtype)
-    return net, [NB201Network.from_supernet(net, a) for a in archs.tolist()]
+    return net, [network_from_supernet(net, a) for a in archs.tolist()]
 
 
 def minibatch(B: int, size: int = 32, dtype=torch.float32):

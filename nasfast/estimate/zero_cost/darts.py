@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.model import GenotypeNetwork
 from nasfast.estimate.zero_cost.api import check_seed, score
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.model import GenotypeNetwork
 
 
 class DartsNetwork(nn.Module):

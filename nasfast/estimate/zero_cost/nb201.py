@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from nasfast.estimate.zero_cost.api import check_batch_for, check_seed, score
 from nasfast.estimate.zero_cost.candidate_layers import BATCHED
 from nasfast.estimate.zero_cost.inputs import Batch, as_batch
+from nasfast.estimate.zero_cost.nb201_copy import network_from_supernet
 from nasfast.estimate.zero_cost.nb201_saliency import saliency_candidates
 from nasfast.estimate.zero_cost.nb201_synflow import synflow_candidates
 from nasfast.estimate.zero_cost.registry import get_proxy
@@ -136,7 +137,7 @@ def score_nb201(
         scores: dict[str, list[float]] = {n: [] for n in rest}
         for arch in a.tolist():
             if supernet is not None:
-                net = NB201Network.from_supernet(supernet, arch)
+                net = network_from_supernet(supernet, arch)
             else:
                 net = independent_network(arch, seed, C=C, N=N, num_classes=num_classes,
                                           in_channels=batch.shape[0])  # fmt: skip

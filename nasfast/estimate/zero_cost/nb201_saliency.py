@@ -25,18 +25,11 @@ from nasfast.estimate.zero_cost.candidate_layers import (
     SaliencySums,
 )
 from nasfast.estimate.zero_cost.nb201_synflow import _pool2, _pool3, per_row
-from nasfast.nn.nb201_supernet import (
-    CONV1,
-    CONV3,
-    EDGES,
-    POOL,
-    SKIP,
-    NB201Supernet,
-    ReLUConvBN,
-    ResBlock,
-    SupernetCell,
-)
+from nasfast.nn.darts_primitives import ReLUConvBN
+from nasfast.nn.nb201_layers import ResBlock, SupernetCell
+from nasfast.nn.nb201_supernet import NB201Supernet
 from nasfast.ops.row_gather import gather_rows, gather_sum
+from nasfast.spaces.nb201 import CONV1, CONV3, EDGES, POOL, SKIP
 
 
 def bn_rows(y: torch.Tensor, bn: torch.nn.BatchNorm2d) -> torch.Tensor:

@@ -25,8 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from nasfast.nn.nb201_batched import CellPlan, plan_cell
-from nasfast.nn.nb201_supernet import CONV1, POOL, SKIP, NB201Supernet, ResBlock, SupernetCell
+from nasfast.nn.nb201_layers import ResBlock, SupernetCell
+from nasfast.nn.nb201_supernet import NB201Supernet
 from nasfast.ops.row_gather import gather_rows, gather_sum
+from nasfast.spaces.nb201 import CONV1, POOL, SKIP
 
 Dual = tuple[torch.Tensor, torch.Tensor]  # value rows, tangent rows: [R, B, C, H, W] each
 
