@@ -1,0 +1,1 @@
+"""Estimators of an architecture's quality without full training."""
