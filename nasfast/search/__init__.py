@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasfast.search.bananas import Bananas
 from nasfast.search.base import Evaluation, SearchResult, Strategy
 from nasfast.search.bo import BayesianOptimization
 from nasfast.search.evolution import RegularizedEvolution
 from nasfast.search.local_search import LocalSearch
 from nasfast.search.loop import check_budget, minimize
+from nasfast.search.naswot import NASWOT
 from nasfast.search.nsga2 import NSGA2
 from nasfast.search.problem import Objective, Problem
 from nasfast.search.random_search import RandomSearch
@@ -29,6 +31,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "bo": BayesianOptimization,
     "local": LocalSearch,
     "nsga2": NSGA2,
+    "bananas": Bananas,
+    "naswot": NASWOT,
 }
 
 

@@ -100,7 +100,9 @@ class GCNPredictor(Predictor):
             torch.manual_seed(seed)
             self.net = _GCN(self.n_types, E.shape[1], self.hidden, self.layers)
         t = tensor32(y)
-        opt = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(
+            self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=True
+        )
         for _ in range(self.epochs):
             opt.zero_grad(set_to_none=True)
             loss = ((self.net(A, H, E) - t) ** 2).mean()

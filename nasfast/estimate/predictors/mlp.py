@@ -79,7 +79,9 @@ class MLPEnsemble(Predictor):
         self.net = _BatchedMLP(self.members, sizes, gen)
         x = tensor32(X).expand(self.members, -1, -1)
         t = tensor32(y).expand(self.members, -1)
-        opt = torch.optim.Adam(self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(
+            self.net.parameters(), lr=self.lr, weight_decay=self.weight_decay, fused=True
+        )
         for _ in range(self.epochs):
             opt.zero_grad(set_to_none=True)
             # summed over members: each member's parameters get their own loss's gradient
