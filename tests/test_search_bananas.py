@@ -99,6 +99,21 @@ def test_bananas_takes_a_predictor_factory_and_features():
     assert seen_spaces == [problem.space] and res.n_evals == 20
 
 
+def test_bananas_candidates_are_unseen_mutations_of_the_best_plus_random_samples():
+    problem, _ = _synthetic()
+    strat = Bananas(n_parents=1, n_candidates=30, max_mutations=1, n_random=0)
+    strat.setup(problem, seed=0)
+    told = strat.ask()
+    strat.tell(told, problem.evaluate(told))
+    best = max(told, key=lambda c: strat.fitness[c])
+    local = strat._candidates()
+    assert local and all(sum(a != b for a, b in zip(c, best)) == 1 for c in local)
+    assert not set(local) & strat.seen
+    strat.n_random = 40
+    mixed = strat._candidates()
+    assert any(sum(a != b for a, b in zip(c, best)) > 1 for c in mixed)
+
+
 def test_bananas_argument_errors():
     problem, _ = _synthetic()
     with pytest.raises(ValueError, match="predictor: expected one of"):
@@ -107,6 +122,8 @@ def test_bananas_argument_errors():
         Bananas(acquisition="ei")
     with pytest.raises(ValueError, match="n_initial: expected an int >= 2"):
         Bananas(n_initial=1)
+    with pytest.raises(ValueError, match="n_random: expected an int >= 0"):
+        Bananas(n_random=-1)
     with pytest.raises(ValueError, match="acquisition: 'its' needs a predictor with uncertainty"):
         minimize(problem, Bananas(predictor="lgb"), 20, seed=0)
     with pytest.raises(ValueError, match="factory returned"):

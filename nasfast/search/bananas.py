@@ -24,8 +24,8 @@ class Bananas(Strategy):
 
     The first ``n_initial`` candidates are uniform samples. Then, each ask: fit the predictor on
     every (candidate, fitness) told so far; mutate the ``n_parents`` best candidates (1 to
-    ``max_mutations`` positions) into up to ``n_candidates`` unseen ones; return the
-    ``batch_size`` best by the acquisition.
+    ``max_mutations`` positions) into up to ``n_candidates`` unseen ones, add ``n_random`` uniform
+    samples; return the ``batch_size`` best by the acquisition.
 
     Args:
         predictor: a model name (``mlp``: the BANANAS MLP ensemble, ``rf``, ``gp``, ``lgb``,
@@ -52,6 +52,7 @@ class Bananas(Strategy):
         n_candidates: int = 200,
         n_parents: int = 10,
         max_mutations: int = 2,
+        n_random: int = 0,
         ucb_beta: float = 1.0,
         predictor_kwargs: dict[str, Any] | None = None,
     ) -> None:
@@ -69,6 +70,7 @@ class Bananas(Strategy):
             ("n_candidates", n_candidates, 1),
             ("n_parents", n_parents, 1),
             ("max_mutations", max_mutations, 1),
+            ("n_random", n_random, 0),
         ):
             if isinstance(v, bool) or not isinstance(v, int) or v < lo:
                 raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
@@ -83,6 +85,7 @@ class Bananas(Strategy):
         self.n_candidates = n_candidates
         self.n_parents = n_parents
         self.max_mutations = max_mutations
+        self.n_random = n_random
         self.ucb_beta = float(ucb_beta)
         self.predictor_kwargs = dict(predictor_kwargs or {})
 
@@ -147,6 +150,9 @@ class Bananas(Strategy):
             child = self.space.mutate(ranked[i % len(ranked)], self.rng, k)
             if child not in self.seen:
                 out[child] = None
+        for c in self.space.sample(self.rng, self.n_random):  # far from the best: exploration
+            if c not in self.seen:
+                out[c] = None
         return list(out)
 
     def _select(self, cands: list[Candidate]) -> list[int]:
