@@ -14,8 +14,8 @@ from nasfast.tabular import NB201Benchmark
 from nasfast.tabular.nb201 import NB201Table
 
 TARGET = (2, 0, 1, 2, 1)
-FAST_MLP = {"predictor_kwargs": {"epochs": 60, "hidden": 16}}
-FAST_RF = {"predictor": "rf", "predictor_kwargs": {"n_estimators": 20}}
+FAST_MLP = {"n_initial": 10, "predictor_kwargs": {"epochs": 60, "hidden": 16}}
+FAST_RF = {"n_initial": 10, "predictor": "rf", "predictor_kwargs": {"n_estimators": 20}}
 
 
 def _synthetic(batched: bool = False):

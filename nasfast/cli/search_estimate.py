@@ -27,9 +27,9 @@ def register(strategies: argparse._SubParsersAction) -> None:
 def add_strategy_arguments(p: argparse.ArgumentParser, name: str) -> None:
     if name == "bananas":
         p.add_argument("--predictor", default="mlp", help="mlp (default), rf, gp, lgb, gcn")
-        p.add_argument("--encoding", default="auto", help="auto, onehot, adjacency, path, graph")
+        p.add_argument("--encoding", default="onehot", help="onehot (default), path, adjacency")
         p.add_argument("--acquisition", default="its", help="its (default), ucb or mean")
-        p.add_argument("--initial", default="10", help="random cells before the predictor (10)")
+        p.add_argument("--initial", default="20", help="random cells before the predictor (20)")
         p.add_argument("--batch-size", default="5", help="cells picked per predictor fit (5)")
         p.add_argument("--candidates", default="200", help="mutations scored per fit (200)")
         p.add_argument(
