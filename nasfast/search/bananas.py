@@ -145,13 +145,16 @@ class Bananas(Strategy):
     def _candidates(self) -> list[Candidate]:
         ranked = sorted(self.fitness, key=lambda c: -self.fitness[c])[: self.n_parents]
         out: dict[Candidate, None] = {}
+        last_new = 0
         for i in range(20 * self.n_candidates):
-            if len(out) >= self.n_candidates:
+            # stop when full, or when the unseen mutations have run out (100 misses in a row)
+            if len(out) >= self.n_candidates or i - last_new > 100:
                 break
             k = int(self.rng.integers(1, self.max_mutations + 1))
             child = self.space.mutate(ranked[i % len(ranked)], self.rng, k)
-            if child not in self.seen:
+            if child not in self.seen and child not in out:
                 out[child] = None
+                last_new = i
         for c in self.space.sample(self.rng, self.n_random):  # far from the best: exploration
             if c not in self.seen:
                 out[c] = None
