@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import kendalltau
 
+from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
 from nasfast.estimate.predictors import (
     low_fidelity_features,
     make_predictor,
     table_proxy_features,
 )
-from nasfast.search.protocol import write_json
 from nasfast.tabular.nb201 import NB201Table
 
 # (model, encoding, features)

@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
-from nasfast.cli.compare import significance
-from nasfast.search.protocol import make_benchmark, run_protocol, write_json
+from nasfast.search import Problem, make_strategy
+from nasfast.search.seeds import minimize_over_seeds
+from nasfast.tabular.protocol import make_benchmark, significance
 
 # label -> (strategy, kwargs, budget)
 RUNS = {
@@ -51,7 +53,12 @@ def run_all(seeds: list[int], only: set[str] | None) -> dict:
         if only and label not in only:
             continue
         t = time.perf_counter()
-        results = run_protocol(bench, name, budget, seeds, strategy_kwargs=kwargs)
+        results = minimize_over_seeds(
+            lambda: Problem.from_benchmark(bench),
+            lambda name=name, kwargs=kwargs: make_strategy(name, **kwargs),
+            budget,
+            seeds,
+        )
         acc = np.array([r.best.metrics["final_acc"] for r in results])
         curves = [[e.metrics["final_acc"] for e in r.incumbents()] for r in results]
         rows[label] = {

@@ -6,10 +6,7 @@ a user supplies. Each block runs on its own, in a fresh namespace, inside a temp
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,11 +15,6 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 NORUN = "<!-- norun -->"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
-
-# The docs name modules by the package layout; on a tree that still has them at their older
-# locations, the snippets import them from there.
-LAYOUT_MODULES = {"nasfast.darts": "nasfast.search.darts"}
-
 
 def doc_pages(root: Path = ROOT) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
@@ -48,15 +40,8 @@ def _runnable_snippets() -> list:
     return params
 
 
-def _map_layout_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    for new, old in LAYOUT_MODULES.items():
-        if importlib.util.find_spec(new) is None:
-            monkeypatch.setitem(sys.modules, new, importlib.import_module(old))
-
-
 @pytest.mark.parametrize("code", _runnable_snippets())
 def test_snippet_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _map_layout_modules(monkeypatch)
     monkeypatch.chdir(tmp_path)
     torch.manual_seed(0)
     threads = torch.get_num_threads()

@@ -48,7 +48,9 @@ def test_bananas_beats_random_on_nb201_with_few_evaluations():
     bench = NB201Benchmark("cifar10", fidelity=200)
 
     def best(strategy, seed):
-        return minimize(bench.problem(), strategy, 40, seed=seed).best.metrics["accuracy"]
+        return minimize(Problem.from_benchmark(bench), strategy, 40, seed=seed).best.metrics[
+            "accuracy"
+        ]
 
     bananas = [
         best(Bananas(predictor="rf", predictor_kwargs={"n_estimators": 30}), s) for s in (0, 1)
@@ -150,12 +152,14 @@ def test_naswot_evaluates_in_proxy_order():
 
 def test_naswot_named_proxy_on_nb201_reads_the_table():
     bench = NB201Benchmark("cifar10")
-    res = minimize(bench.problem(), NASWOT("params", n_samples=200, batch_size=5), 20, seed=1)
+    res = minimize(
+        Problem.from_benchmark(bench), NASWOT("params", n_samples=200, batch_size=5), 20, seed=1
+    )
     table = NB201Table.load()
     params = table.columns["params_M_c10"][[e.metrics["index"] for e in res.history]]
     assert np.all(np.diff(params) <= 0)
     sampled = NASWOT("params", n_samples=200)
-    sampled.setup(bench.problem(), seed=1)
+    sampled.setup(Problem.from_benchmark(bench), seed=1)
     assert params[0] == max(table.columns["params_M_c10"][table.indices_of(sampled.queue)])
 
 
@@ -170,7 +174,7 @@ def test_naswot_errors():
     with pytest.raises(ValueError, match="top_k: expected an int >= 1"):
         NASWOT(top_k=0)
     with pytest.raises(ValueError, match="proxies"):
-        minimize(NB201Benchmark().problem(), NASWOT("synflow"), 10, seed=0)
+        minimize(Problem.from_benchmark(NB201Benchmark()), NASWOT("synflow"), 10, seed=0)
 
 
 def _cli(argv, capsys):
