@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.nb201_supernet import EDGES, NONE, OPS, POOL, SKIP, check_archs
+from nasfast.nn.nb201_supernet import check_archs
+from nasfast.spaces.nb201 import EDGES, NONE, OPS, POOL, SKIP
 
 
 class ReLUConvBN(nn.Module):
