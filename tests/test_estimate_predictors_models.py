@@ -80,6 +80,21 @@ def test_batched_mlp_is_independent_mlps():
         assert torch.allclose(out[m], ref, atol=1e-6)
 
 
+def test_torch_models_train_on_one_thread_and_restore_the_callers_setting():
+    from nasfast.estimate.predictors._torch import single_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with single_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        make_predictor("mlp", NB201Space(), **FAST["mlp"]).fit(_cells(20, 6), np.arange(20.0))
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_gcn_uses_extra_features_and_checks_width():
     space = NB201Space()
     with pytest.raises(ValueError, match="needs >= 120 features"):

@@ -38,7 +38,8 @@ STRATEGIES: dict[str, type[Strategy]] = {
 
 
 def make_strategy(name: str, **kwargs: Any) -> Strategy:
-    """A strategy by name (``random``, ``rea``, ``reinforce``, ``bo``, ``local``, ``nsga2``)."""
+    """A strategy by name: ``random``, ``rea``, ``reinforce``, ``bo``, ``local``, ``nsga2``,
+    ``bananas`` (predictor-guided), ``naswot`` (training-free, proxy-ranked)."""
     if name not in STRATEGIES:
         raise ValueError(f"strategy: expected one of {', '.join(STRATEGIES)}, got {name!r}")
     return STRATEGIES[name](**kwargs)

@@ -44,7 +44,9 @@ class ArchPredictor:
     def has_std(self) -> bool:
         return self.model.has_std
 
-    def fit(self, cands: Sequence[Sequence[int]], y: object, seed: int | None = None):
+    def fit(
+        self, cands: Sequence[Sequence[int]], y: object, seed: int | None = None
+    ) -> ArchPredictor:
         self.model.fit(self.encoding(cands), y, seed)
         return self
 
