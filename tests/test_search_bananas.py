@@ -29,7 +29,7 @@ def _synthetic(batched: bool = False):
         calls.append(len(cands))
         return [score(c) for c in cands]
 
-    return Problem(space, objective, ["score"], batched=True), calls
+    return Problem(space, objective, ["max:score"], batched=True), calls
 
 
 @pytest.mark.parametrize(
@@ -221,3 +221,26 @@ def test_strategies_are_registered():
     assert isinstance(make_strategy("bananas"), Bananas)
     assert isinstance(make_strategy("naswot", proxy="zen"), NASWOT)
     assert NB201Space  # the named proxies belong to this space
+
+
+class _SymmetricSpace(DiscreteSpace):
+    """Candidates equal up to the order of their positions are one class."""
+
+    def canonical(self, c):
+        return tuple(sorted(int(v) for v in c))
+
+
+def test_equivalent_candidates_count_once():
+    space = _SymmetricSpace([4] * 4)
+    problem = Problem(space, lambda cs: [{"s": float(sum(c))} for c in cs], ["max:s"], batched=True)
+    naswot = NASWOT(lambda cs: [sum(c) for c in cs], n_samples=200)
+    naswot.setup(problem, seed=0)
+    keys = [space.canonical(c) for c in naswot.queue]
+    assert len(keys) == len(set(keys))
+    strat = Bananas(**FAST_RF, n_candidates=50)
+    strat.setup(problem, seed=0)
+    told = strat.ask()
+    strat.tell(told, problem.evaluate(told))
+    cands = strat._candidates()
+    keys = [space.canonical(c) for c in cands]
+    assert len(keys) == len(set(keys)) and not set(keys) & strat.seen

@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", default="200", help="evaluations per run (default 200)")
     p.add_argument("--seeds", default="20", help="seeds 0..S-1 per strategy (default 20)")
     p.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | imagenet16")
-    p.add_argument("--baseline", default="random", help="strategy tested against (default random)")
+    p.add_argument(
+        "--baseline", default=None, help="strategy tested against (default: random, when compared)"
+    )
     p.add_argument("--table", default=None, help="path to another copy of nb201_merged.csv.gz")
     p.add_argument("--out", default=None, help="write compare.json and compare.png here")
     p.set_defaults(func=run)
@@ -74,7 +76,14 @@ def run(args: argparse.Namespace) -> int:
 
     args.dataset = normalize_dataset(args.dataset)
     groups, dataset, budget = collect(args)
-    base = args.baseline if args.baseline in groups else None
+    if args.baseline is None:
+        args.baseline = "random" if "random" in groups else None
+    elif args.baseline not in groups:
+        raise ValueError(
+            f"--baseline: {args.baseline!r} is not among the compared strategies "
+            f"({', '.join(groups)})"
+        )
+    base = args.baseline
     rows = compare_rows(groups, base)
     print("\n".join(comparison_lines(rows, dataset, budget, base)))
     if args.out:

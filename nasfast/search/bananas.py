@@ -4,7 +4,7 @@ the next candidates among mutations of the best so far through an acquisition fu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -99,7 +99,7 @@ class Bananas(Strategy):
                 f"({self.model.model.name} has none); use 'mean'"
             )
         self.fitness: dict[Candidate, float] = {}
-        self.seen: set[Candidate] = set()
+        self.seen: set[Hashable] = set()  # canonical keys (equivalent candidates count once)
 
     def _features(self) -> Any:
         if not isinstance(self.features, str):
@@ -135,8 +135,9 @@ class Bananas(Strategy):
         out: list[Candidate] = []
         for _ in range(100 * n):
             (c,) = self.space.sample(self.rng, 1)
-            if c not in self.seen:
-                self.seen.add(c)
+            key = self.space.canonical(c)
+            if key not in self.seen:
+                self.seen.add(key)
                 out.append(c)
                 if len(out) == n:
                     break
@@ -144,7 +145,7 @@ class Bananas(Strategy):
 
     def _candidates(self) -> list[Candidate]:
         ranked = sorted(self.fitness, key=lambda c: -self.fitness[c])[: self.n_parents]
-        out: dict[Candidate, None] = {}
+        out: dict[Hashable, Candidate] = {}
         last_new = 0
         for i in range(20 * self.n_candidates):
             # stop when full, or when the unseen mutations have run out (100 misses in a row)
@@ -152,13 +153,15 @@ class Bananas(Strategy):
                 break
             k = int(self.rng.integers(1, self.max_mutations + 1))
             child = self.space.mutate(ranked[i % len(ranked)], self.rng, k)
-            if child not in self.seen and child not in out:
-                out[child] = None
+            key = self.space.canonical(child)
+            if key not in self.seen and key not in out:
+                out[key] = child
                 last_new = i
         for c in self.space.sample(self.rng, self.n_random):  # far from the best: exploration
-            if c not in self.seen:
-                out[c] = None
-        return list(out)
+            key = self.space.canonical(c)
+            if key not in self.seen:
+                out.setdefault(key, c)
+        return list(out.values())
 
     def _select(self, cands: list[Candidate]) -> list[int]:
         told = list(self.fitness)
@@ -172,7 +175,7 @@ class Bananas(Strategy):
             else:
                 score = self.rng.normal(mean, std)
         pick = np.argsort(-score, kind="stable")[: self.batch_size]
-        self.seen.update(cands[i] for i in pick)
+        self.seen.update(self.space.canonical(cands[i]) for i in pick)
         return [int(i) for i in pick]
 
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:
@@ -180,5 +183,5 @@ class Bananas(Strategy):
             return
         fit = np.asarray(self.problem.fitness(metrics), dtype=float)
         for c, f in zip(cands, fit, strict=True):
-            self.seen.add(c)
+            self.seen.add(self.space.canonical(c))
             self.fitness[c] = float(f)

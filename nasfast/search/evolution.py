@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -59,7 +59,7 @@ class RegularizedEvolution(Strategy):
 
     def _setup(self) -> None:
         self.population: deque[tuple[Candidate, float]] = deque()
-        self.seen: set[Candidate] = set()
+        self.seen: set[Hashable] = set()  # canonical keys of everything asked
         self.n_told = 0
 
     def ask(self) -> list[Candidate]:
@@ -72,7 +72,7 @@ class RegularizedEvolution(Strategy):
     def _fresh(self, cands) -> list[Candidate]:
         out = []
         for c in cands:
-            self.seen.add(c)
+            self.seen.add(self.space.canonical(c))
             out.append(c)
         return out
 
@@ -85,7 +85,7 @@ class RegularizedEvolution(Strategy):
             if len(order) > 1:
                 parent = self.crossover(self.space, parent, members[order[1]][0], self.rng)
             child = self.mutation(self.space, parent, self.rng)
-            if child not in self.seen:
+            if self.space.canonical(child) not in self.seen:
                 return child
         return child
 
@@ -94,7 +94,7 @@ class RegularizedEvolution(Strategy):
             return
         fit = self.problem.fitness(metrics)
         for c, f in zip(cands, np.asarray(fit, dtype=float), strict=True):
-            self.seen.add(c)
+            self.seen.add(self.space.canonical(c))
             self.population.append((c, float(f)))
             if len(self.population) > self.population_size:
                 self.population.popleft()

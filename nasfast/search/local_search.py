@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class LocalSearch(Strategy):
         self.batch_size = batch_size
 
     def _setup(self) -> None:
-        self.seen: set[Candidate] = set()
+        self.seen: set[Hashable] = set()  # canonical keys
         self.current: Candidate | None = None
         self.current_fit = -np.inf
         self.queue: list[Candidate] = []
@@ -37,9 +37,11 @@ class LocalSearch(Strategy):
         self.current = None
         for _ in range(1000):
             (c,) = self.space.sample(self.rng, 1)
-            if c not in self.seen:
+            if self.space.canonical(c) not in self.seen:
                 return [c]
-        return []
+        valid = self.space.valid_candidates() or []
+        unseen = [c for c in valid if self.space.canonical(c) not in self.seen]
+        return [unseen[int(self.rng.integers(0, len(unseen)))]] if unseen else []
 
     def ask(self) -> list[Candidate]:
         if self.current is None:
@@ -52,16 +54,21 @@ class LocalSearch(Strategy):
 
     def _move(self, c: Candidate, f: float) -> None:
         self.current, self.current_fit = c, f
-        nbrs = [n for n in self.space.neighbors(c) if n not in self.seen]
+        nbrs, keys = [], set(self.seen)
+        for n in self.space.neighbors(c):
+            k = self.space.canonical(n)
+            if k not in keys:
+                keys.add(k)
+                nbrs.append(n)
         self.queue = [nbrs[i] for i in self.rng.permutation(len(nbrs))]
 
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:
         if not cands:
             return
         fit = np.asarray(self.problem.fitness(metrics), dtype=float)
-        self.seen.update(cands)
+        self.seen.update(self.space.canonical(c) for c in cands)
         best = int(np.argmax(fit))
         if self.current is None or fit[best] > self.current_fit:
             self._move(cands[best], float(fit[best]))
         else:
-            self.queue = [n for n in self.queue if n not in self.seen]
+            self.queue = [n for n in self.queue if self.space.canonical(n) not in self.seen]

@@ -4,7 +4,7 @@ the best-scored few."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,13 +68,13 @@ class NASWOT(Strategy):
     def _setup(self) -> None:
         proxy = self._resolve_proxy()
         n = min(self.n_samples, self.space.size)
-        pool: dict[Candidate, None] = {}
+        pool: dict[Hashable, Candidate] = {}  # one candidate per canonical key
         for _ in range(100):
             for c in self.space.sample(self.rng, n - len(pool)):
-                pool[c] = None
+                pool.setdefault(self.space.canonical(c), c)
             if len(pool) >= n:
                 break
-        cands = list(pool)
+        cands = list(pool.values())
         scores = np.asarray(proxy(cands), dtype=float).reshape(-1)
         if scores.shape != (len(cands),) or not np.isfinite(scores).all():
             raise ValueError(

@@ -101,7 +101,7 @@ class GraphSpace(DiscreteSpace):
         self.n_edge_bits = len(self.edge_pairs)
         names = [f"{i}->{j}" for i, j in self.edge_pairs] + [f"op{k}" for k in range(1, n - 1)]
         choices: list[Any] = [2] * self.n_edge_bits + [ops] * (n - 2)
-        super().__init__(choices, names=names, constraints=[self._valid])
+        super().__init__(choices, names=names, constraints=[self._valid], candidates_as="indices")
 
     # ------------------------------------------------------------------ graphs
     def graph(self, c: Sequence[int]) -> Graph:
@@ -148,6 +148,9 @@ class GraphSpace(DiscreteSpace):
     def key(self, c: Sequence[int]) -> str:
         """Isomorphism-invariant hash of the candidate's cell."""
         return graph_hash(*self.graph(c))
+
+    def canonical(self, c: Sequence[int]) -> str:
+        return self.key(c)
 
     def describe(self, c: Sequence[int]) -> str:
         A, labels = self.pruned(c)

@@ -21,7 +21,9 @@ class ModelDiscreteSpace(DiscreteSpace):
 
     def __init__(self, model_space: ModelSpace) -> None:
         specs = list(model_space.specs.values())
-        super().__init__([s.values for s in specs], names=[s.label for s in specs])
+        super().__init__(
+            [s.values for s in specs], names=[s.label for s in specs], candidates_as="indices"
+        )
         self.model_space = model_space
 
     def arch(self, c: Sequence[int]) -> Arch:
@@ -39,6 +41,9 @@ class ModelDiscreteSpace(DiscreteSpace):
     def key(self, c: Sequence[int]) -> str:
         """Equal for candidates that build the same model (see ``ModelSpace.freeze_and_key``)."""
         return self.model_space.key(self.arch(c))
+
+    def canonical(self, c: Sequence[int]) -> str:
+        return self.key(c)
 
     def freeze(self, c: Sequence[int]) -> nn.Module:
         return self.model_space.freeze(self.arch(c))
