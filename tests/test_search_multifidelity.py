@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from nasfast.search import Problem
 from nasfast.search.multifidelity import (
@@ -209,3 +210,51 @@ def test_as_a_plain_problem_it_evaluates_at_the_full_budget():
     res = minimize(toy_problem(FID27), make_strategy("random"), 4, seed=0)
     for e in res.history:
         assert e.metrics["acc"] == pytest.approx(QUALITY[e.candidate[0]] * 27 / 29)
+
+
+def test_a_strategy_can_propose_the_candidates_and_learns_their_first_results():
+    def objective(c, budget):
+        return {"acc": float(QUALITY[c[0]] + 0.01 * c[1]) * budget / (budget + 2.0)}
+
+    fid = Fidelity("epochs", 1, 9, continues=False)
+    p = MultiFidelityProblem(DiscreteSpace([12, 12]), objective, ["acc"], fid)
+    sched = SuccessiveHalving(eta=3, sampler="rea")
+    res = minimize_multifidelity(p, sched, 400, seed=0)
+    firsts = {t.candidate for t in res.trials if t.budget == 1}
+    assert set(sched.proposer.first) == firsts  # REA was told every first look
+    assert sched.proposer.strategy.n_told >= len(firsts)  # repeats are told again
+    assert res.best.metrics["acc"] > 0
+    with pytest.raises(ValueError, match="sampler: expected a single-objective strategy"):
+        SuccessiveHalving(sampler="nsga2")
+    with pytest.raises(ValueError, match="strategy: expected one of"):
+        ASHA(sampler="pso")
+
+
+def test_epochwise_training_continues_and_a_restart_gives_the_same_numbers():
+    from darts_helpers import tiny_data
+
+    from nasfast.search.darts.train import TrainConfig
+    from nasfast.search.multifidelity.training import (
+        EpochwiseTraining,
+        split_validation,
+        training_problem,
+    )
+
+    train, test = split_validation(tiny_data(n=40, size=8), 16)
+    cfg = TrainConfig(epochs=3, batch_size=8, drop_path=0.0, seed=1)
+    cell = (3, 1, 0, 2, 4, 1)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        obj = EpochwiseTraining(train, test, cfg, channels=2)
+        p = training_problem(obj)
+        m2 = p.evaluate_at([cell], 2)[0]
+        m3 = p.evaluate_at([cell], 3)[0]
+        assert [r["epoch"] for r in obj.log] == [1, 2, 3]  # epoch 3 continued the run
+        assert "test_acc" in m3 and "test_acc" not in m2
+        again = EpochwiseTraining(train, test, cfg, channels=2)
+        assert again(cell, 3)["val_acc"] == m3["val_acc"]
+    finally:
+        torch.set_num_threads(n)
+    with pytest.raises(ValueError, match="n_val: expected 1 <= n_val < 40"):
+        split_validation(tiny_data(n=40, size=8), 40)

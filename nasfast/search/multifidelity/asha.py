@@ -16,12 +16,14 @@ from nasfast.spaces.discrete import Candidate
 
 
 class ASHA(Scheduler):
-    """ASHA over the fidelity's rungs (``max / eta^k``, or its levels)."""
+    """ASHA over the fidelity's rungs (``max / eta^k``, or its levels); ``sampler`` as for
+    :class:`Hyperband`."""
 
     name = "asha"
 
-    def __init__(self, eta: float = 3) -> None:
+    def __init__(self, eta: float = 3, sampler=None) -> None:
         self.eta = check_eta(eta)
+        self.use_sampler(sampler)
 
     def _setup(self) -> None:
         self.rungs = self.fidelity.rungs(self.eta)

@@ -36,6 +36,14 @@ class Scheduler(ABC):
     their metrics. All randomness comes from ``self.rng``, so a replayed run asks the same jobs."""
 
     name = "scheduler"
+    proposer = None  # set by use_sampler: where new candidates come from (None: uniform)
+
+    def use_sampler(self, sampler) -> None:
+        """``None``/``"random"`` (uniform) or a single-fidelity strategy (name or object) that
+        proposes new candidates and learns from their first results."""
+        from nasfast.search.multifidelity.sampling import make_proposer
+
+        self.proposer = make_proposer(sampler)
 
     def setup(self, problem: MultiFidelityProblem, seed: int | None = None) -> Scheduler:
         if not isinstance(problem, MultiFidelityProblem):
@@ -48,6 +56,8 @@ class Scheduler(ABC):
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.seen: set[Candidate] = set()
+        if self.proposer is not None:
+            self.proposer.setup(problem, self.rng)
         self._setup()
         return self
 
@@ -62,6 +72,12 @@ class Scheduler(ABC):
     def tell(self, jobs: Sequence[Job], metrics: Sequence[Metrics]) -> None:
         """Results of the jobs that ran (fewer than asked at the end of a budget)."""
 
+    def record(self, jobs: Sequence[Job], metrics: Sequence[Metrics]) -> None:
+        """What the run loop calls: the proposer learns first results, then :meth:`tell`."""
+        if self.proposer is not None and jobs:
+            self.proposer.tell([j.candidate for j in jobs], metrics)
+        self.tell(jobs, metrics)
+
     def state(self) -> str:
         """Where the schedule is (shown in the progress bar)."""
         return ""
@@ -70,7 +86,10 @@ class Scheduler(ABC):
         return np.asarray(self.problem.fitness(metrics), dtype=float)
 
     def fresh(self, n: int) -> list[Candidate]:
-        """Up to ``n`` uniform samples never asked before (fewer when the space runs out)."""
+        """Up to ``n`` candidates never asked before (fewer when the space runs out): from the
+        sampler strategy when there is one, else uniform."""
+        if self.proposer is not None:
+            return self.proposer.propose(n, self.seen)
         out: list[Candidate] = []
         for _ in range(100 * max(n, 1)):
             if len(out) == n:

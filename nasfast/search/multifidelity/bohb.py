@@ -21,7 +21,7 @@ class BOHB(Hyperband):
     name = "bohb"
 
     def __init__(self, eta: float = 3, random_fraction: float = 1 / 3, n_min: int | None = None):
-        super().__init__(eta)
+        super().__init__(eta, None)
         if not 0.0 <= random_fraction <= 1.0:
             raise ValueError(f"random_fraction: expected a share in [0, 1], got {random_fraction}")
         if n_min is not None and (not isinstance(n_min, int) or n_min < 1):

@@ -12,37 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nasfast.estimate.curves import DEFAULT_ENSEMBLE, CurveEnsemble
+from nasfast.estimate.curves.stopping import STOP_FAMILIES, StopRule
 from nasfast.search.multifidelity.base import Job, Scheduler
 from nasfast.search.problem import Metrics
 from nasfast.spaces.discrete import Candidate
-
-
-class StopRule:
-    """Stop a curve when ``upper(level)`` of its predicted final value is below ``incumbent``."""
-
-    def __init__(
-        self,
-        min_points: int = 3,
-        level: float = 0.9,
-        limits: tuple[float, float] | None = None,
-        families: Sequence[str] = DEFAULT_ENSEMBLE,
-    ) -> None:
-        if isinstance(min_points, bool) or not isinstance(min_points, int) or min_points < 2:
-            raise ValueError(f"min_points: expected an int >= 2, got {min_points!r}")
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level: expected a probability in (0, 1), got {level}")
-        self.min_points, self.level = min_points, level
-        self.ensemble = CurveEnsemble(families, limits=limits)
-
-    def should_stop(
-        self, x: Sequence[float], y: Sequence[float], final: float, incumbent: float | None
-    ) -> tuple[bool, float | None]:
-        """(stop?, predicted mean at ``final``) for the curve ``(x, y)`` so far."""
-        if incumbent is None or len(x) < self.min_points or x[-1] >= final:
-            return False, None
-        mean, _, upper = self.ensemble.fit(x, y).predict(final, self.level).at()
-        return upper < incumbent, mean
 
 
 class CurveStopping(Scheduler):
@@ -53,7 +26,8 @@ class CurveStopping(Scheduler):
         level: central band of the prediction; its upper end is compared to the incumbent.
         limits: range of the fitness (e.g. ``(0, 100)`` for accuracy in percent).
         step: budget added per job (default the fidelity's ``min``); levels when it has them.
-        families: curve families of the ensemble.
+        families: curve families of the ensemble (default: the quick-to-fit ones).
+        max_candidates: stop the search after this many candidates (None: the budget decides).
     """
 
     name = "curve"
@@ -64,9 +38,17 @@ class CurveStopping(Scheduler):
         level: float = 0.9,
         limits: tuple[float, float] | None = None,
         step: float | None = None,
-        families: Sequence[str] = DEFAULT_ENSEMBLE,
+        families: Sequence[str] = STOP_FAMILIES,
+        max_candidates: int | None = None,
     ) -> None:
         self.rule = StopRule(min_points, level, limits, families)
+        if max_candidates is not None and (
+            isinstance(max_candidates, bool)
+            or not isinstance(max_candidates, int)
+            or max_candidates < 1
+        ):
+            raise ValueError(f"max_candidates: expected an int >= 1, got {max_candidates!r}")
+        self.max_candidates = max_candidates
         if step is not None and not step > 0:
             raise ValueError(f"step: expected a positive budget step, got {step}")
         self.step = step
@@ -91,6 +73,8 @@ class CurveStopping(Scheduler):
 
     def ask(self) -> list[Job]:
         if self.current is None:
+            if self.max_candidates is not None and self.n_started >= self.max_candidates:
+                return []
             new = self.fresh(1)
             if not new:
                 return []

@@ -76,7 +76,7 @@ def minimize_multifidelity(
                 bar.update(cost)
         if checkpoint is not None and runnable:
             _save(checkpoint, scheduler.name, seed, result.trials)
-        scheduler.tell(runnable, metrics)
+        scheduler.record(runnable, metrics)
         if bar is not None:
             bar.set_postfix_str(scheduler.state(), refresh=False)
         if callback is not None:

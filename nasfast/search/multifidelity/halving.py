@@ -67,12 +67,15 @@ class Hyperband(Scheduler):
     Args:
         eta: reduction factor between rungs (rung budgets ``max / eta^k``, or the fidelity's
             levels when it has them).
+        sampler: where new candidates come from: uniform (``None``) or a single-fidelity
+            strategy (``"rea"``, ``"bo"``, ... or a Strategy) told their first-rung results.
     """
 
     name = "hyperband"
 
-    def __init__(self, eta: float = 3) -> None:
+    def __init__(self, eta: float = 3, sampler=None) -> None:
         self.eta = check_eta(eta)
+        self.use_sampler(sampler)
 
     def _setup(self) -> None:
         self.rungs = self.fidelity.rungs(self.eta)
@@ -114,12 +117,13 @@ class Hyperband(Scheduler):
 
 class SuccessiveHalving(Hyperband):
     """Successive halving, repeated: ``n_initial`` new candidates at the lowest rung (default
-    ``eta^(rungs - 1)``, so one reaches the full budget), the best ``1/eta`` promoted each rung."""
+    ``eta^(rungs - 1)``, so one reaches the full budget), the best ``1/eta`` promoted each rung;
+    ``sampler`` as for :class:`Hyperband`."""
 
     name = "sh"
 
-    def __init__(self, eta: float = 3, n_initial: int | None = None) -> None:
-        super().__init__(eta)
+    def __init__(self, eta: float = 3, n_initial: int | None = None, sampler=None) -> None:
+        super().__init__(eta, sampler)
         if n_initial is not None and (
             isinstance(n_initial, bool) or not isinstance(n_initial, int) or n_initial < 1
         ):
