@@ -4,7 +4,8 @@ The last ``holdout`` share of the observed points is hidden, every family is fit
 and scored on the hidden tail (an extrapolation, like the prediction it is weighted for). The
 ``top_k`` best families get weights proportional to ``1 / (error^2 + tiny)`` and are refitted on
 all points. The prediction is their weighted mean; its band adds the spread between families to
-their held-out error, grown with the distance of the extrapolation.
+their held-out error (grown with the distance of the extrapolation) and their scatter around
+the observed points.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class FittedEnsemble:
         spread = (w * (P - mean) ** 2).sum(0)
         reach = np.maximum(np.log(xt) - np.log(self.x_last), 0.0) / self.holdout_reach
         grown = np.maximum(reach, 1.0) * self.holdout_errors[:, None]
-        sigma = np.sqrt(spread + (w * grown**2).sum(0))
+        noise = np.array([f.rmse for f in self.fits])[:, None] ** 2  # scatter around the fit
+        sigma = np.sqrt(spread + (w * (grown**2 + noise)).sum(0))
         z = float(norm.ppf(0.5 + level / 2))
         lower, upper = mean - z * sigma, mean + z * sigma
         if self.limits is not None:

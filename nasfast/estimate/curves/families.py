@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nasfast.estimate.curves import grid_starts
+
 Array = np.ndarray
 _EXP_CLIP = 50.0
 
@@ -65,6 +67,7 @@ class CurveFamily:
     f: Callable[[Array, Array], Array]
     starts: Starts
     bounds: Bounds
+    grid_first: bool = False  # the first start comes from a grid search: trust it if it converges
 
     def __call__(self, x: Array, params: Array) -> Array:
         with np.errstate(all="ignore"):
@@ -177,6 +180,15 @@ def _loglog_starts(x, y, s):
     return [[max(a, 0.0), max(b, 1e-9)], [0.0, float(np.exp(min(s.last, 50)))]]
 
 
+def _with_grid(start, data_starts) -> Starts:
+    """Starts: the grid-search start first, then the data-derived ones."""
+
+    def starts(x, y, s):
+        return [start(x, y), *data_starts(x, y, s)]
+
+    return starts
+
+
 def _sat_starts(s: Scale, kappa0: float) -> list[list[float]]:
     """Starts for the four-parameter saturating families (alpha, beta, kappa, delta)."""
     top = s.last + 0.5 * abs(_rise(s))
@@ -213,14 +225,15 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = c - a * x^(-alpha)",
             DOMHAN,
             _pow3,
-            lambda x, y, s: [
-                [s.last + 0.1 * abs(_rise(s)), _rise(s), 0.5],
-                [s.hi + s.span, s.hi + s.span - s.first, 0.2],
-            ],
+            _with_grid(
+                grid_starts.pow3_start,
+                lambda x, y, s: [[s.last + 0.1 * abs(_rise(s)), _rise(s), 0.5]],
+            ),
             lambda s: (
                 [s.level_bounds()[0], -_wide(s), 1e-4],
                 [s.level_bounds()[1], _wide(s), 5.0],
             ),
+            grid_first=True,
         ),
         CurveFamily(
             "pow4",
@@ -228,14 +241,15 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = c - a * (x + d)^(-alpha)",
             DOMHAN + "; form of " + LCDB,
             _pow4,
-            lambda x, y, s: [
-                [s.last + 0.1 * abs(_rise(s)), _rise(s), 0.0, 0.5],
-                [s.last, 2 * _rise(s), 1.0, 1.0],
-            ],
+            _with_grid(
+                grid_starts.pow4_start,
+                lambda x, y, s: [[s.last + 0.1 * abs(_rise(s)), _rise(s), 0.0, 0.5]],
+            ),
             lambda s: (
                 [s.level_bounds()[0], -_wide(s), -0.99, 1e-4],
                 [s.level_bounds()[1], _wide(s), 1e3, 5.0],
             ),
+            grid_first=True,
         ),
         CurveFamily(
             "log_power",
@@ -255,14 +269,17 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = c - exp(-a * x^alpha + b)",
             DOMHAN,
             _exp4,
-            lambda x, y, s: [
-                [s.last + 0.1 * s.span, 0.5, np.log(max(s.span, 1e-9)) + 0.5, 0.5],
-                [s.hi + s.span, 0.1, np.log(2 * s.span) + 0.1, 1.0],
-            ],
+            _with_grid(
+                grid_starts.exp4_start,
+                lambda x, y, s: [
+                    [s.last + 0.1 * s.span, 0.5, np.log(max(s.span, 1e-9)) + 0.5, 0.5]
+                ],
+            ),
             lambda s: (
                 [s.level_bounds()[0], 0.0, -50.0, 1e-3],
                 [s.level_bounds()[1], 1e3, 50.0, 5.0],
             ),
+            grid_first=True,
         ),
         CurveFamily(
             "mmf4",
@@ -270,8 +287,12 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = alpha - (alpha - beta) / (1 + (kappa * x)^delta)",
             DOMHAN,
             _mmf4,
-            lambda x, y, s: _sat_starts(s, 1.0),
+            _with_grid(
+                lambda x, y: grid_starts.saturating_start("mmf4", x, y),
+                lambda x, y, s: _sat_starts(s, 1.0)[:1],
+            ),
             _sat_bounds,
+            grid_first=True,
         ),
         CurveFamily(
             "wbl4",
@@ -279,8 +300,12 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = alpha - (alpha - beta) * exp(-(kappa * x)^delta)",
             DOMHAN + " (weibull)",
             _wbl4,
-            lambda x, y, s: _sat_starts(s, 1.0 / max(s.x_last, 1.0)),
+            _with_grid(
+                lambda x, y: grid_starts.saturating_start("wbl4", x, y),
+                lambda x, y, s: _sat_starts(s, 1.0 / max(s.x_last, 1.0))[:1],
+            ),
             _sat_bounds,
+            grid_first=True,
         ),
         CurveFamily(
             "janoschek",
@@ -288,8 +313,12 @@ FAMILIES: dict[str, CurveFamily] = {
             "y = alpha - (alpha - beta) * exp(-kappa * x^delta)",
             DOMHAN,
             _janoschek,
-            lambda x, y, s: _sat_starts(s, 1.0 / max(s.x_last, 1.0)),
+            _with_grid(
+                lambda x, y: grid_starts.saturating_start("janoschek", x, y),
+                lambda x, y, s: _sat_starts(s, 1.0 / max(s.x_last, 1.0))[:1],
+            ),
             _sat_bounds,
+            grid_first=True,
         ),
         CurveFamily(
             "ilog2",

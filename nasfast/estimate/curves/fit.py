@@ -83,11 +83,13 @@ def _best_of_starts(fam: CurveFamily, xs: np.ndarray, ya: np.ndarray, scale: Sca
     for start in fam.starts(xs, ya, scale):
         p0 = _inside(np.asarray(start, dtype=float), lo, hi)
         try:
-            sol = least_squares(residual, p0, bounds=(lo, hi), method="trf", max_nfev=60 * len(p0))
+            sol = least_squares(residual, p0, bounds=(lo, hi), method="trf", max_nfev=25 * len(p0))
         except (ValueError, np.linalg.LinAlgError):
             continue
         if np.isfinite(sol.cost) and sol.cost < best_cost:
             best, best_cost = sol.x, sol.cost
+        if fam.grid_first and np.isfinite(sol.cost):  # the grid search's start: near the best
+            break
     if best is None:  # every start failed: keep the first start, scored as it is
         best = _inside(np.asarray(fam.starts(xs, ya, scale)[0], dtype=float), lo, hi)
     return best
