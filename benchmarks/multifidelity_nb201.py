@@ -20,6 +20,7 @@ results; ``asha (uniform)`` samples uniformly. ``eta`` of each was chosen on see
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -93,7 +94,15 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=20000)
     ap.add_argument("--tune", action="store_true", help="choose eta on seeds 100-109 first")
     ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument(
+        "--summary-only", action="store_true", help="rewrite multifidelity.md from the JSONs"
+    )
     args = ap.parse_args()
+    if args.summary_only:
+        out = Path(args.out)
+        res = json.loads((out / "multifidelity_nb201.json").read_text())
+        (out / "multifidelity.md").write_text(summary_md(res, out))
+        return
     etas = tune(args.budget) if args.tune else DEFAULT_ETA
     seeds = list(range(args.seeds))
     rows: dict[str, dict] = {}

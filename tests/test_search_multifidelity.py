@@ -133,6 +133,18 @@ def test_curve_stopping_stops_bad_candidates_and_trains_the_best_fully():
         assert predicted < max(e.metrics["acc"] for e in res.history)
 
 
+def test_curve_stopping_against_the_incumbent_predicted_at_the_same_budget():
+    fid = Fidelity("epochs", 1, 8, continues=True)
+    sched = CurveStopping(limits=(0, 1), families=FAST, compare="same_budget")
+    res = minimize_multifidelity(toy_problem(fid), sched, 8 * len(QUALITY), seed=0)
+    assert sched.n_stopped >= 4 and res.best.candidate[0] == int(np.argmax(QUALITY))
+    inc = sched.incumbent_curve
+    assert inc[-1][1] == max(e.metrics["acc"] for e in res.history)
+    assert set(sched.bar_cache) <= set(range(3, 8))  # predictions from 3..7 of its points
+    with pytest.raises(ValueError, match="compare: expected 'final' or 'same_budget'"):
+        CurveStopping(compare="median")
+
+
 def test_curve_stopping_needs_a_continuing_fidelity():
     with pytest.raises(ValueError, match="fidelity: stopping by extrapolated curve"):
         CurveStopping().setup(toy_problem(FID27))

@@ -28,6 +28,10 @@ class CurveStopping(Scheduler):
         step: budget added per job (default the fidelity's ``min``); levels when it has them.
         families: curve families of the ensemble (default: the quick-to-fit ones).
         max_candidates: stop the search after this many candidates (None: the budget decides).
+        compare: what the optimistic prediction must beat: ``"final"``, the incumbent's final
+            value; ``"same_budget"``, the incumbent's final value as predicted from as many of
+            its own points (the same extrapolation's bias on both sides, e.g. a learning-rate
+            schedule whose last epochs lift every curve).
     """
 
     name = "curve"
@@ -40,7 +44,11 @@ class CurveStopping(Scheduler):
         step: float | None = None,
         families: Sequence[str] = STOP_FAMILIES,
         max_candidates: int | None = None,
+        compare: str = "final",
     ) -> None:
+        if compare not in ("final", "same_budget"):
+            raise ValueError(f"compare: expected 'final' or 'same_budget', got {compare!r}")
+        self.compare = compare
         self.rule = StopRule(min_points, level, limits, families)
         if max_candidates is not None and (
             isinstance(max_candidates, bool)
@@ -68,6 +76,8 @@ class CurveStopping(Scheduler):
         self.current: Candidate | None = None
         self.curve: list[tuple[float, float]] = []
         self.incumbent: float | None = None
+        self.incumbent_curve: list[tuple[float, float]] = []
+        self.bar_cache: dict[int, float] = {}
         self.n_started = self.n_stopped = 0
         self.stopped: dict[Candidate, float] = {}  # candidate -> predicted final value
 
@@ -91,15 +101,28 @@ class CurveStopping(Scheduler):
             self.curve.append((j.budget, float(f)))
             final = self.fidelity.max
             if j.budget >= final:
-                self.incumbent = f if self.incumbent is None else max(self.incumbent, f)
+                if self.incumbent is None or f > self.incumbent:
+                    self.incumbent, self.incumbent_curve = f, list(self.curve)
+                    self.bar_cache = {}
                 self.current = None
                 continue
             x, y = zip(*self.curve, strict=True)
-            stop, mean = self.rule.should_stop(x, y, final, self.incumbent)
+            bar = self.bar(len(x)) if len(x) >= self.rule.min_points else None
+            stop, mean = self.rule.should_stop(x, y, final, bar)
             if stop:
                 self.stopped[j.candidate] = float(mean)  # type: ignore[arg-type]
                 self.n_stopped += 1
                 self.current = None
+
+    def bar(self, n_points: int) -> float | None:
+        """What a curve with ``n_points`` points must be able to beat."""
+        if self.incumbent is None or self.compare == "final":
+            return self.incumbent
+        if n_points not in self.bar_cache:
+            x, y = zip(*self.incumbent_curve[:n_points], strict=True)
+            fitted = self.rule.ensemble.fit(x, y)
+            self.bar_cache[n_points] = fitted.predict(self.fidelity.max).at()[0]
+        return self.bar_cache[n_points]
 
     def state(self) -> str:
         at = f"{self.curve[-1][0]:g}" if self.curve else "0"
