@@ -58,7 +58,12 @@ def prepare(args):
 
 def one_run(mode: str, seed: int, data, test, args) -> dict:
     cfg = TrainConfig(
-        epochs=args.epochs, batch_size=64, lr=args.lr, drop_path=0.0, seed=seed, weight_decay=3e-4
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        drop_path=0.0,
+        seed=seed,
+        weight_decay=3e-4,
     )
     obj = EpochwiseTraining(data, test, cfg, channels=args.channels, cells=1)
     problem = training_problem(obj)
@@ -109,6 +114,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=16)
     ap.add_argument("--channels", type=int, default=8)
     ap.add_argument("--lr", type=float, default=0.03)
+    ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--curves-out", default=str(shipped_path("fashion_mnist_epochs")))
@@ -126,6 +132,7 @@ def main() -> None:
                 f"stopped {r['n_stopped']}/{r['n_candidates']}, best test {r['best_test_acc']:.2f}",
                 flush=True,
             )
+            write_json(Path(args.out) / "multifidelity_fashion_mnist.partial.json", {"runs": runs})
     res = summarize(runs, args)
     write_json(Path(args.out) / "multifidelity_fashion_mnist.json", res)
     Path(args.out, "multifidelity_fashion_mnist.md").write_text(markdown(res))
@@ -164,7 +171,8 @@ def markdown(res: dict) -> str:
         f"{s['seeds']} seeds x {s['candidates']} random NB201 cells (C={s['channels']}, one cell "
         f"per stage), {s['epochs']} epochs each, {s['train_images']} training images at "
         f"{s['size']}x{s['size']}, {s['val_images']} validation, {s['test_images']} test; "
-        f"SGD lr {s['lr']} cosine, batch 64, {s['threads']} thread. Rerun: `{res['command']}`.",
+        f"SGD lr {s['lr']} cosine, batch {s['batch_size']}, {s['threads']} thread. "
+        f"Rerun: `{res['command']}`.",
         f"Machine: {res['environment']['cpu']} (shared, busy), commit "
         f"{res['environment']['commit']}.",
         "",
@@ -201,8 +209,8 @@ def save_logged_curves(runs: list[dict], args) -> None:
         "how": f"NAS-Bench-201 cells drawn at random (seed per run), trained by nasfast's "
         f"TrainRun on Fashion-MNIST (Zalando SE, MIT): {args.train_images} training images "
         f"resized to {args.size}x{args.size}, SGD lr {args.lr} cosine over {args.epochs} epochs, "
-        f"batch 64, C={args.channels}; y is the validation accuracy (%) on {args.val_images} "
-        "held-out training images after each epoch",
+        f"batch {args.batch_size}, C={args.channels}; y is the validation accuracy (%) on "
+        f"{args.val_images} held-out training images after each epoch",
         "x": "epoch",
         "y": "validation accuracy in %",
         "limits": [0, 100],
