@@ -150,3 +150,10 @@ def test_curve_sets_round_trip(tmp_path):
     np.testing.assert_allclose(back.curves[0].y, [0.5, 0.6], rtol=1e-6)
     with pytest.raises(ValueError, match="path: no curve set"):
         load_curves(tmp_path / "missing.npz")
+
+
+def test_shipped_fashion_mnist_epoch_curves_say_how_they_were_made():
+    cs = load_curves("fashion_mnist_epochs")
+    assert len(cs) >= 8 and "TrainRun" in cs.meta["how"] and cs.meta["limits"] == [0, 100]
+    for c in cs:
+        assert np.array_equal(c.x, np.arange(1, len(c.x) + 1)) and np.all((c.y >= 0) & (c.y <= 100))
