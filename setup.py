@@ -46,10 +46,33 @@ def _find_cuda_home() -> str | None:
     return os.path.dirname(os.path.dirname(os.path.realpath(nvcc)))
 
 
+# CPU kernel sources (csrc/**/cpu/*_kernels.cpp) are compiled once per ISA, as PyTorch's
+# CPU_CAPABILITY: as they are for the baseline, and through a generated one-line wrapper per
+# further capability (csrc/common/cpu_capability.h); the op picks a copy at run time.
+CPU_CAPABILITIES = ("AVX2",)
+CAPABILITY_DIR = os.path.join("build", "cpu_capability")
+
+
+def _capability_copies(kernels: list[str]) -> list[str]:
+    copies = []
+    for src in kernels:
+        rel = os.path.relpath(src, "csrc")
+        for cap in CPU_CAPABILITIES:
+            dst = os.path.join(CAPABILITY_DIR, f"{rel}.{cap}.cpp")
+            text = f'#define NASFAST_CPU_CAPABILITY_{cap} 1\n#include "{rel}"\n'
+            if not os.path.exists(dst) or open(dst).read() != text:  # keep mtimes: no rebuild
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                with open(dst, "w") as f:
+                    f.write(text)
+            copies.append(dst)
+    return copies
+
+
 def _sources(with_cuda: bool) -> list[str]:
     cpp = sorted(glob.glob("csrc/**/*.cpp", recursive=True))
     glue = [s for s in cpp if "/cuda/" in s]
     srcs = [s for s in cpp if s not in glue]
+    srcs += _capability_copies([s for s in srcs if s.endswith("_kernels.cpp") and "/cpu/" in s])
     if with_cuda:
         srcs += glue + sorted(glob.glob("csrc/**/*.cu", recursive=True))
     return srcs

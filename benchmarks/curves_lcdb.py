@@ -29,10 +29,10 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from nasfast._atomic import write_json  # noqa: E402
 from nasfast.bench.environment import environment  # noqa: E402
 from nasfast.estimate.curves import FAMILIES, CurveEnsemble, fit_curve  # noqa: E402
 from nasfast.estimate.curves.data import LearningCurve, load_curves  # noqa: E402
-from nasfast.search.protocol import write_json  # noqa: E402
 
 SHARES = (0.3, 0.5, 0.7, 0.8, 0.9)
 PAPER_ORDER = ["mmf4", "last_value", "wbl4", "pow4", "exp4", "pow3"]

@@ -16,10 +16,10 @@ import os
 import torch
 
 from nasfast.bench.environment import environment
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.model import GenotypeNetwork, count_parameters
+from nasfast.darts.train import TrainConfig, train_network
 from nasfast.datasets import load_images
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.model import GenotypeNetwork, count_parameters
-from nasfast.search.darts.train import TrainConfig, train_network
 
 # A hand-designed cell: every node sums two sep_conv_3x3 of the two cell inputs (the
 # "all separable 3x3" cell of the DARTS/NASNet literature's ablations), max-pool reductions.

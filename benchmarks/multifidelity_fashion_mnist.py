@@ -29,17 +29,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
+from nasfast.darts.train import TrainConfig
 from nasfast.datasets import load_images
 from nasfast.estimate.curves.data import LearningCurve, save_curves, shipped_path
-from nasfast.search.darts.train import TrainConfig
 from nasfast.search.multifidelity import CurveStopping, minimize_multifidelity
 from nasfast.search.multifidelity.training import (
     EpochwiseTraining,
     split_validation,
     training_problem,
 )
-from nasfast.search.protocol import write_json
 
 
 def prepare(args):

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
-from nasfast.cli.compare import significance
 from nasfast.search import make_strategy, minimize
 from nasfast.search.multifidelity import make_scheduler, minimize_multifidelity, nb201_problem
-from nasfast.search.protocol import make_benchmark, write_json
+from nasfast.tabular.protocol import make_benchmark, significance
 
 # label -> (scheduler, its settings besides eta)
 CONFIGS = {

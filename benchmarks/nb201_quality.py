@@ -7,36 +7,47 @@
    seeds), with one-sided Mann-Whitney U p-values against random search. Target: REA >= 91.0 and
    significantly above random search.
 2. Multi-objective: NSGA-II for 1000 evaluations on (200-epoch accuracy, raspi4 latency), objectives
-   normalised to [0, 1] over the whole table, reference point at 85% accuracy and the largest
+   normalized to [0, 1] over the whole table, reference point at 85% accuracy and the largest
    latency. Score: hypervolume of the found front / hypervolume of the exact front, and the share of
    the exact Pareto set found (mean over seeds). Target: >= 0.99 and >= 40%. Random sampling of the
    same budget is given for scale.
 
-Writes ``nb201_quality_<date>.md`` and ``.json`` with machine, torch version and commit.
+Writes ``nb201_quality.md`` and ``.json`` (replacing the last ones) with machine, torch version
+and commit.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import time
 from pathlib import Path
 
 import numpy as np
 
+from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
-from nasfast.cli.compare import significance
-from nasfast.search.protocol import make_benchmark, run_protocol, write_json
-from nasfast.search.published import CITATION, NB201_PUBLISHED
+from nasfast.search import Problem, make_strategy
+from nasfast.search.seeds import minimize_over_seeds
+from nasfast.tabular.protocol import make_benchmark, significance
+from nasfast.tabular.published import CITATION, NB201_PUBLISHED
 
 SO_STRATEGIES = ["random", "rea", "reinforce", "bo", "local"]
 TUNING_NOTE = (
     "NSGA-II's defaults (population 40, 20 offspring per generation, one-gene mutation to an "
-    "unseen neighbour, no crossover) were chosen on seeds 0-9 and checked on fresh seeds 100-119 "
+    "unseen neighbor, no crossover) were chosen on seeds 0-9 and checked on fresh seeds 100-119 "
     "(hv 0.9919, share 40.5%, optimum found in 95% of runs) before this report; REA, REINFORCE, "
     "BO and local search run with their defaults, untuned on this table."
 )
 PUBLISHED_NAME = {"random": "RS", "rea": "REA", "reinforce": "REINFORCE"}
+
+
+def run_protocol(bench, name: str, budget: int, seeds: list[int], strategy_kwargs=None) -> list:
+    return minimize_over_seeds(
+        lambda: Problem.from_benchmark(bench),
+        lambda: make_strategy(name, **(strategy_kwargs or {})),
+        budget,
+        seeds,
+    )
 
 
 def single_objective(seeds: list[int], budget: int, dataset: str) -> dict:
@@ -136,7 +147,7 @@ def to_markdown(env: dict, so: dict, mo: dict, n_seeds: int) -> str:
         "",
         "## 2. Multi-objective: (200-epoch accuracy, raspi4 latency)",
         "",
-        f"{mo['budget']} evaluations; objectives min-max normalised over the whole table; "
+        f"{mo['budget']} evaluations; objectives min-max normalized over the whole table; "
         f"reference point {mo['ref']}; exact Pareto set: {mo['exact_front_size']} cells. "
         "hv = hypervolume of the non-dominated set of everything evaluated / hypervolume of "
         "the exact front; share = exact Pareto-optimal cells found; 'optimum' = runs that "
@@ -187,14 +198,13 @@ def main() -> None:
             "random sampling": ("random", {}),
         },
     )
-    date = datetime.date.today().isoformat()
     out = Path(args.out)
     write_json(
-        out / f"nb201_quality_{date}.json",
+        out / "nb201_quality.json",
         {"environment": env, "single_objective": so, "multi_objective": mo},
     )
     md = to_markdown(env, so, mo, args.seeds)
-    (out / f"nb201_quality_{date}.md").write_text(md)
+    (out / "nb201_quality.md").write_text(md)
     print(md)
 
 

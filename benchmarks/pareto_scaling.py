@@ -1,7 +1,7 @@
 """Scaling curve of nasfast's non-dominated sort and hypervolume against moocore.
 
 Times both in one process, interleaved (nasfast, moocore, moocore, nasfast, ...), and reports
-medians and the median of the per-round ratios. Writes benchmarks/results/pareto_<date>.md with
+medians and the median of the per-round ratios. Writes benchmarks/results/pareto_scaling.md with
 the machine, torch version and commit, the floor (least work and bytes) of each size, and the
 table. Usage: ``PYTHONPATH=. python benchmarks/pareto_scaling.py [--quick] [--out PATH]``.
 """
@@ -9,7 +9,6 @@ table. Usage: ``PYTHONPATH=. python benchmarks/pareto_scaling.py [--quick] [--ou
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import statistics
 import time
@@ -115,13 +114,12 @@ def floor_lines() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the largest size of each M")
-    ap.add_argument("--out", default=None, help="markdown path (default results/pareto_<date>)")
+    ap.add_argument("--out", default=None, help="markdown path (default results/pareto_scaling.md)")
     args = ap.parse_args()
     env = environment()
-    day = datetime.date.today().isoformat()
-    out = args.out or os.path.join(os.path.dirname(__file__), "results", f"pareto_{day}.md")
+    out = args.out or os.path.join(os.path.dirname(__file__), "results", "pareto_scaling.md")
     lines = [
-        f"# Pareto engine vs moocore {moocore.__version__} ({day})",
+        f"# Pareto engine vs moocore {moocore.__version__}: scaling",
         "",
         f"machine: {env['cpu']} ({env['cpu_count']} cores, shared; torch threads "
         f"{env['torch_threads']}), torch {env['torch']}, python {env['python']}, "

@@ -7,13 +7,12 @@ loop's time to ``forward_candidates``'s. For P above ``--loop-max`` the loop run
 P / loop-max: the loop shares no work, so its time is linear in P (the table marks these rows).
 
     PYTHONPATH=. python benchmarks/supernet_curve.py --threads 2
-writes benchmarks/results/supernet_<date>.md (machine, torch version, commit).
+writes benchmarks/results/supernet_curve.md (machine, torch version, commit).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 
 import torch
@@ -93,8 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(lines[-1])
     if torch.cuda.is_available():
         lines.append(f"\nGPU: {env.get('gpu')}")
-    day = datetime.date.today().isoformat()
-    out = args.out or os.path.join(os.path.dirname(__file__), "results", f"supernet_{day}.md")
+    out = args.out or os.path.join(os.path.dirname(__file__), "results", "supernet_curve.md")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     tmp = out + ".tmp"
     with open(tmp, "w") as f:

@@ -25,7 +25,8 @@ std::vector<std::string> compiled_backends() {
 PYBIND11_MODULE(_C, m) {
   m.doc() = "nasfast compiled kernels";
   m.attr("__version__") = NASFAST_VERSION;
-  m.def("compiled_backends", &compiled_backends, "Backends whose kernels are compiled into this build");
+  m.def("compiled_backends", &compiled_backends,
+        "Backends whose kernels are compiled into this build");
   m.def("openmp_enabled", [] { return nasfast::kWithOpenMP; });
   m.def("num_threads", [] { return at::get_num_threads(); }, "Threads at::parallel_for uses now");
   m.def("parallel_info", [] { return at::get_parallel_info(); });

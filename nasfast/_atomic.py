@@ -39,14 +39,23 @@ def torch_save_atomic(obj: Any, path: str | Path) -> None:
         torch.save(obj, tmp)
 
 
-def read_checkpoint(path: str | Path) -> Any:
+def read_checkpoint(path: str | Path, name: str = "resume") -> Any:
     """``torch.load(path, weights_only=True)`` on CPU, with a missing or unreadable file as one
-    ``--resume`` user error (the counterpart of :func:`torch_save_atomic`)."""
+    user error naming the parameter ``name`` (the counterpart of :func:`torch_save_atomic`)."""
     import torch
 
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise ValueError(f"--resume: no checkpoint at {path}") from None
+        raise ValueError(f"{name}: no checkpoint at {path}") from None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is one user error
-        raise ValueError(f"--resume: cannot read {path} ({type(exc).__name__})") from None
+        raise ValueError(f"{name}: cannot read {path} ({type(exc).__name__})") from None
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """``obj`` as indented JSON at ``path``, written atomically (folders created)."""
+    import json
+
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from nasfast.darts.search import SearchConfig
 from nasfast.datasets import ImageData
-from nasfast.search.darts.search import SearchConfig
 
 BACKENDS = ("reference", "fused")
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from nasfast.darts.genotype import Genotype, derive_cell, derive_genotype
 from nasfast.nn import PRIMITIVES
-from nasfast.search.darts.genotype import Genotype, derive_cell, derive_genotype
 
 K = {name: k for k, name in enumerate(PRIMITIVES)}
 # edge rows in DARTS order: node 0 <- {0,1}; node 1 <- {0,1,2}; node 2 <- {0..3}; node 3 <- {0..4}

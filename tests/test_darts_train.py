@@ -10,11 +10,11 @@ import pytest
 import torch
 from darts_helpers import cli_error, one_thread, tiny_data, write_tiny_npz  # noqa: F401
 
-import nasfast.search.darts.train as train_mod
+import nasfast.darts.train as train_mod
 from nasfast.cli.main import main
-from nasfast.search.darts.genotype import Genotype
-from nasfast.search.darts.model import GenotypeNetwork
-from nasfast.search.darts.train import CHECKPOINT, METRICS_FILE, TrainConfig, train_network
+from nasfast.darts.genotype import Genotype
+from nasfast.darts.model import GenotypeNetwork
+from nasfast.darts.train import CHECKPOINT, METRICS_FILE, TrainConfig, train_network
 
 GENOTYPE = {
     "normal": [["sep_conv_3x3", 0], ["skip_connect", 1], ["dil_conv_3x3", 0],
@@ -102,7 +102,7 @@ def test_resume_after_a_kill_drops_lines_written_after_the_checkpoint(
     files, uninterrupted, tmp_path, monkeypatch
 ):
     out = tmp_path / "killed"
-    real = train_mod.torch_save_atomic
+    real = train_mod.save_checkpoint
     saved_steps = []
 
     def killed_at_step_10(obj, path):
@@ -111,7 +111,7 @@ def test_resume_after_a_kill_drops_lines_written_after_the_checkpoint(
         saved_steps.append(obj["step"])
         real(obj, path)
 
-    monkeypatch.setattr(train_mod, "torch_save_atomic", killed_at_step_10)
+    monkeypatch.setattr(train_mod, "save_checkpoint", killed_at_step_10)
     with pytest.raises(KeyboardInterrupt):
         _train(files, out, "--checkpoint-every", "3")
     monkeypatch.undo()
@@ -152,10 +152,10 @@ def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert sorted(os.listdir(out)) == sorted([METRICS_FILE, CHECKPOINT])  # no temporary file left
     assert torch.load(os.path.join(out, CHECKPOINT), weights_only=True)["step"] == 4
-    with pytest.raises(ValueError, match="--resume: needs --out"):
+    with pytest.raises(ValueError, match="^resume: needs out"):
         train_network(net(), data, cfg, progress=False, resume=True)
     other = GenotypeNetwork(g, 2, 3, 2, in_channels=1, image_size=(8, 8))
-    with pytest.raises(ValueError, match="--resume: the checkpoint's network does not match"):
+    with pytest.raises(ValueError, match="^resume: the checkpoint.s network does not match"):
         train_network(other, data, cfg, out=out, progress=False, resume=True)
     resumed = net()
     result = train_network(resumed, data, cfg, out=out, progress=False, resume=True)

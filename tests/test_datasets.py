@@ -43,7 +43,7 @@ def test_idx_directory_and_missing_test_split(tmp_path):
     d = load_images(str(tmp_path))
     # no t10k files: a seeded sixth of the training images becomes the test set
     assert d.x_train.shape == (25, 1, 5, 4) and d.x_test.shape == (5, 1, 5, 4)
-    assert abs(float(d.x_train.mean())) < 1e-5  # normalised with the train statistics
+    assert abs(float(d.x_train.mean())) < 1e-5  # normalized with the train statistics
     xt, yt = _images(7, seed=1)
     _write_idx(str(tmp_path / "t10k-images-idx3-ubyte.gz"), xt, True)
     _write_idx(str(tmp_path / "t10k-labels-idx1-ubyte.gz"), yt, True)
@@ -131,5 +131,5 @@ def test_unreadable_npz_cifar_and_names_are_one_line_errors(tmp_path):
     (cif / "data_batch_1").write_bytes(b"not a pickle")
     with pytest.raises(ValueError, match="cannot read CIFAR-10 batch"):
         load_images(str(cif))
-    with pytest.raises(ValueError, match="--dataset: expected one of"):
+    with pytest.raises(ValueError, match="^dataset: expected one of"):
         load_images(str(tmp_path / "does-not-exist"))

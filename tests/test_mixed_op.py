@@ -191,6 +191,7 @@ def test_opcheck():
     )
 
 
+@pytest.mark.slow
 def test_torch_compile_fullgraph():
     outs, alpha = _inputs(4, (2, 8), dtype=torch.float32)
 

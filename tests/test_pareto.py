@@ -1,4 +1,4 @@
-"""nasfast.pareto: sorting, crowding, hypervolume, IGD, scalarisations, the pymoo plug-in."""
+"""nasfast.pareto: sorting, crowding, hypervolume, IGD, scalarizations, the pymoo plug-in."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def objective_matrices(draw, max_n: int = 40, min_m: int = 1, max_m: int = 8):
 # ---------------------------------------------------------------- non-dominated sorting
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(objective_matrices())
 def test_ranks_match_brute_force(F):
@@ -216,11 +217,11 @@ def test_hypervolume_matches_moocore(m, n):
 def test_hypervolume_points_not_better_than_ref_contribute_nothing():
     F = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 2.0]])  # only the first is strictly better
     assert P.hypervolume(F, [1.0, 1.0]) == pytest.approx(0.25)
-    # Maximised objective: volume between ref and the points above it.
+    # Maximized objective: volume between ref and the points above it.
     assert P.hypervolume(np.array([[0.5, 3.0]]), [1.0, 1.0], maximize=[1]) == pytest.approx(1.0)
 
 
-# ---------------------------------------------------------------- IGD and scalarisations
+# ---------------------------------------------------------------- IGD and scalarizations
 
 
 def test_igd_matches_pymoo():
@@ -232,7 +233,7 @@ def test_igd_matches_pymoo():
     assert P.igd(front, front) == 0.0
 
 
-def test_scalarisations():
+def test_scalarizations():
     rng = np.random.default_rng(0)
     F = rng.random((50, 3))
     w = np.array([0.2, 0.3, 0.5])

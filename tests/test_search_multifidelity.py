@@ -245,7 +245,7 @@ def test_a_strategy_can_propose_the_candidates_and_learns_their_first_results():
 def test_epochwise_training_continues_and_a_restart_gives_the_same_numbers():
     from darts_helpers import tiny_data
 
-    from nasfast.search.darts.train import TrainConfig
+    from nasfast.darts.train import TrainConfig
     from nasfast.search.multifidelity.training import (
         EpochwiseTraining,
         split_validation,

@@ -15,8 +15,8 @@ inline void check_floating(const at::Tensor& t, const char* name) {
 
 inline void check_same_device_dtype(const at::Tensor& t, const at::Tensor& ref, const char* name,
                                     const char* ref_name) {
-  TORCH_CHECK_VALUE(t.device() == ref.device(), name, ": expected device ", ref.device(),
-                    " (as ", ref_name, "), got ", t.device());
+  TORCH_CHECK_VALUE(t.device() == ref.device(), name, ": expected device ", ref.device(), " (as ",
+                    ref_name, "), got ", t.device());
   TORCH_CHECK_VALUE(t.scalar_type() == ref.scalar_type(), name, ": expected dtype ",
                     ref.scalar_type(), " (as ", ref_name, "), got ", t.scalar_type());
 }

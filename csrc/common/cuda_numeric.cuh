@@ -5,19 +5,29 @@
 
 namespace nasfast::cuda_numeric {
 
-template <typename T> struct Acc { using type = float; };
-template <> struct Acc<double> { using type = double; };
+template <typename T>
+struct Acc {
+  using type = float;
+};
+template <>
+struct Acc<double> {
+  using type = double;
+};
 
-template <typename T> __device__ __forceinline__ typename Acc<T>::type load(const T* p) {
+template <typename T>
+__device__ __forceinline__ typename Acc<T>::type load(const T* p) {
   return static_cast<typename Acc<T>::type>(*p);
 }
-template <> __device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p) {
+template <>
+__device__ __forceinline__ float load<__nv_bfloat16>(const __nv_bfloat16* p) {
   return __bfloat162float(*p);
 }
-template <typename T, typename A> __device__ __forceinline__ T store_cast(A v) {
+template <typename T, typename A>
+__device__ __forceinline__ T store_cast(A v) {
   return static_cast<T>(v);
 }
-template <> __device__ __forceinline__ __nv_bfloat16 store_cast<__nv_bfloat16, float>(float v) {
+template <>
+__device__ __forceinline__ __nv_bfloat16 store_cast<__nv_bfloat16, float>(float v) {
   return __float2bfloat16(v);
 }
 

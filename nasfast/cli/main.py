@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from nasfast.cli.errors import command_parser, flag_message
+
 # Each module defines register(subparsers) which adds its parser and sets `func` on it.
 COMMAND_MODULES = [
     "nasfast.cli.info",
@@ -13,6 +15,7 @@ COMMAND_MODULES = [
     "nasfast.cli.search",
     "nasfast.cli.compare",
     "nasfast.cli.train",
+    "nasfast.cli.profile",
 ]
 
 
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (CLIError, ValueError, FileNotFoundError) as exc:
-        print(f"nasfast {args.command}: error: {exc}", file=sys.stderr)
+        message = flag_message(str(exc), command_parser(parser, args))
+        print(f"nasfast {args.command}: error: {message}", file=sys.stderr)
         return 2
 
 

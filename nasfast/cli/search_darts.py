@@ -34,7 +34,7 @@ def _float_list(text: str) -> list[float]:
 
 
 def register(strategies: argparse._SubParsersAction) -> None:
-    from nasfast.search.darts.search import SearchConfig
+    from nasfast.darts.search import SearchConfig
 
     d = SearchConfig()
     p = strategies.add_parser(
@@ -83,7 +83,7 @@ def register(strategies: argparse._SubParsersAction) -> None:
         metavar="ROUNDS",
         help="after the search, time ROUNDS interleaved steps fused vs reference; print the ratio",
     )
-    g = p.add_argument_group("optimisation (DARTS paper defaults)")
+    g = p.add_argument_group("optimization (DARTS paper defaults)")
     g.add_argument(
         "--order",
         default=d.order,
@@ -159,7 +159,7 @@ def register(strategies: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    from nasfast.search.darts.search import SearchConfig
+    from nasfast.darts.search import SearchConfig
 
     return SearchConfig(
         dataset=args.dataset,
@@ -196,8 +196,8 @@ def config_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
 
+    from nasfast.darts.search import DartsSearch
     from nasfast.datasets import load_images
-    from nasfast.search.darts.search import DartsSearch
 
     set_threads(args.threads)
     check_device(args.device)
@@ -219,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
     print(f"search {status} in {search.elapsed:.1f} s; wrote {args.out}/genotype.json")
     if args.time_backends:
-        from nasfast.search.darts.timing import time_backends
+        from nasfast.darts.timing import time_backends
 
         t = time_backends(cfg, data, args.time_backends, device=args.device)
         print(

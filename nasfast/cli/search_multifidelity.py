@@ -78,10 +78,10 @@ def fidelity_of(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    from nasfast._atomic import write_json
     from nasfast.cli.search_nb201 import seeds_of
     from nasfast.search.multifidelity import make_scheduler, minimize_multifidelity, nb201_problem
     from nasfast.search.multifidelity.problem import MultiFidelityProblem
-    from nasfast.search.protocol import write_json
 
     if args.benchmark != "nb201":
         raise ValueError(f"--benchmark: expected nb201, got {args.benchmark!r}")

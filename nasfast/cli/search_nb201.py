@@ -12,13 +12,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 STRATEGY_HELP = {
     "random": "random search (uniform, no repeats)",
     "rea": "regularized evolution (Real et al. 2019)",
     "reinforce": "REINFORCE policy gradient",
-    "bo": "Bayesian optimisation (Optuna TPE or GP)",
+    "bo": "Bayesian optimization (Optuna TPE or GP)",
     "local": "local search with random restarts",
     "nsga2": "NSGA-II (pymoo) with categorical operators",
 }
@@ -50,11 +48,12 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
         help="epochs of the searched accuracy: 12, 200 or auto (12 for one objective, else 200)",
     )
     p.add_argument(
-        "--scalarise",
+        "--scalarize",
         default=None,
         help="fold several objectives for a single-objective strategy: weighted|chebyshev|epsilon",
     )
-    p.add_argument("--weights", default=None, help="scalarisation weights, e.g. 0.7,0.3")
+    p.add_argument("--scalarise", dest="scalarize", help=argparse.SUPPRESS)
+    p.add_argument("--weights", default=None, help="scalarization weights, e.g. 0.7,0.3")
     p.add_argument("--eps", default=None, help="epsilon bounds, e.g. latency:raspi4=20")
     p.add_argument("--primary", default=None, help="epsilon-constraint objective (default first)")
     p.add_argument(
@@ -129,19 +128,34 @@ def seeds_of(args: argparse.Namespace) -> list[int]:
     return [_int(args.seed if args.seed is not None else 0, "--seed", 0)]
 
 
-def scalarisation_of(args: argparse.Namespace, objectives: list[str]):
-    from nasfast.search.protocol import parse_assignments
-    from nasfast.search.scalarise import Scalarisation
+def parse_assignments(text: str | None, what: str) -> dict[str, float]:
+    """``"accuracy=85,latency:raspi4=20"`` -> dict (ValueError naming ``what``)."""
+    out: dict[str, float] = {}
+    if not text:
+        return out
+    for part in text.split(","):
+        name, sep, value = part.rpartition("=")
+        if not sep or not name:
+            raise ValueError(f"{what}: expected NAME=VALUE[,NAME=VALUE...], got {text!r}")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"{what}: {value!r} is not a number (in {text!r})") from None
+    return out
 
-    if args.scalarise is None:
+
+def scalarization_of(args: argparse.Namespace):
+    from nasfast.search import Scalarization
+
+    if args.scalarize is None:
         if args.weights or args.eps or args.primary:
-            raise ValueError("--scalarise: give weighted, chebyshev or epsilon with those options")
+            raise ValueError("--scalarize: give weighted, chebyshev or epsilon with those options")
         return None
     weights = None
     if args.weights:
         weights = [_float(w, "--weights") for w in args.weights.split(",")]
-    return Scalarisation(
-        args.scalarise,
+    return Scalarization(
+        args.scalarize,
         weights,
         primary=args.primary if args.primary else 0,
         eps=parse_assignments(args.eps, "--eps") or None,
@@ -149,7 +163,10 @@ def scalarisation_of(args: argparse.Namespace, objectives: list[str]):
 
 
 def run(args: argparse.Namespace) -> int:
-    from nasfast.search.loop import check_budget
+    from nasfast.search import Problem, check_budget, make_strategy
+    from nasfast.search.seeds import minimize_over_seeds
+    from nasfast.tabular.protocol import make_benchmark
+    from nasfast.tabular.report import write_search_report
 
     if args.benchmark != "nb201":
         raise ValueError(f"--benchmark: expected nb201, got {args.benchmark!r}")
@@ -157,156 +174,35 @@ def run(args: argparse.Namespace) -> int:
     objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     seeds = seeds_of(args)
     kwargs = strategy_kwargs(args)
-    from nasfast.search.protocol import make_benchmark
-
     bench = make_benchmark(args.dataset, objectives, args.fidelity, args.table)
-    scal = scalarisation_of(args, objectives)
-    if len(objectives) > 1 and scal is None and args.strategy_name not in ("nsga2", "random", "bo"):
+    scal = scalarization_of(args)
+    name = args.strategy_name
+    if len(objectives) > 1 and scal is None and name not in ("nsga2", "random", "bo"):
         raise ValueError(
-            f"--objectives: {args.strategy_name} is single-objective; give one objective or "
-            "--scalarise weighted|chebyshev|epsilon"
+            f"--objectives: {name} is single-objective; give one objective or "
+            "--scalarize weighted|chebyshev|epsilon"
         )
-    if args.strategy_name == "nsga2" and "pop_size" not in kwargs:
+    if name == "nsga2" and "pop_size" not in kwargs:
         kwargs["pop_size"] = min(40, max(2, budget // 4))
-    out = Path(args.out or f"runs/{args.strategy_name}-nb201")
-    summary = search_and_write(bench, args.strategy_name, budget, seeds, kwargs, scal, args, out)
-    print(summary)
-    return 0
-
-
-def search_and_write(bench, strategy, budget, seeds, kwargs, scal, args, out: Path) -> str:
-    from nasfast.search.protocol import (
-        exact_front_rows,
-        front_to_dict,
-        incumbent_curves,
-        parse_assignments,
-        run_protocol,
-        run_to_dict,
-        write_json,
-    )
-
     ref = bench.reference_point(parse_assignments(args.ref, "--ref"))
-    results = run_protocol(
-        bench,
-        strategy,
+    results = minimize_over_seeds(
+        lambda: Problem.from_benchmark(bench, scal),
+        lambda: make_strategy(name, **kwargs),
         budget,
         seeds,
-        strategy_kwargs=kwargs,
-        scalarisation=scal,
         progress=args.progress,
     )
-    runs = [run_to_dict(bench, r) for r in results]
-    _, optimum = bench.table.best(bench.final_column)
-    write_json(
-        out / "results.json",
-        {
-            "benchmark": "nb201",
-            "dataset": bench.dataset,
-            "strategy": strategy,
-            "strategy_kwargs": kwargs,
-            "objectives": bench.objective_names,
-            "fidelity": bench.fidelity,
-            "final_metric": bench.final_column,
-            "scalarisation": None if scal is None else scal.describe(),
-            "budget": budget,
-            "table_optimum": optimum,
-            "runs": runs,
-        },
+    summary = write_search_report(
+        bench,
+        results,
+        Path(args.out or f"runs/{name}-nb201"),
+        strategy=name,
+        strategy_kwargs=kwargs,
+        scalarization=None if scal is None else scal.describe(),
+        budget=budget,
+        ref=ref,
+        plots=not args.no_plots,
+        verbose=not args.quiet,
     )
-    finals = np.array([r["final_acc"] for r in runs])
-    lines = []
-    if not args.quiet:
-        for r in runs:
-            lines.append(
-                f"seed {r['seed']}: {r['best_arch']}  final_acc {r['final_acc']:.2f}  "
-                f"({r['n_evals']} evals, {r['stopped']})"
-            )
-    multi = len(bench.objective_names) > 1
-    if multi:
-        fronts = [front_to_dict(bench, r, ref) for r in results]
-        exact = exact_front_rows(bench)
-        ref_units = _ref_in_units(bench, ref)
-        write_json(
-            out / "front.json",
-            {
-                "objectives": bench.objective_names,
-                "normalisation": "each objective min-max over the whole table, minimised",
-                "ref": ref_units,
-                "front": fronts[0]["front"],
-                "hypervolume": fronts[0]["hypervolume"],
-                "hypervolume_exact": fronts[0]["hypervolume_exact"],
-                "hv_ratio_mean": float(np.mean([f["hv_ratio"] for f in fronts])),
-                "pareto_share_mean": float(np.mean([f["pareto_share"] for f in fronts])),
-                "runs": fronts,
-                "exact_front": exact,
-            },
-        )
-        if not args.quiet:
-            lines.extend(front_table(bench, fronts[0], exact))
-        lines.append(
-            f"{strategy} on nb201/{bench.dataset} {bench.objective_names}, {budget} evals, "
-            f"{len(seeds)} seed(s): hypervolume {np.mean([f['hv_ratio'] for f in fronts]):.4f} "
-            f"of the exact front, {np.mean([f['pareto_share'] for f in fronts]) * 100:.1f}% of "
-            f"its {fronts[0]['pareto_size']} Pareto-optimal cells found (ref {ref_units})"
-        )
-    lines.append(
-        f"{strategy} on nb201/{bench.dataset}, {budget} evals, {len(seeds)} seed(s): 200-epoch "
-        f"accuracy of the best found {finals.mean():.2f} +- {finals.std():.2f} "
-        f"(table optimum {optimum:.2f}); wrote {out / 'results.json'}"
-    )
-    if not args.no_plots:
-        from nasfast.search.plots import plot_convergence, plot_front
-
-        plot_convergence(
-            {strategy: incumbent_curves(runs)},
-            out / "convergence.png",
-            title=f"{strategy} on NAS-Bench-201 {bench.dataset}",
-            optimum=optimum,
-        )
-        if multi:
-            names = bench.objective_names
-            M = bench.objective_matrix()
-            ylim = None
-            if bench.specs[0].maximize:  # zoom on the part of the front the reference keeps
-                ys = [p[names[0]] for p in exact]
-                ylim = (max(min(ys), ref_units[names[0]] - 2.0) - 0.5, max(ys) + 0.5)
-            idx = [h["index"] for h in runs[0]["history"]]
-            plot_front(
-                [(p[names[1]], p[names[0]]) for p in fronts[0]["front"]],
-                [(p[names[1]], p[names[0]]) for p in exact],
-                out / "front.png",
-                xlabel=names[1],
-                ylabel=names[0],
-                evaluated=M[idx][:, [1, 0]],
-                title=f"{strategy}, seed {runs[0]['seed']}: found vs exact front",
-                ylim=ylim,
-            )
-    return "\n".join(lines)
-
-
-def _ref_in_units(bench, ref: np.ndarray) -> dict[str, float]:
-    out = {}
-    for s, (lo, hi), r in zip(bench.specs, bench.bounds(), ref, strict=True):
-        out[s.name] = float(hi - r * (hi - lo)) if s.maximize else float(lo + r * (hi - lo))
-    return out
-
-
-def front_table(bench, found: dict[str, Any], exact: list[dict[str, Any]]) -> list[str]:
-    """Side by side: each exact Pareto-optimal cell, whether found; extra found points."""
-    names = bench.objective_names
-    found_idx = {p["index"] for p in found["front"]}
-    exact_idx = {p["index"] for p in exact}
-    head = "  ".join(f"{n:>16}" for n in names)
-    lines = [f"exact front ({len(exact)} cells; * = found)   {head}"]
-    for p in exact:
-        mark = "*" if p["index"] in found_idx else " "
-        vals = "  ".join(f"{p[n]:16.3f}" for n in names)
-        lines.append(f"  {mark} index {p['index']:>5}                    {vals}")
-    extra = [p for p in found["front"] if p["index"] not in exact_idx]
-    extra.sort(key=lambda p: [p[n] for n in names])
-    if extra:
-        lines.append(f"found front points not on the exact front ({len(extra)}):")
-        for p in extra:
-            vals = "  ".join(f"{p[n]:16.3f}" for n in names)
-            lines.append(f"    index {p['index']:>5}                    {vals}")
-    return lines
+    print(summary)
+    return 0

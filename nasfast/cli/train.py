@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from nasfast._atomic import atomic_path, torch_save_atomic
 from nasfast.cli.common import (
     DATASETS_HELP,
     add_device_args,
@@ -18,7 +17,7 @@ from nasfast.cli.train_early_stop import add_early_stop_args, make_stop_when
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from nasfast.search.darts.train import TrainConfig
+    from nasfast.darts.train import TrainConfig
 
     d = TrainConfig()
     p = sub.add_parser(
@@ -92,15 +91,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import os
 
-    import torch
-
+    from nasfast.darts.genotype import Genotype
+    from nasfast.darts.model import count_parameters
+    from nasfast.darts.retrain import genotype_network, resume_settings, save_trained
+    from nasfast.darts.train import TrainConfig, export_module, train_network
     from nasfast.datasets import load_images
-    from nasfast.search.darts.genotype import Genotype
-    from nasfast.search.darts.model import GenotypeNetwork, count_parameters
-    from nasfast.search.darts.train import TrainConfig, export_module, train_network
 
     set_threads(args.threads)
     check_device(args.device)
@@ -130,16 +127,13 @@ def run(args: argparse.Namespace) -> int:
     early = make_stop_when(args)
     genotype = Genotype.load(args.genotype)
     data = load_images(args.dataset)
-    torch.manual_seed(args.seed)
-    C_in, H, W = data.shape
-    net = GenotypeNetwork(
+    net = genotype_network(
         genotype,
-        args.channels,
-        data.num_classes,
-        args.layers,
-        in_channels=C_in,
-        image_size=(H, W),
+        data,
+        channels=args.channels,
+        layers=args.layers,
         auxiliary=args.auxiliary,
+        seed=args.seed,
     )
     n_params = count_parameters(net)
     print(
@@ -159,15 +153,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
-        settings={
-            "genotype": {
-                k: genotype.to_dict()[k]
-                for k in ("normal", "normal_concat", "reduce", "reduce_concat")
-            },
-            "channels": args.channels,
-            "layers": args.layers,
-            "auxiliary": args.auxiliary,
-        },
+        settings=resume_settings(net, args.channels, args.layers),
         stop_when=early[0] if early else None,
     )
     result["params"] = n_params
@@ -184,21 +170,7 @@ def run(args: argparse.Namespace) -> int:
         f"{result['train_seconds']:.1f} s)"
     )
     if args.out:
-        torch_save_atomic(
-            {
-                "genotype": genotype.to_dict(),
-                "state_dict": net.state_dict(),
-                "channels": args.channels,
-                "layers": args.layers,
-                "num_classes": data.num_classes,
-                "in_channels": C_in,
-                "image_size": [H, W],
-                "auxiliary": args.auxiliary,
-            },
-            os.path.join(args.out, "model.pt"),
-        )
-        with atomic_path(os.path.join(args.out, "result.json")) as tmp, open(tmp, "w") as f:
-            json.dump(result, f, indent=1)
+        save_trained(args.out, net, data, result, args.channels)
     if args.export:
         net.auxiliary_head = None
         export_module(net.cpu(), data.x_test[:2].cpu(), args.export)

@@ -1,4 +1,4 @@
-"""Image classification data sets by name or path, held in memory as normalised float tensors.
+"""Image classification data sets by name or path, held in memory as normalized float tensors.
 
 Names: ``mnist-small`` (3,000 real MNIST digits shipped inside nasfast, the default),
 ``mnist10k``, ``fashion-mnist``, ``cifar10`` (looked up under the data roots, see
@@ -43,7 +43,7 @@ def data_roots() -> list[str]:
 
 @dataclass
 class ImageData:
-    """Train and test splits as float32 ``[N, C, H, W]`` tensors normalised with the train
+    """Train and test splits as float32 ``[N, C, H, W]`` tensors normalized with the train
     set's per-channel mean and std, and int64 labels."""
 
     name: str
@@ -69,12 +69,12 @@ def resolve(dataset: str) -> str:
                 if os.path.exists(p):
                     return p
         raise ValueError(
-            f"--dataset: {dataset} not found under {', '.join(data_roots())}; "
+            f"dataset: {dataset} not found under {', '.join(data_roots())}; "
             "set NASFAST_DATA or give a path"
         )
     if not os.path.exists(dataset):
         raise ValueError(
-            f"--dataset: expected one of {', '.join(NAMES)} or an existing path, got {dataset!r}"
+            f"dataset: expected one of {', '.join(NAMES)} or an existing path, got {dataset!r}"
         )
     return dataset
 

@@ -1,9 +1,11 @@
-"""The eight DARTS search primitives as plain PyTorch modules.
+"""The eight DARTS primitives as plain PyTorch modules, in their search and evaluation variants.
 
 These follow the DARTS search space (Liu, Simonyan, Yang, "DARTS: Differentiable Architecture
 Search", ICLR 2019; reference code quark0/darts): ReLU-Conv-BN stacks, BatchNorm without affine
-parameters in the search cell, pools followed by BatchNorm, ``none`` as zeros. They are the
-reference twin of nasfast's fused DARTS edge and define the parameter layout both backends share.
+parameters in the search cell, pools followed by BatchNorm, ``none`` as zeros; the derived
+(evaluation) network has affine BatchNorm and bare pools. The search variant is the reference
+twin of nasfast's fused DARTS edge and defines the parameter layout both backends share.
+:class:`ReLUConvBN` is the one ReLU-Conv-BN of nasfast: DARTS cells, the NB201 supernet.
 """
 
 from __future__ import annotations
@@ -21,6 +23,38 @@ PRIMITIVES: tuple[str, ...] = (
     "dil_conv_3x3",
     "dil_conv_5x5",
 )
+
+
+class ReLUConvBN(nn.Module):
+    """ReLU -> Conv (no bias) -> BatchNorm; ``conv`` and ``bn`` name the two layers."""
+
+    def __init__(
+        self, C_in: int, C_out: int, k: int, stride: int, padding: int, affine: bool = True
+    ):
+        super().__init__()
+        self.op = nn.Sequential(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(C_in, C_out, k, stride=stride, padding=padding, bias=False),
+            nn.BatchNorm2d(C_out, affine=affine),
+        )
+
+    @property
+    def conv(self) -> nn.Conv2d:
+        return self.op[1]
+
+    @property
+    def bn(self) -> nn.BatchNorm2d:
+        return self.op[2]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(x)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # state dicts that name the two layers conv.* and bn.* load as well
+        for old, new in (("conv.", "op.1."), ("bn.", "op.2.")):
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 class Zero(nn.Module):
@@ -100,19 +134,19 @@ class DilConv(nn.Module):
         return self.op(x)
 
 
-def make_primitive(name: str, C: int, stride: int, affine: bool = False) -> nn.Module:
-    """One search-cell primitive; pools get the BatchNorm(affine=False) DARTS adds after them."""
-    if name == "none":
+def make_primitive(name: str, C: int, stride: int, *, search: bool = True) -> nn.Module:
+    """One DARTS primitive on ``C`` channels. ``search=True``: the search cell's (BatchNorm
+    affine=False, pools followed by BatchNorm(affine=False), ``none`` = zeros); ``search=False``:
+    the derived network's (affine BatchNorm, bare pools; ``none`` is no op of a derived cell)."""
+    affine = not search
+    if name == "none" and search:
         return Zero(stride)
     if name == "max_pool_3x3":
-        return nn.Sequential(
-            nn.MaxPool2d(3, stride=stride, padding=1), nn.BatchNorm2d(C, affine=False)
-        )
+        pool: nn.Module = nn.MaxPool2d(3, stride=stride, padding=1)
+        return nn.Sequential(pool, nn.BatchNorm2d(C, affine=False)) if search else pool
     if name == "avg_pool_3x3":
-        return nn.Sequential(
-            nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False),
-            nn.BatchNorm2d(C, affine=False),
-        )
+        pool = nn.AvgPool2d(3, stride=stride, padding=1, count_include_pad=False)
+        return nn.Sequential(pool, nn.BatchNorm2d(C, affine=False)) if search else pool
     if name == "skip_connect":
         return nn.Identity() if stride == 1 else FactorizedReduce(C, C, affine)
     if name == "sep_conv_3x3":
@@ -123,4 +157,5 @@ def make_primitive(name: str, C: int, stride: int, affine: bool = False) -> nn.M
         return DilConv(C, C, 3, stride, 2, 2, affine)
     if name == "dil_conv_5x5":
         return DilConv(C, C, 5, stride, 4, 2, affine)
-    raise ValueError(f"name: expected one of {', '.join(PRIMITIVES)}, got {name!r}")
+    ops = PRIMITIVES if search else PRIMITIVES[1:]
+    raise ValueError(f"name: expected one of {', '.join(ops)}, got {name!r}")

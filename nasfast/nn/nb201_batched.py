@@ -24,30 +24,34 @@ rows. Plans (the index bookkeeping) are small numpy computations, cached per cel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from nasfast.nn.nb201_supernet import (
-    CONV1,
-    CONV3,
-    EDGES,
-    NONE,
-    POOL,
-    SKIP,
-    NB201Supernet,
-    ReLUConvBN,
-    ResBlock,
-    SupernetCell,
-    avg_pool,
-)
+from nasfast.nn.darts_primitives import ReLUConvBN
+from nasfast.nn.nb201_layers import ResBlock, SupernetCell, avg_pool, folded
 from nasfast.ops.row_gather import gather_rows, gather_sum
+from nasfast.spaces.nb201 import CONV1, CONV3, EDGES, NONE, POOL, SKIP
 
 # Bytes of one stacked cell-input tensor per chunk. On CPU larger chunks won in interleaved runs
 # on the 2-core dev machine (fewer parallel regions; 32 MB is its L3), despite the caches.
 CPU_CHUNK_BYTES = 32 << 20
 CUDA_CHUNK_BYTES = 1 << 30
+
+
+class Supernet(Protocol):
+    """The parts of ``nasfast.nn.NB201Supernet`` the batched pass runs."""
+
+    C: int
+    N: int
+    layers: nn.ModuleList
+    last_bn: nn.BatchNorm2d
+    classifier: nn.Linear
+
+    def stem(self, x: torch.Tensor, bn: str) -> torch.Tensor: ...
 
 
 @dataclass
@@ -128,7 +132,7 @@ class _Runner:
     contiguous block for the gather/scatter ops.
     """
 
-    def __init__(self, net: NB201Supernet, mode: str, backend: str):
+    def __init__(self, net: Supernet, mode: str, backend: str):
         self.net, self.mode, self.backend = net, mode, backend
         self._folded: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -158,7 +162,7 @@ class _Runner:
         if self.mode == "running":
             key = id(m)
             if key not in self._folded:
-                self._folded[key] = m.folded()
+                self._folded[key] = folded(m)
             w, b = self._folded[key]
             return _as_rows(F.conv2d(_as_nchw(x), w, b, conv.stride, conv.padding), n)
         y = F.conv2d(_as_nchw(x), conv.weight, None, conv.stride, conv.padding)
@@ -226,14 +230,14 @@ def default_chunk(x: torch.Tensor, C: int) -> int:
 
 
 def forward_candidates(
-    net: NB201Supernet,
+    net: Supernet,
     x: torch.Tensor,
     archs: torch.Tensor,
     mode: str,
     chunk: int | None,
     backend: str,
 ) -> torch.Tensor:
-    """See :meth:`NB201Supernet.forward_candidates` (arguments already validated)."""
+    """See :meth:`nasfast.nn.NB201Supernet.forward_candidates` (arguments already validated)."""
     uniq, inverse = torch.unique(archs, dim=0, return_inverse=True)
     codes = uniq.numpy()
     runner = _Runner(net, mode, backend)
@@ -244,7 +248,7 @@ def forward_candidates(
     return logits.index_select(0, inverse.to(logits.device))
 
 
-def conv_work(net: NB201Supernet, archs: torch.Tensor, chunk: int) -> tuple[int, int]:
+def conv_work(net: Supernet, archs: torch.Tensor, chunk: int) -> tuple[int, int]:
     """Images pushed through cell convolutions (each weighted by its MACs per image, in units of
     a C x C 3x3 conv at the first stage's resolution) by the batched pass and by the loop, for
     one image per candidate: the work floor of both, for benchmark reports."""

@@ -12,7 +12,7 @@ Python loop); ``forward_candidates(x, archs)`` scores a whole population in one 
 (``nasfast.nn.nb201_batched``) and equals the loop.
 
 BatchNorm: ``bn="running"`` uses the supernet's running statistics (eval), ``bn="batch"``
-recalibrates: each candidate is normalised with the statistics of its own activations on the
+recalibrates: each candidate is normalized with the statistics of its own activations on the
 batch it is scored on, ``bn="train"`` is ``"batch"`` that also updates the running statistics.
 The default is ``"train"`` in training mode and ``"running"`` in eval mode.
 """
@@ -25,98 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
-NONE, SKIP, CONV1, CONV3, POOL = range(5)
-# (destination node, source node) of the six edges, in the official order.
-EDGES = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
-NUM_EDGES = len(EDGES)
-BN_MODES = ("running", "batch", "train")
-
-
-def arch_to_str(arch: Sequence[int] | torch.Tensor) -> str:
-    """The official NAS-Bench-201 string of 6 op codes."""
-    a = [int(v) for v in arch]
-    o = [f"{OPS[c]}~{s}" for c, (_, s) in zip(a, EDGES, strict=True)]
-    return f"|{o[0]}|+|{o[1]}|{o[2]}|+|{o[3]}|{o[4]}|{o[5]}|"
-
-
-def batch_norm(y: torch.Tensor, bn: nn.BatchNorm2d, mode: str) -> torch.Tensor:
-    """BatchNorm of one candidate's ``[B, C, H, W]`` activations in ``mode``."""
-    if mode == "running":
-        return F.batch_norm(
-            y, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps
-        )
-    if mode == "batch":
-        return F.batch_norm(y, None, None, bn.weight, bn.bias, True, 0.0, bn.eps)
-    return F.batch_norm(
-        y, bn.running_mean, bn.running_var, bn.weight, bn.bias, True, bn.momentum, bn.eps
-    )
-
-
-class ReLUConvBN(nn.Module):
-    """ReLU -> Conv (no bias) -> BatchNorm (affine)."""
-
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int):
-        super().__init__()
-        self.conv = nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False)
-        self.bn = nn.BatchNorm2d(C_out)
-
-    def run(self, x: torch.Tensor, bn: str) -> torch.Tensor:
-        return batch_norm(self.conv(F.relu(x)), self.bn, bn)
-
-    def folded(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Conv weight and bias with the BN's running statistics folded in (eval mode)."""
-        bn = self.bn
-        scale = bn.weight * torch.rsqrt(bn.running_var + bn.eps)
-        w = self.conv.weight * scale.view(-1, 1, 1, 1)
-        return w, bn.bias - bn.running_mean * scale
-
-
-def avg_pool(x: torch.Tensor) -> torch.Tensor:
-    return F.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
-
-
-class SupernetCell(nn.Module):
-    """Six edges; each holds a 1x1 and a 3x3 ReLU-Conv-BN (skip, pool and none have no weights)."""
-
-    def __init__(self, C: int):
-        super().__init__()
-        self.C = C
-        self.conv1 = nn.ModuleList(ReLUConvBN(C, C, 1, 1, 0) for _ in range(NUM_EDGES))
-        self.conv3 = nn.ModuleList(ReLUConvBN(C, C, 3, 1, 1) for _ in range(NUM_EDGES))
-
-    def edge(self, e: int, op: int, x: torch.Tensor, bn: str) -> torch.Tensor:
-        if op == NONE:
-            return x.mul(0.0)
-        if op == SKIP:
-            return x
-        if op == CONV1:
-            return self.conv1[e].run(x, bn)
-        if op == CONV3:
-            return self.conv3[e].run(x, bn)
-        return avg_pool(x)
-
-    def forward(self, x: torch.Tensor, arch: Sequence[int], bn: str) -> torch.Tensor:
-        nodes = [x]
-        for j in (1, 2, 3):
-            nodes.append(
-                sum(self.edge(e, arch[e], nodes[s], bn) for e, (d, s) in enumerate(EDGES) if d == j)
-            )
-        return nodes[3]
-
-
-class ResBlock(nn.Module):
-    """NAS-Bench-201's reduction block: ReLUConvBN 3x3 s2 -> ReLUConvBN 3x3, plus an
-    AvgPool2d(2, 2) + Conv1x1 shortcut, summed."""
-
-    def __init__(self, C_in: int, C_out: int):
-        super().__init__()
-        self.conv_a = ReLUConvBN(C_in, C_out, 3, 2, 1)
-        self.conv_b = ReLUConvBN(C_out, C_out, 3, 1, 1)
-        self.shortcut = nn.Conv2d(C_in, C_out, 1, 1, 0, bias=False)
-
-    def forward(self, x: torch.Tensor, bn: str) -> torch.Tensor:
-        return self.conv_b.run(self.conv_a.run(x, bn), bn) + self.shortcut(F.avg_pool2d(x, 2, 2))
+from nasfast.nn.nb201_batched import forward_candidates
+from nasfast.nn.nb201_layers import BN_MODES, ResBlock, SupernetCell, batch_norm
+from nasfast.ops import mixed_op
+from nasfast.spaces.nb201 import EDGES, N_EDGES, OPS
 
 
 def _require_int(v: object, name: str, lo: int) -> int:
@@ -133,8 +45,8 @@ def check_archs(archs: object, name: str, *, single: bool = False) -> torch.Tens
         raise ValueError(
             f"{name}: expected op codes as a tensor or nested sequence ({exc})"
         ) from None
-    want = f"[{NUM_EDGES}]" if single else f"[P, {NUM_EDGES}] with P >= 1"
-    ok_shape = t.shape == (NUM_EDGES,) if single else (t.dim() == 2 and t.shape[1] == NUM_EDGES)
+    want = f"[{N_EDGES}]" if single else f"[P, {N_EDGES}] with P >= 1"
+    ok_shape = t.shape == (N_EDGES,) if single else (t.dim() == 2 and t.shape[1] == N_EDGES)
     if not ok_shape or (not single and t.shape[0] == 0):
         raise ValueError(f"{name}: expected shape {want}, got {tuple(t.shape)}")
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
@@ -221,12 +133,10 @@ class NB201Supernet(nn.Module):
         ``alpha``: ``[6, 5]`` architecture logits (edge-major, op codes as columns); the mixing
         runs through the fused ``nasfast.ops.mixed_op``.
         """
-        from nasfast.ops import mixed_op
-
         x = self.check_input(x)
-        if not isinstance(alpha, torch.Tensor) or alpha.shape != (NUM_EDGES, len(OPS)):
+        if not isinstance(alpha, torch.Tensor) or alpha.shape != (N_EDGES, len(OPS)):
             shape = tuple(alpha.shape) if isinstance(alpha, torch.Tensor) else type(alpha).__name__
-            raise ValueError(f"alpha: expected shape [{NUM_EDGES}, {len(OPS)}], got {shape}")
+            raise ValueError(f"alpha: expected shape [{N_EDGES}, {len(OPS)}], got {shape}")
         mode = self.bn_mode(bn)
         h = self.stem(x, mode)
         a = alpha.to(h.dtype)
@@ -268,8 +178,6 @@ class NB201Supernet(nn.Module):
         computed once per distinct content and every edge op once over the stacked rows that
         need it (see ``nasfast.nn.nb201_batched``).
         """
-        from nasfast.nn.nb201_batched import forward_candidates
-
         x = self.check_input(x)
         a = check_archs(archs, "archs")
         if chunk is not None:

@@ -1,7 +1,7 @@
 """The fused DARTS edge: ``torch.ops.nasfast.darts_edge_forward`` / ``_backward`` with autograd.
 
 The op computes ``sum_k w_k * op_k(x)`` over the eight DARTS primitives in a few passes (see
-``csrc/ops/darts_edge/darts_edge_impl.h``) and keeps for backward ``x``, the weights, a small
+``csrc/ops/darts_edge/darts_edge_forward.h``) and keeps for backward ``x``, the weights, a small
 ``[3, 9, C]`` tensor of BatchNorm statistics and the pointwise-conv outputs that feed a
 BatchNorm (``saved``: at most 6 tensors of x's size at stride 1, 7 of a quarter of it at stride
 2); the backward op recomputes the cheap per-plane intermediates (pools, depthwise stages).
@@ -108,3 +108,82 @@ def darts_edge_fused(
         x, weights, conv_weights, running, stride, training, eps, active, save
     )
     return out, stats
+
+
+def _batch_norm(
+    z: torch.Tensor, slot: int, running: torch.Tensor, training: bool, eps: float, stats: list
+) -> torch.Tensor:
+    """BatchNorm without affine parameters: batch statistics (training) or the running ones;
+    records slot's [mean, invstd, unbiased var] row of the op's ``stats``."""
+    if training:
+        mean = z.mean((0, 2, 3))
+        var = z.var((0, 2, 3), unbiased=False)
+        stats[slot] = torch.stack([mean, torch.rsqrt(var + eps), z.var((0, 2, 3))]).detach()
+    else:
+        mean, var = running[0, slot], running[1, slot]
+    return (z - mean.view(1, -1, 1, 1)) * torch.rsqrt(var + eps).view(1, -1, 1, 1)
+
+
+def darts_edge_reference(
+    x: torch.Tensor,
+    weights: torch.Tensor,
+    conv_weights: list[torch.Tensor],
+    running: torch.Tensor,
+    stride: int,
+    training: bool,
+    eps: float,
+    active: int = ALL_OPS,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pure-PyTorch twin of :func:`darts_edge_fused`: ``(sum_{k in active} w_k op_k(x), stats)``
+    with the DARTS primitives of ``nasfast.nn.darts_primitives`` written as functions over the
+    op's ``conv_weights`` layout (inputs already validated)."""
+    C = x.shape[1]
+    F = torch.nn.functional
+    cw = conv_weights
+    if training:
+        stats: list = [x.new_zeros((3, C)) for _ in range(NUM_SLOTS)]
+    else:
+        stats = [
+            torch.stack([running[0, s], torch.rsqrt(running[1, s] + eps), running[1, s]])
+            for s in range(NUM_SLOTS)
+        ]
+
+    def bn(slot: int, z: torch.Tensor) -> torch.Tensor:
+        return _batch_norm(z, slot, running, training, eps, stats)
+
+    def dw(t: torch.Tensor, w: torch.Tensor, s: int, pad: int, dil: int) -> torch.Tensor:
+        return F.conv2d(t, w, stride=s, padding=pad, dilation=dil, groups=C)
+
+    def sep(t: torch.Tensor, i: int, k: int, slot: int) -> torch.Tensor:
+        h = F.relu(bn(slot, F.conv2d(dw(t, cw[i], stride, k // 2, 1), cw[i + 1])))
+        return bn(slot + 1, F.conv2d(dw(h, cw[i + 2], 1, k // 2, 1), cw[i + 3]))
+
+    r = F.relu(x)
+    ops = {
+        1: lambda: bn(0, F.max_pool2d(x, 3, stride, 1)),
+        2: lambda: bn(1, F.avg_pool2d(x, 3, stride, 1, count_include_pad=False)),
+        3: lambda: (
+            x
+            if stride == 1
+            else bn(
+                2,
+                torch.cat(
+                    [F.conv2d(r, cw[12], stride=2), F.conv2d(r[:, :, 1:, 1:], cw[13], stride=2)], 1
+                ),
+            )
+        ),
+        4: lambda: sep(r, 0, 3, 3),
+        5: lambda: sep(r, 4, 5, 5),
+        6: lambda: bn(7, F.conv2d(dw(r, cw[8], stride, 2, 2), cw[9])),
+        7: lambda: bn(8, F.conv2d(dw(r, cw[10], stride, 4, 2), cw[11])),
+    }
+    terms = [weights[k] * op() for k, op in ops.items() if (active >> k) & 1]
+    if not terms:  # only `none`: zeros
+        n, _, h, w = x.shape
+        return x.new_zeros((n, C, (h - 1) // stride + 1, (w - 1) // stride + 1)), stats_of(stats)
+    return sum(terms[1:], terms[0]), stats_of(stats)
+
+
+def stats_of(rows: list) -> torch.Tensor:
+    """The op's ``[3, NUM_SLOTS, C]`` statistics from one ``[3, C]`` row per slot."""
+    return torch.stack(rows, 1)

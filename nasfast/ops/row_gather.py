@@ -124,8 +124,7 @@ def gather_rows(
     _require_index(index, "index", x, 1)
     _require_range(index, "index", 0, x.shape[0])
     if backend == "reference":
-        out = x.index_select(0, index)
-        return torch.relu(out) if relu else out
+        return gather_rows_reference(x, index, relu=relu)
     return torch.ops.nasfast.gather_rows(x, index, bool(relu))
 
 
@@ -154,7 +153,7 @@ def gather_sum(
     for k, s in enumerate(srcs):
         _require_range(maps[k], f"maps[{k}]", -1, s.shape[0])
     if backend == "reference":
-        return _gather_sum_reference(list(srcs), maps)
+        return gather_sum_reference(list(srcs), maps)
     return torch.ops.nasfast.gather_sum(list(srcs), maps)
 
 
@@ -173,13 +172,27 @@ def scatter_rows(
         )
     _require_range(index, "index", -1, rows)
     if backend == "reference":
-        keep = index >= 0
-        out = src.new_zeros((rows, *src.shape[1:]))
-        return out.index_add(0, index[keep], src[keep])
+        return scatter_rows_reference(src, index, rows)
     return torch.ops.nasfast.scatter_rows(src, index, rows)
 
 
-def _gather_sum_reference(srcs: list[torch.Tensor], maps: torch.Tensor) -> torch.Tensor:
+def gather_rows_reference(
+    x: torch.Tensor, index: torch.Tensor, *, relu: bool = False
+) -> torch.Tensor:
+    """Pure-PyTorch twin of ``torch.ops.nasfast.gather_rows`` (inputs already validated)."""
+    out = x.index_select(0, index)
+    return torch.relu(out) if relu else out
+
+
+def scatter_rows_reference(src: torch.Tensor, index: torch.Tensor, rows: int) -> torch.Tensor:
+    """Pure-PyTorch twin of ``torch.ops.nasfast.scatter_rows`` (inputs already validated)."""
+    keep = index >= 0
+    out = src.new_zeros((rows, *src.shape[1:]))
+    return out.index_add(0, index[keep], src[keep])
+
+
+def gather_sum_reference(srcs: list[torch.Tensor], maps: torch.Tensor) -> torch.Tensor:
+    """Pure-PyTorch twin of ``torch.ops.nasfast.gather_sum`` (inputs already validated)."""
     out = srcs[0].new_zeros((maps.shape[1], *srcs[0].shape[1:]))
     for s, m in zip(srcs, maps, strict=True):
         keep = (m >= 0).nonzero().squeeze(1)

@@ -1,6 +1,6 @@
-"""Pareto engine: non-dominated sorting, crowding, exact hypervolume, IGD, scalarisation.
+"""Pareto engine: non-dominated sorting, crowding, exact hypervolume, IGD, scalarization.
 
-All objectives are minimised unless ``maximize=`` names some (indices or M booleans). Inputs are
+All objectives are minimized unless ``maximize=`` names some (indices or M booleans). Inputs are
 numpy arrays or torch tensors of shape (N, M); float64 C-contiguous ones reach the compiled
 kernels (``torch.ops.nasfast.pareto_*``) without a copy. ``NasfastRankAndCrowding`` plugs the
 sort and crowding into pymoo's NSGA-II.

@@ -110,7 +110,7 @@ def as_vector(x: object, name: str, m: int, device: torch.device) -> torch.Tenso
 
 
 def maximize_mask(maximize: Maximize, m: int) -> torch.Tensor | None:
-    """Boolean mask of the objectives to maximise, from indices or booleans; None if none."""
+    """Boolean mask of the objectives to maximize, from indices or booleans; None if none."""
     if maximize is None:
         return None
     if isinstance(maximize, bool):
@@ -135,8 +135,8 @@ def maximize_mask(maximize: Maximize, m: int) -> torch.Tensor | None:
     return mask if bool(mask.any()) else None
 
 
-def minimised(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """t with the maximised columns negated (a copy only when some are maximised)."""
+def minimized(t: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """t with the maximized columns negated (a copy only when some are maximized)."""
     if mask is None:
         return t
     sign = torch.where(mask.to(t.device), -1.0, 1.0).to(t.dtype)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from nasfast.pareto import reference
-from nasfast.pareto._input import Maximize, as_matrix, as_vector, maximize_mask, minimised
+from nasfast.pareto._input import Maximize, as_matrix, as_vector, maximize_mask, minimized
 from nasfast.pareto.sorting import _require_backend
 
 
@@ -21,7 +21,7 @@ def hypervolume(
 
     Rows not strictly better than ``ref`` in every objective contribute nothing. M = 2: a sweep;
     M = 3: O(N log N); M >= 4: a sweep over the last objective adding exclusive contributions
-    against the current front, down to the 3-D sweep. A maximised
+    against the current front, down to the 3-D sweep. A maximized
     objective counts the volume between ``ref`` and the points above it.
     """
     _require_backend(backend)
@@ -29,9 +29,9 @@ def hypervolume(
     m = t.shape[1]
     r = as_vector(ref, "ref", m, torch.device("cpu"))
     mask = maximize_mask(maximize, m)
-    t = minimised(t.cpu(), mask)
+    t = minimized(t.cpu(), mask)
     if mask is not None:
-        r = minimised(r.reshape(1, -1), mask).reshape(-1)
+        r = minimized(r.reshape(1, -1), mask).reshape(-1)
     if t.shape[0] == 0:
         return 0.0
     if backend == "reference":

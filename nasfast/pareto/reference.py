@@ -36,7 +36,7 @@ def rank_reference(F: np.ndarray) -> np.ndarray:
 
 
 def crowding_reference(F: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """NSGA-II crowding per front, pymoo's normalisation (mean over objectives)."""
+    """NSGA-II crowding per front, pymoo's normalization (mean over objectives)."""
     n, m = F.shape
     out = np.zeros(n)
     for r in np.unique(rank):

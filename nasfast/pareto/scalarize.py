@@ -1,11 +1,11 @@
-"""Scalarisations of (N, M) objective values into one value per row (smaller is better)."""
+"""Scalarizations of (N, M) objective values into one value per row (smaller is better)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from nasfast.pareto._input import Maximize, as_matrix, as_vector, maximize_mask, minimised
+from nasfast.pareto._input import Maximize, as_matrix, as_vector, maximize_mask, minimized
 
 Vec = np.ndarray | torch.Tensor | list[float]
 
@@ -20,10 +20,10 @@ def _weights(w: Vec, m: int, device: torch.device) -> torch.Tensor:
 def weighted_sum(
     F: np.ndarray | torch.Tensor, weights: Vec, *, maximize: Maximize = None
 ) -> np.ndarray | torch.Tensor:
-    """``sum_j w_j f_j`` per row (maximised objectives enter negated)."""
+    """``sum_j w_j f_j`` per row (maximized objectives enter negated)."""
     t, kind = as_matrix(F, "F")
     w = _weights(weights, t.shape[1], t.device)
-    t = minimised(t, maximize_mask(maximize, t.shape[1]))
+    t = minimized(t, maximize_mask(maximize, t.shape[1]))
     return kind.out(t @ w)
 
 
@@ -42,13 +42,13 @@ def chebyshev(
     m = t.shape[1]
     w = _weights(weights, m, t.device)
     mask = maximize_mask(maximize, m)
-    t = minimised(t, mask)
+    t = minimized(t, mask)
     if ideal is None:
         if t.shape[0] == 0:
             return kind.out(torch.empty(0, dtype=torch.float64))
         z = t.min(dim=0).values
     else:
-        z = minimised(as_vector(ideal, "ideal", m, t.device).reshape(1, -1), mask).reshape(-1)
+        z = minimized(as_vector(ideal, "ideal", m, t.device).reshape(1, -1), mask).reshape(-1)
     if not np.isfinite(rho) or rho < 0:
         raise ValueError(f"rho: expected a finite value >= 0, got {rho}")
     d = (t - z).abs() * w
@@ -67,16 +67,16 @@ def epsilon_constraint(
 ) -> np.ndarray | torch.Tensor:
     """``f_objective`` for rows meeting ``f_j <= eps_j`` for every other objective j, ``+inf`` for
     the others (so argmin picks the epsilon-constraint optimum). ``eps`` has M entries (the one at
-    ``objective`` is ignored); for a maximised objective the bound reads ``f_j >= eps_j`` and the
-    value returned is ``-f_objective`` when that one is maximised (smaller is better)."""
+    ``objective`` is ignored); for a maximized objective the bound reads ``f_j >= eps_j`` and the
+    value returned is ``-f_objective`` when that one is maximized (smaller is better)."""
     t, kind = as_matrix(F, "F")
     m = t.shape[1]
     if not isinstance(objective, (int, np.integer)) or not -m <= objective < m:
         raise ValueError(f"objective: expected an objective index in [0, {m}), got {objective!r}")
     objective = int(objective) % m
     mask = maximize_mask(maximize, m)
-    e = minimised(as_vector(eps, "eps", m, t.device).reshape(1, -1), mask).reshape(-1)
-    t = minimised(t, mask)
+    e = minimized(as_vector(eps, "eps", m, t.device).reshape(1, -1), mask).reshape(-1)
+    t = minimized(t, mask)
     others = torch.ones(m, dtype=torch.bool, device=t.device)
     others[objective] = False
     ok = (t[:, others] <= e[others]).all(dim=1)

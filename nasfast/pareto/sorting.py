@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from nasfast.pareto import reference
-from nasfast.pareto._input import Maximize, as_matrix, maximize_mask, minimised
+from nasfast.pareto._input import Maximize, as_matrix, maximize_mask, minimized
 from nasfast.pareto._ops import on_kernel_device
 
 
@@ -28,13 +28,13 @@ def non_dominated_sort(
 ) -> np.ndarray | torch.Tensor:
     """Front index of each row of ``F`` (N, M): 0 for the non-dominated rows, then 1, ...
 
-    All objectives are minimised except those named by ``maximize`` (indices, or M booleans).
+    All objectives are minimized except those named by ``maximize`` (indices, or M booleans).
     Identical rows share a rank. Returns int64 ranks as numpy for numpy input, else a tensor on
     ``F``'s device.
     """
     _require_backend(backend)
     t, kind = as_matrix(F, "F", check_finite=backend == "reference")
-    t = minimised(t, maximize_mask(maximize, t.shape[1]))
+    t = minimized(t, maximize_mask(maximize, t.shape[1]))
     return kind.out(_ranks(t, backend))
 
 
@@ -44,7 +44,7 @@ def pareto_front(
     """Indices (ascending) of the rows of ``F`` that no other row dominates."""
     _require_backend(backend)
     t, kind = as_matrix(F, "F", check_finite=backend == "reference")
-    t = minimised(t, maximize_mask(maximize, t.shape[1]))
+    t = minimized(t, maximize_mask(maximize, t.shape[1]))
     rank = _ranks(t, backend)
     if kind.numpy:
         return np.flatnonzero(rank.numpy() == 0)
@@ -62,7 +62,7 @@ def crowding_distance(
 
     Per front and objective, rows are put in stable order and each gets
     ``(next - previous) / (max - min)``; the sum over objectives is divided by M (pymoo's
-    normalisation: the order, which is all NSGA-II uses, is Deb's). The first and last row of each
+    normalization: the order, which is all NSGA-II uses, is Deb's). The first and last row of each
     order get infinity, an objective constant on the front adds 0, fronts of <= 2 rows are
     infinite. ``rank`` (from ``non_dominated_sort``) skips the sort; pass zeros to treat all rows
     as one front.
@@ -70,7 +70,7 @@ def crowding_distance(
     _require_backend(backend)
     t, kind = as_matrix(F, "F")
     n = t.shape[0]
-    t = minimised(t, maximize_mask(maximize, t.shape[1]))
+    t = minimized(t, maximize_mask(maximize, t.shape[1]))
     if rank is None:
         r = _ranks(t, backend)
     else:

@@ -1,9 +1,10 @@
 """Search strategies over discrete spaces (ask/tell, or ``minimize``).
 
->>> from nasfast.search import minimize, make_strategy
+>>> from nasfast.search import Problem, minimize, make_strategy
 >>> from nasfast.tabular import NB201Benchmark
 >>> bench = NB201Benchmark("cifar10")                      # 12-epoch validation accuracy
->>> result = minimize(bench.problem(), make_strategy("rea"), budget=200, seed=0)
+>>> problem = Problem.from_benchmark(bench)
+>>> result = minimize(problem, make_strategy("rea"), budget=200, seed=0)
 >>> result.best.metrics["final_acc"]                        # 200-epoch accuracy, reported
 """
 
@@ -20,7 +21,7 @@ from nasfast.search.nsga2 import NSGA2
 from nasfast.search.problem import Objective, Problem
 from nasfast.search.random_search import RandomSearch
 from nasfast.search.reinforce import Reinforce
-from nasfast.search.scalarise import Scalarisation
+from nasfast.search.scalarization import Scalarization
 
 STRATEGIES: dict[str, type[Strategy]] = {
     "random": RandomSearch,
@@ -50,7 +51,7 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "Reinforce",
-    "Scalarisation",
+    "Scalarization",
     "SearchResult",
     "Strategy",
     "check_budget",

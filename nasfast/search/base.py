@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nasfast import pareto
 from nasfast.search.problem import Metrics, Problem
 from nasfast.spaces.discrete import Candidate
 
@@ -25,10 +26,10 @@ class Strategy(ABC):
     multi_objective = False  # True: works on all objectives (Pareto); False: on problem.fitness
 
     def setup(self, problem: Problem, seed: int | None = None) -> Strategy:
-        if not self.multi_objective and problem.n_obj > 1 and problem.scalarisation is None:
+        if not self.multi_objective and problem.n_obj > 1 and problem.scalarization is None:
             raise ValueError(
                 f"objectives: strategy {self.name!r} is single-objective; give one objective "
-                f"or a scalarisation (got {problem.names})"
+                f"or a scalarization (got {problem.names})"
             )
         self.problem = problem
         self.space = problem.space
@@ -77,13 +78,13 @@ class SearchResult:
 
     def _scores(self) -> np.ndarray:
         metrics = [e.metrics for e in self.history]
-        if self.problem.n_obj == 1 or self.problem.scalarisation is not None:
+        if self.problem.n_obj == 1 or self.problem.scalarization is not None:
             return self.problem.fitness(metrics)
         return -self.problem.F(metrics)[:, 0]  # multi-objective: the first objective
 
     @property
     def best(self) -> Evaluation:
-        """Best evaluation by fitness (first objective for an unscalarised multi-objective run)."""
+        """Best evaluation by fitness (first objective for an unscalarized multi-objective run)."""
         if not self.history:
             raise ValueError("result: no evaluations")
         return self.history[int(np.argmax(self._scores()))]
@@ -100,9 +101,7 @@ class SearchResult:
 
     def front(self) -> list[Evaluation]:
         """The non-dominated evaluations (all objectives) among everything evaluated."""
-        from nasfast.search.front import pareto_front
-
         F = self.problem.F([e.metrics for e in self.history])
-        idx = pareto_front(F)
+        idx = pareto.pareto_front(F)
         # identical objective vectors (several candidates) are kept once each candidate
         return [self.history[i] for i in sorted(idx, key=lambda i: tuple(F[i]))]

@@ -1,4 +1,4 @@
-"""Bayesian optimisation through Optuna's samplers (TPE by default, or a Gaussian process)."""
+"""Bayesian optimization through Optuna's samplers (TPE by default, or a Gaussian process)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SAMPLERS = ("tpe", "gp")
 class BayesianOptimization(Strategy):
     """Optuna's ask/tell loop, one categorical parameter per position.
 
-    Single-objective (or scalarised) problems optimise the fitness; an unscalarised
+    Single-objective (or scalarized) problems optimize the fitness; an unscalarized
     multi-objective problem uses Optuna's multi-objective mode (MOTPE / GP with EHVI).
 
     Args:
@@ -46,7 +46,7 @@ class BayesianOptimization(Strategy):
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         seed = self.seed_int()
-        self.single = self.problem.n_obj == 1 or self.problem.scalarisation is not None
+        self.single = self.problem.n_obj == 1 or self.problem.scalarization is not None
         if self.sampler_name == "tpe":
             sampler = optuna.samplers.TPESampler(
                 seed=seed, n_startup_trials=self.n_startup_trials, multivariate=True

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nasfast.search.base import Strategy
+from nasfast.search.operators import Crossover, Mutation, Sampling, as_sampling
 from nasfast.search.problem import Metrics
 from nasfast.spaces.discrete import Candidate
 
@@ -17,12 +18,16 @@ class RegularizedEvolution(Strategy):
     random sample of ``sample_size`` members; the oldest member dies.
 
     Args:
-        population_size: members alive at once (the first ones are uniform samples).
+        population_size: members alive at once (the first ones drawn by ``sampling``).
         sample_size: tournament size.
-        n_mutations: positions changed per child.
+        n_mutations: positions changed per child (the default ``mutation``).
         crossover_prob: probability that a child first takes a uniform crossover of the two best
-            of its tournament (0 = the original algorithm).
+            of its tournament (the default ``crossover``; 0 = the original algorithm).
         batch_size: children per ask (a generation evaluated together).
+        sampling: the initial population: a :class:`~nasfast.search.operators.Sampling` operator
+            or a list of candidates to start with (the rest uniform); default uniform.
+        mutation: operator making a child from its parent (replaces ``n_mutations``).
+        crossover: operator crossing the two best of a tournament (replaces ``crossover_prob``).
     """
 
     name = "rea"
@@ -34,22 +39,23 @@ class RegularizedEvolution(Strategy):
         n_mutations: int = 1,
         crossover_prob: float = 0.0,
         batch_size: int = 1,
+        *,
+        sampling: Sampling | Sequence[Sequence[int]] | None = None,
+        mutation: Mutation | None = None,
+        crossover: Crossover | None = None,
     ) -> None:
         if population_size < 2:
             raise ValueError(f"population_size: expected >= 2, got {population_size}")
         if not 1 <= sample_size <= population_size:
             raise ValueError(f"sample_size: expected 1..{population_size}, got {sample_size}")
-        if n_mutations < 1:
-            raise ValueError(f"n_mutations: expected >= 1, got {n_mutations}")
-        if not 0.0 <= crossover_prob <= 1.0:
-            raise ValueError(f"crossover_prob: expected 0..1, got {crossover_prob}")
         if batch_size < 1:
             raise ValueError(f"batch_size: expected >= 1, got {batch_size}")
         self.population_size = population_size
         self.sample_size = sample_size
-        self.n_mutations = n_mutations
-        self.crossover_prob = crossover_prob
         self.batch_size = batch_size
+        self.sampling = as_sampling(sampling)
+        self.mutation = mutation or Mutation(n_mutations)
+        self.crossover = crossover or Crossover(crossover_prob)
 
     def _setup(self) -> None:
         self.population: deque[tuple[Candidate, float]] = deque()
@@ -59,7 +65,8 @@ class RegularizedEvolution(Strategy):
     def ask(self) -> list[Candidate]:
         if self.n_told < self.population_size:
             n = self.population_size - self.n_told
-            return self._fresh(self.space.sample(self.rng, n))
+            draw = self.sampling if not self.seen else Sampling()  # refills are uniform
+            return self._fresh(draw(self.space, self.rng, n))
         return self._fresh(self._child() for _ in range(self.batch_size))
 
     def _fresh(self, cands) -> list[Candidate]:
@@ -75,13 +82,9 @@ class RegularizedEvolution(Strategy):
             pick = self.rng.choice(len(members), size=self.sample_size, replace=False)
             order = sorted(pick, key=lambda i: -members[i][1])
             parent = members[order[0]][0]
-            if (
-                self.crossover_prob > 0
-                and len(order) > 1
-                and self.rng.random() < self.crossover_prob
-            ):
-                parent = self.space.crossover(parent, members[order[1]][0], self.rng)
-            child = self.space.mutate(parent, self.rng, self.n_mutations)
+            if len(order) > 1:
+                parent = self.crossover(self.space, parent, members[order[1]][0], self.rng)
+            child = self.mutation(self.space, parent, self.rng)
             if child not in self.seen:
                 return child
         return child

@@ -12,12 +12,12 @@ from nasfast.spaces.discrete import Candidate
 
 
 class LocalSearch(Strategy):
-    """Start from a random candidate; try its untried neighbours in random order and move to
+    """Start from a random candidate; try its untried neighbors in random order and move to
     the best improving one as soon as a batch contains one; at a local optimum, restart from a
     random unseen candidate. White et al. (UAI 2021) found this a strong NAS baseline.
 
     Args:
-        batch_size: neighbours tried per ask (``None``: all of them, best-improvement).
+        batch_size: neighbors tried per ask (``None``: all of them, best-improvement).
     """
 
     name = "local"
@@ -45,14 +45,14 @@ class LocalSearch(Strategy):
         if self.current is None:
             return self._restart()
         if not self.queue:
-            return self._restart()  # local optimum: every neighbour tried, none better
+            return self._restart()  # local optimum: every neighbor tried, none better
         k = len(self.queue) if self.batch_size is None else self.batch_size
         batch, self.queue = self.queue[:k], self.queue[k:]
         return batch
 
     def _move(self, c: Candidate, f: float) -> None:
         self.current, self.current_fit = c, f
-        nbrs = [n for n in self.space.neighbours(c) if n not in self.seen]
+        nbrs = [n for n in self.space.neighbors(c) if n not in self.seen]
         self.queue = [nbrs[i] for i in self.rng.permutation(len(nbrs))]
 
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:

@@ -1,6 +1,6 @@
 """NSGA-II (Deb et al., 2002) through pymoo, with operators for a categorical genome.
 
-- sampling from the space (constraints respected);
+- sampling from the space (constraints respected), or a given initial population (``sampling=``);
 - uniform crossover (pymoo's UX), off by default (see ``crossover_prob``);
 - categorical mutation: one gene per child (default), or each gene with probability
   ``mutation_prob`` (at least one), is redrawn among the *other* choices of its position;
@@ -15,18 +15,20 @@ from collections.abc import Sequence
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2 as _PymooNSGA2
+from pymoo.core.crossover import Crossover as _PymooCrossover
 from pymoo.core.duplicate import DuplicateElimination
 from pymoo.core.evaluator import Evaluator
 from pymoo.core.mutation import Mutation
 from pymoo.core.population import Population
 from pymoo.core.problem import Problem as _PymooProblem
 from pymoo.core.repair import Repair
-from pymoo.core.sampling import Sampling
+from pymoo.core.sampling import Sampling as _PymooSampling
 from pymoo.operators.crossover.ux import UniformCrossover
 from pymoo.problems.static import StaticProblem
 
 from nasfast.pareto import NasfastRankAndCrowding
 from nasfast.search.base import Strategy
+from nasfast.search.operators import Sampling, as_sampling
 from nasfast.search.problem import Metrics
 from nasfast.spaces.discrete import Candidate, DiscreteSpace
 
@@ -46,19 +48,21 @@ class _SpaceProblem(_PymooProblem):
         self.space = space
 
 
-class SpaceSampling(Sampling):
-    def __init__(self, space: DiscreteSpace, rng: np.random.Generator) -> None:
+class SpaceSampling(_PymooSampling):
+    """pymoo's view of a nasfast sampling operator, drawing from the strategy's ``rng``."""
+
+    def __init__(self, space: DiscreteSpace, rng: np.random.Generator, sampling: Sampling) -> None:
         super().__init__()
-        self.space, self.rng = space, rng
+        self.space, self.rng, self.sampling = space, rng, sampling
 
     def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
-        return np.array(self.space.sample(self.rng, n_samples), dtype=np.int64)
+        return np.array(self.sampling(self.space, self.rng, n_samples), dtype=np.int64)
 
 
 class CategoricalMutation(Mutation):
     """Redraw genes among the other choices of their position: each gene with probability
     ``prob_var``, and at least one per child; ``prob_var=None``: exactly one gene (the child is a
-    uniformly drawn neighbour of its parent)."""
+    uniformly drawn neighbor of its parent)."""
 
     def __init__(self, space: DiscreteSpace, prob_var: float | None = None) -> None:
         super().__init__(prob=1.0)
@@ -122,7 +126,7 @@ class ArchiveDuplicateElimination(DuplicateElimination):
 
 
 class NSGA2(Strategy):
-    """NSGA-II on all objectives of the problem (a scalarised problem is still searched on its
+    """NSGA-II on all objectives of the problem (a scalarized problem is still searched on its
     objectives: the front is the result).
 
     Args:
@@ -132,11 +136,15 @@ class NSGA2(Strategy):
         crossover_prob: probability that a pair of parents is crossed over (uniform crossover).
             Default 0: on NAS-Bench-201 (accuracy, latency) crossover lowered both the
             hypervolume and the share of the exact front found (benchmarks/nb201_quality.py);
-            NSGA-II then varies by mutation alone (a one-gene move to an unseen neighbour).
+            NSGA-II then varies by mutation alone (a one-gene move to an unseen neighbor).
         ref: optional region of interest, ``{metric: bound}`` in the metric's units (e.g. the
             reference point of the hypervolume, ``{"accuracy": 85.0}``): candidates outside it
             count as infeasible by how far outside they lie (pymoo's constraint handling), so the
             population concentrates where the hypervolume is measured.
+        sampling: the initial population: a :class:`~nasfast.search.operators.Sampling` operator
+            or a list of candidates to start with (the rest uniform); default uniform.
+        crossover: a pymoo crossover on the integer genes (replaces ``crossover_prob``).
+        mutation: a pymoo mutation on the integer genes (replaces ``mutation_prob``).
     """
 
     name = "nsga2"
@@ -149,6 +157,10 @@ class NSGA2(Strategy):
         mutation_prob: float | None = None,
         crossover_prob: float = 0.0,
         ref: dict[str, float] | None = None,
+        *,
+        sampling: Sampling | Sequence[Sequence[int]] | None = None,
+        crossover: _PymooCrossover | None = None,
+        mutation: Mutation | None = None,
     ) -> None:
         if pop_size < 2:
             raise ValueError(f"pop_size: expected >= 2, got {pop_size}")
@@ -163,15 +175,26 @@ class NSGA2(Strategy):
         self.mutation_prob = mutation_prob
         self.crossover_prob = crossover_prob
         self.ref = dict(ref or {})
+        self.sampling = as_sampling(sampling)
+        self.crossover = crossover
+        self.mutation = mutation
 
     def _setup(self) -> None:
         self.archive: set[Candidate] = set()
         self.algorithm = _PymooNSGA2(
             pop_size=self.pop_size,
             n_offsprings=self.n_offsprings or max(1, self.pop_size // 2),
-            sampling=SpaceSampling(self.space, self.rng),
-            crossover=UniformCrossover(prob=self.crossover_prob),
-            mutation=CategoricalMutation(self.space, self.mutation_prob),
+            sampling=SpaceSampling(self.space, self.rng, self.sampling),
+            crossover=(
+                UniformCrossover(prob=self.crossover_prob)
+                if self.crossover is None
+                else self.crossover
+            ),
+            mutation=(
+                CategoricalMutation(self.space, self.mutation_prob)
+                if self.mutation is None
+                else self.mutation
+            ),
             repair=ConstraintRepair(self.space, self.rng),
             survival=NasfastRankAndCrowding(),
             eliminate_duplicates=ArchiveDuplicateElimination(self.archive),
@@ -180,10 +203,10 @@ class NSGA2(Strategy):
         for name in self.ref:
             if name not in names:
                 raise ValueError(f"ref: {name!r} is not one of the objectives {names}")
-        # the bound in minimisation form, normalised like the objectives
+        # the bound in minimization form, normalized like the objectives
         self._ref_cols = [names.index(n) for n in self.ref]
         bound = {n: self.ref.get(n, 0.0) for n in names}
-        self._ref_F = self.problem.normalised_F([bound])[0, self._ref_cols]
+        self._ref_F = self.problem.normalized_F([bound])[0, self._ref_cols]
         self.pymoo_problem = _SpaceProblem(self.space, self.problem.n_obj, 1 if self.ref else 0)
         self.algorithm.setup(
             self.pymoo_problem, termination=("n_gen", 10**9), seed=self.seed_int(), verbose=False
@@ -211,7 +234,7 @@ class NSGA2(Strategy):
         kept = [metrics[cands.index(X[i])] for i in keep]
         extra = {}
         if self.ref:
-            excess = self.problem.normalised_F(kept)[:, self._ref_cols] - self._ref_F
+            excess = self.problem.normalized_F(kept)[:, self._ref_cols] - self._ref_F
             extra["G"] = np.clip(excess, 0.0, None).sum(axis=1, keepdims=True)
         static = StaticProblem(self.pymoo_problem, F=np.array([F[X[i]] for i in keep]), **extra)
         Evaluator().eval(static, pop)

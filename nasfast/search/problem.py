@@ -1,32 +1,47 @@
-"""A search problem: a discrete space, an objective callable, and which metrics to optimise."""
+"""A search problem: a discrete space, an objective callable, and which metrics to optimize."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from nasfast.search.scalarization import Scalarization
 from nasfast.spaces.discrete import Candidate, DiscreteSpace
-
-if TYPE_CHECKING:
-    from nasfast.search.scalarise import Scalarisation
 
 Metrics = dict[str, Any]
 
 
+class MetricSense(Protocol):
+    name: str
+    maximize: bool
+
+
+class Benchmark(Protocol):
+    """A batched objective that knows its space, metrics and their ranges
+    (``nasfast.tabular.NB201Benchmark`` is one)."""
+
+    space: DiscreteSpace
+    specs: Sequence[MetricSense]
+
+    def __call__(self, cands: Sequence[Candidate]) -> list[Metrics]: ...
+
+    def bounds(self) -> list[tuple[float, float]]: ...
+
+
 @dataclass(frozen=True)
 class Objective:
-    """One metric the search optimises: its key in the objective's dict and its direction."""
+    """One metric the search optimizes: its key in the objective's dict and its direction."""
 
     name: str
     maximize: bool = True
 
     @staticmethod
     def parse(spec: Objective | str | tuple[str, str | bool]) -> Objective:
-        """``Objective``, ``"name"`` (maximised), ``"max:name"`` / ``"min:name"`` or
+        """``Objective``, ``"name"`` (maximized), ``"max:name"`` / ``"min:name"`` or
         ``(name, "max" | "min" | bool)``."""
         if isinstance(spec, Objective):
             return spec
@@ -44,17 +59,17 @@ class Objective:
 
 
 class Problem:
-    """What a strategy searches: ``space``, ``objective`` and the metrics to optimise.
+    """What a strategy searches: ``space``, ``objective`` and the metrics to optimize.
 
     Args:
         space: the discrete space candidates come from.
         objective: ``f(candidate) -> dict`` of metrics, or with ``batched=True``
             ``f(list_of_candidates) -> list_of_dicts`` (a whole generation at once).
-        objectives: which keys of those dicts to optimise (see :meth:`Objective.parse`).
+        objectives: which keys of those dicts to optimize (see :meth:`Objective.parse`).
         batched: whether ``objective`` takes a list of candidates.
         describe: candidate -> readable string (default ``space.describe``).
-        scalarisation: folds several objectives into one for single-objective strategies.
-        bounds: (min, max) per objective, for normalising to [0, 1] (scalarisation, reports).
+        scalarization: folds several objectives into one for single-objective strategies.
+        bounds: (min, max) per objective, for normalizing to [0, 1] (scalarization, reports).
     """
 
     def __init__(
@@ -65,7 +80,7 @@ class Problem:
         *,
         batched: bool = False,
         describe: Callable[[Candidate], str] | None = None,
-        scalarisation: Scalarisation | None = None,
+        scalarization: Scalarization | None = None,
         bounds: Sequence[tuple[float, float]] | None = None,
     ) -> None:
         if not isinstance(space, DiscreteSpace):
@@ -89,9 +104,23 @@ class Problem:
         self.batched = batched
         self.describe = describe or space.describe
         self.bounds = bounds
-        self.scalarisation = scalarisation
-        if scalarisation is not None:
-            scalarisation.bind(self)
+        self.scalarization = scalarization
+        if scalarization is not None:
+            scalarization.bind(self)
+
+    @classmethod
+    def from_benchmark(
+        cls, bench: Benchmark, scalarization: Scalarization | None = None
+    ) -> Problem:
+        """The problem over a benchmark's space and metrics, evaluated a batch at a time."""
+        return cls(
+            bench.space,
+            bench,
+            [Objective(s.name, s.maximize) for s in bench.specs],
+            batched=True,
+            scalarization=scalarization,
+            bounds=bench.bounds(),
+        )
 
     @property
     def n_obj(self) -> int:
@@ -128,14 +157,14 @@ class Problem:
         return out
 
     def F(self, metrics: Sequence[Metrics]) -> np.ndarray:
-        """Objectives in minimisation form, shape (n, n_obj) (maximised ones negated)."""
+        """Objectives in minimization form, shape (n, n_obj) (maximized ones negated)."""
         F = np.array([[float(m[o.name]) for o in self.objectives] for m in metrics], dtype=float)
         F = F.reshape(len(metrics), self.n_obj)
         sign = np.array([-1.0 if o.maximize else 1.0 for o in self.objectives])
         return F * sign
 
-    def normalised_F(self, metrics: Sequence[Metrics]) -> np.ndarray:
-        """Minimisation form scaled to [0, 1] by ``bounds`` (0 = best bound); raw when no bounds."""
+    def normalized_F(self, metrics: Sequence[Metrics]) -> np.ndarray:
+        """Minimization form scaled to [0, 1] by ``bounds`` (0 = best bound); raw when no bounds."""
         F = self.F(metrics)
         if self.bounds is None:
             return F
@@ -149,12 +178,12 @@ class Problem:
         return (F - lo) / span
 
     def fitness(self, metrics: Sequence[Metrics]) -> np.ndarray:
-        """One score per result, higher is better: the objective itself, or the scalarisation."""
-        if self.scalarisation is not None:
-            return -self.scalarisation(self.normalised_F(metrics))
+        """One score per result, higher is better: the objective itself, or the scalarization."""
+        if self.scalarization is not None:
+            return -self.scalarization(self.normalized_F(metrics))
         if self.n_obj != 1:
             raise ValueError(
                 f"objectives: a single-objective strategy needs one objective or a "
-                f"scalarisation, got {self.names}"
+                f"scalarization, got {self.names}"
             )
         return -self.F(metrics)[:, 0]

@@ -1,4 +1,4 @@
-"""REINFORCE (Williams, 1992) with a factorised categorical policy, as NAS-Bench-201 runs it."""
+"""REINFORCE (Williams, 1992) with a factorized categorical policy, as NAS-Bench-201 runs it."""
 
 from __future__ import annotations
 

@@ -4,11 +4,9 @@ from nasfast.spaces.discrete import Candidate, DiscreteSpace
 from nasfast.spaces.nb201 import (
     EDGES,
     OPS,
+    CellIndex,
     NB201Space,
-    arch_str_of_index,
     arch_str_to_ops,
-    index_of,
-    ops_of_index,
     ops_to_arch_str,
 )
 
@@ -16,11 +14,9 @@ __all__ = [
     "EDGES",
     "OPS",
     "Candidate",
+    "CellIndex",
     "DiscreteSpace",
     "NB201Space",
-    "arch_str_of_index",
     "arch_str_to_ops",
-    "index_of",
-    "ops_of_index",
     "ops_to_arch_str",
 ]

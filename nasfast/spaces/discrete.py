@@ -185,7 +185,7 @@ class DiscreteSpace:
                 return cand
         return tuple(int(v) for v in a)
 
-    def neighbours(self, c: Sequence[int]) -> list[Candidate]:
+    def neighbors(self, c: Sequence[int]) -> list[Candidate]:
         """Every valid candidate that differs from ``c`` at exactly one position."""
         out = []
         for pos, n in enumerate(self.n_choices):

@@ -5,17 +5,24 @@ Three forms of one cell, converted both ways:
 - op codes: 6 ints in the official edge order (1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2), each
   0=none 1=skip_connect 2=nor_conv_1x1 3=nor_conv_3x3 4=avg_pool_3x3;
 - the official arch string, e.g. ``|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|...|``;
-- the official benchmark index (0..15624), the row of the NAS-Bench-201 table (needs the table,
-  which nasfast ships: the index order is the benchmark's own, not computable from the ops).
+- the official benchmark index (0..15624), the row of the NAS-Bench-201 table. The index order
+  is the benchmark's own, not computable from the ops: a space that reads or writes indices is
+  given the table (any :class:`CellIndex`, e.g. ``nasfast.tabular.NB201Table``), as NASLib
+  passes its ``dataset_api``; this module never imports the table.
+
+This module is the one definition of the cell: the supernet (``nasfast.nn``), the table
+(``nasfast.tabular``) and the one-shot search read their op names, codes and edges from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from nasfast.spaces.discrete import Candidate, DiscreteSpace
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+NONE, SKIP, CONV1, CONV3, POOL = range(len(OPS))  # op codes: positions in OPS
 # (to_node, from_node) for each of the 6 edges, in the order of the official arch string.
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 N_EDGES = len(EDGES)
@@ -23,9 +30,17 @@ N_CELLS = len(OPS) ** N_EDGES
 _OP_CODE = {op: i for i, op in enumerate(OPS)}
 
 
+class CellIndex(Protocol):
+    """The benchmark's index order of the cells (``nasfast.tabular.NB201Table`` is one)."""
+
+    def index_of(self, ops: Sequence[int]) -> int: ...
+
+    def ops_of(self, index: int) -> tuple[int, ...]: ...
+
+
 def ops_to_arch_str(ops: Sequence[int]) -> str:
     """Op codes -> official arch string."""
-    ops = _check_ops(ops)
+    ops = check_ops(ops)
     nodes = []
     for node in (1, 2, 3):
         parts = [f"{OPS[ops[e]]}~{src}" for e, (dst, src) in enumerate(EDGES) if dst == node]
@@ -57,7 +72,8 @@ def arch_str_to_ops(arch: str) -> Candidate:
     return tuple(ops)
 
 
-def _check_ops(ops: Sequence[int]) -> Candidate:
+def check_ops(ops: Sequence[int]) -> Candidate:
+    """``ops`` as a tuple of 6 op codes in 0..4 (ValueError naming ``ops`` otherwise)."""
     try:
         out = tuple(int(v) for v in ops)
     except (TypeError, ValueError):
@@ -67,49 +83,40 @@ def _check_ops(ops: Sequence[int]) -> Candidate:
     return out
 
 
-def index_of(arch: str | Sequence[int]) -> int:
-    """Official NAS-Bench-201 index of a cell given as arch string or op codes."""
-    from nasfast.tabular.nb201 import NB201Table
-
-    ops = arch_str_to_ops(arch) if isinstance(arch, str) else _check_ops(arch)
-    return NB201Table.load().index_of(ops)
-
-
-def ops_of_index(index: int) -> Candidate:
-    """Op codes of the cell with official NAS-Bench-201 index ``index``."""
-    from nasfast.tabular.nb201 import NB201Table
-
-    return NB201Table.load().ops_of(index)
-
-
-def arch_str_of_index(index: int) -> str:
-    return ops_to_arch_str(ops_of_index(index))
-
-
 class NB201Space(DiscreteSpace):
     """The NAS-Bench-201 space as a :class:`DiscreteSpace`: 6 edges x 5 ops.
 
     Candidates are op-code tuples; :meth:`describe` gives the official arch string and
-    :meth:`parse` reads an arch string, a 6-digit op string or an official index.
+    :meth:`parse` reads an arch string, a 6-digit op string or an official index. Official
+    indices need ``index``, the benchmark's index order (e.g. ``NB201Table.load()``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, index: CellIndex | None = None) -> None:
         super().__init__([OPS] * N_EDGES, names=[f"{d}<-{s}" for d, s in EDGES])
+        self.index_order = index
 
     def describe(self, c: Sequence[int]) -> str:
         return ops_to_arch_str(c)
 
     def parse(self, text: str | int) -> Candidate:
         if isinstance(text, int):
-            return ops_of_index(text)
+            return self._order("arch").ops_of(text)
         text = text.strip()
         if text.startswith("|"):
             return arch_str_to_ops(text)
         if len(text) == N_EDGES and text.isdigit():
-            return _check_ops([int(ch) for ch in text])
+            return check_ops([int(ch) for ch in text])
         if text.isdigit():
-            return ops_of_index(int(text))
+            return self._order("arch").ops_of(int(text))
         raise ValueError(f"arch: expected an arch string, 6 op digits or an index, got {text!r}")
 
     def bench_index(self, c: Sequence[int]) -> int:
-        return index_of(c)
+        return self._order("c").index_of(check_ops(c))
+
+    def _order(self, name: str) -> CellIndex:
+        if self.index_order is None:
+            raise ValueError(
+                f"{name}: official indices need the table's order, e.g. "
+                "NB201Space(NB201Table.load())"
+            )
+        return self.index_order

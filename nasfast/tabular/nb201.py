@@ -2,7 +2,8 @@
 
 The table (``nasfast/data/nb201/nb201_merged.csv.gz``, provenance and licenses beside it) is read
 once, lazily, with the csv module and kept as numpy columns. :class:`NB201Benchmark` is the
-objective a search calls: it maps op-code candidates to metrics and counts queries.
+objective a search calls: it maps op-code candidates to metrics and counts queries
+(``nasfast.search.Problem.from_benchmark(bench)`` makes it a search problem).
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from nasfast.spaces.nb201 import N_CELLS, N_EDGES, NB201Space, ops_to_arch_str
+from nasfast import pareto
+from nasfast.spaces.nb201 import (
+    N_CELLS,
+    N_EDGES,
+    NB201Space,
+    arch_str_to_ops,
+    check_ops,
+    ops_to_arch_str,
+)
 
 DATASETS = ("cifar10", "cifar100", "imagenet16")
 _DATASET_ALIASES = {
@@ -36,6 +45,8 @@ _SHORT = {"cifar10": "c10", "cifar100": "c100", "imagenet16": "in16"}
 _ACC200 = {"cifar10": "c10valid", "cifar100": "c100", "imagenet16": "in16"}
 FIDELITIES = (12, 200)
 METRICS = ("accuracy", "test_accuracy", "latency:DEVICE", "params", "flops", "zen")
+# added as columns by nasfast.hardware (latency:host, latency:PATH.json, memory[:B], ...)
+HARDWARE_METRICS = ("memory", "train_memory")
 
 _lock = threading.Lock()
 _cache: dict[str, NB201Table] = {}
@@ -163,6 +174,8 @@ class NB201Table:
             return MetricSpec(m, f"{m}_M_{_SHORT[ds]}", False)
         if m == "zen":
             return MetricSpec(m, f"zen_{_SHORT[ds]}", True)
+        if m.partition(":")[0] in HARDWARE_METRICS and m in self.columns:
+            return MetricSpec(m, m, False)
         if m in self.columns:
             return MetricSpec(m, m, not m.startswith(("lat_", "params_", "flops_")))
         raise ValueError(
@@ -180,6 +193,21 @@ class NB201Table:
         return i, float(v[i])
 
 
+def index_of(arch: str | Sequence[int]) -> int:
+    """Official NAS-Bench-201 index of a cell given as arch string or op codes."""
+    ops = arch_str_to_ops(arch) if isinstance(arch, str) else check_ops(arch)
+    return NB201Table.load().index_of(ops)
+
+
+def ops_of_index(index: int) -> tuple[int, ...]:
+    """Op codes of the cell with official NAS-Bench-201 index ``index``."""
+    return NB201Table.load().ops_of(index)
+
+
+def arch_str_of_index(index: int) -> str:
+    return ops_to_arch_str(ops_of_index(index))
+
+
 class NB201Benchmark:
     """The NB201 objective for a search: candidates (op codes) -> dicts of metrics.
 
@@ -187,6 +215,7 @@ class NB201Benchmark:
     fidelity follows the NAS-Bench-201 protocol by default (12-epoch validation accuracy); every
     result also carries ``final_acc``, the 200-epoch accuracy the protocol reports, and ``index``.
     Strategies only read the objectives. ``n_queries`` counts the candidates evaluated.
+    ``nasfast.search.Problem.from_benchmark(bench)`` is the search problem over it.
     """
 
     def __init__(
@@ -206,7 +235,7 @@ class NB201Benchmark:
         if len(set(names)) != len(names):
             raise ValueError(f"objectives: duplicate metric in {names}")
         self.final_column = self.table.final_accuracy_column(self.dataset)
-        self.space = NB201Space()
+        self.space = NB201Space(self.table)
         self.n_queries = 0
 
     @property
@@ -226,22 +255,8 @@ class NB201Benchmark:
             out.append(d)
         return out
 
-    def problem(self, scalarisation=None):
-        """A :class:`nasfast.search.Problem` over :class:`NB201Space` (batched evaluation)."""
-        from nasfast.search.problem import Objective, Problem
-
-        return Problem(
-            self.space,
-            self,
-            [Objective(s.name, s.maximize) for s in self.specs],
-            batched=True,
-            describe=ops_to_arch_str,
-            scalarisation=scalarisation,
-            bounds=self.bounds(),
-        )
-
     def bounds(self) -> list[tuple[float, float]]:
-        """(min, max) of each objective over the whole table, for normalisation."""
+        """(min, max) of each objective over the whole table, for normalization."""
         out = []
         for s in self.specs:
             v = self.table.columns[s.column]
@@ -253,16 +268,16 @@ class NB201Benchmark:
         return np.stack([self.table.columns[s.column] for s in self.specs], axis=1)
 
     # ---------------------------------------------------------------- exact front scoring
-    def normalised_matrix(self) -> np.ndarray:
-        """Objectives of every row in minimisation form scaled to [0, 1] over the table."""
+    def normalized_matrix(self) -> np.ndarray:
+        """Objectives of every row in minimization form scaled to [0, 1] over the table."""
         out = []
         for s, (lo, hi) in zip(self.specs, self.bounds(), strict=True):
             v = (self.table.columns[s.column] - lo) / max(hi - lo, 1e-300)
             out.append(1.0 - v if s.maximize else v)
         return np.stack(out, axis=1)
 
-    def normalise_point(self, values: Sequence[float]) -> np.ndarray:
-        """A point in the objectives' own units -> normalised minimisation form."""
+    def normalize_point(self, values: Sequence[float]) -> np.ndarray:
+        """A point in the objectives' own units -> normalized minimization form."""
         out = []
         for s, (lo, hi), v in zip(self.specs, self.bounds(), values, strict=True):
             x = (float(v) - lo) / max(hi - lo, 1e-300)
@@ -270,8 +285,8 @@ class NB201Benchmark:
         return np.array(out)
 
     def reference_point(self, overrides: dict[str, float] | None = None) -> np.ndarray:
-        """Normalised reference point: the worst value of each objective over the table
-        (1.0 after normalisation), or the value given in ``overrides`` (the metric's units)."""
+        """Normalized reference point: the worst value of each objective over the table
+        (1.0 after normalization), or the value given in ``overrides`` (the metric's units)."""
         ref = np.ones(len(self.specs))
         for name, v in (overrides or {}).items():
             if name not in self.objective_names:
@@ -281,26 +296,23 @@ class NB201Benchmark:
             i = self.objective_names.index(name)
             point = [self.bounds()[k][0] for k in range(len(self.specs))]
             point[i] = v
-            ref[i] = self.normalise_point(point)[i]
+            ref[i] = self.normalize_point(point)[i]
         return ref
 
     def exact_front(self) -> np.ndarray:
         """Official indices of the exact Pareto set of the objectives over the whole table."""
-        from nasfast.search.front import pareto_front
-
-        return np.sort(pareto_front(self.normalised_matrix()))
+        return np.sort(pareto.pareto_front(self.normalized_matrix()))
 
     def score_front(self, indices: Sequence[int], ref: np.ndarray) -> dict[str, float]:
-        """Hypervolume of the found set against the exact front's, both normalised, with the
+        """Hypervolume of the found set against the exact front's, both normalized, with the
         share of the exact Pareto set found and IGD."""
-        from nasfast.search.front import hypervolume, igd, pareto_front
-
-        N = self.normalised_matrix()
+        N = self.normalized_matrix()
         exact = self.exact_front()
         found = np.unique(np.asarray(indices, dtype=np.int64))
-        found = found[pareto_front(N[found])] if len(found) else found
-        hv_exact = hypervolume(N[exact], ref)
-        hv = hypervolume(N[found], ref) if len(found) else 0.0
+        found = found[pareto.pareto_front(N[found])] if len(found) else found
+        ref = np.asarray(ref, dtype=np.float64)
+        hv_exact = float(pareto.hypervolume(N[exact], ref))
+        hv = float(pareto.hypervolume(N[found], ref)) if len(found) else 0.0
         return {
             "hypervolume": hv,
             "hypervolume_exact": hv_exact,
@@ -308,5 +320,5 @@ class NB201Benchmark:
             "pareto_found": int(np.isin(exact, found).sum()),
             "pareto_size": int(len(exact)),
             "pareto_share": float(np.isin(exact, found).mean()),
-            "igd": igd(N[found], N[exact]) if len(found) else float("inf"),
+            "igd": float(pareto.igd(N[found], N[exact])) if len(found) else float("inf"),
         }

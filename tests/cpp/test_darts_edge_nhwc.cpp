@@ -1,23 +1,23 @@
 // darts_edge channels-innermost CPU kernels (cpu/darts_edge_nhwc.h) against the NCHW kernels
-// (checked against naive loops in test_darts_edge_cpu.cpp) on the same data transposed: odd and
+// (checked against naive loops in test_darts_edge_nchw.cpp) on the same data transposed: odd and
 // even sizes, stride 1 and 2, one vector of channels up to more than one channel group (C > 64),
 // float and double, and max-pool ties, NaNs and -inf. Under ASan this also checks that the
 // padded planes and scatters stay inside their buffers.
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "check.h"
-#include "random_data.h"
-#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_nchw.h"
 #include "ops/darts_edge/cpu/darts_edge_nhwc.h"
+#include "random_data.h"
 
 namespace {
 
-namespace k = nasfast::darts_edge::cpu;
+namespace k = nasfast::darts_edge::cpu;  // k::nchw, k::nhwc
 using k::Dims;
 using k::DwSpec;
 using k::kStage1;
@@ -111,9 +111,9 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
     fr0[l].assign(fr ? n_out : 0, T(0));
     fr1[l].assign(fr ? n_out : 0, T(0));
     const T* xp = l ? xl.data() : x.data();
-    (l ? k::nhwc::stage1_forward<T> : k::stage1_forward<T>)(
-        xp, d, wp, op, maxp[l].data(), avgp[l].data(), fr ? fr0[l].data() : nullptr,
-        fr ? fr1[l].data() : nullptr);
+    (l ? k::nhwc::stage1_forward<T>
+       : k::nchw::stage1_forward<T>)(xp, d, wp, op, maxp[l].data(), avgp[l].data(),
+                                     fr ? fr0[l].data() : nullptr, fr ? fr1[l].data() : nullptr);
     std::vector<T> gl[4];
     const T* gp[4] = {};
     T* gwp[4] = {};
@@ -122,12 +122,13 @@ void check_stage1(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::mt
       gp[b] = gl[b].data();
       gwp[b] = (gw[l][b] = std::vector<T>(w[b].size())).data();
     }
-    const auto gm = lay(gmax, HWo), ga = lay(gavg, HWo), g0 = lay(gfr0, HWo),
-               g1 = lay(gfr1, HWo), gs = lay(gskip, HW);
+    const auto gm = lay(gmax, HWo), ga = lay(gavg, HWo), g0 = lay(gfr0, HWo), g1 = lay(gfr1, HWo),
+               gs = lay(gskip, HW);
     gx[l].assign(N * C * HW, T(0));
-    (l ? k::nhwc::stage1_backward<T> : k::stage1_backward<T>)(
-        xp, d, wp, gp, gm.data(), ga.data(), fr ? g0.data() : nullptr,
-        fr ? g1.data() : nullptr, s == 1 ? gs.data() : nullptr, T(0.7), gx[l].data(), gwp);
+    (l ? k::nhwc::stage1_backward<T>
+       : k::nchw::stage1_backward<T>)(xp, d, wp, gp, gm.data(), ga.data(), fr ? g0.data() : nullptr,
+                                      fr ? g1.data() : nullptr, s == 1 ? gs.data() : nullptr,
+                                      T(0.7), gx[l].data(), gwp);
   }
   for (int b = 0; b < 4 && !specials; ++b) {
     check_close("dw out", to_nchw(out[1][b], N, C, HWo), out[0][b]);
@@ -155,8 +156,8 @@ void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::m
   std::vector<T> pool[2] = {std::vector<T>(n_out), std::vector<T>(n_out)};
   const T* no_w[4] = {};
   T* no_out[4] = {};
-  k::nhwc::stage1_forward<T>(xl.data(), d, no_w, no_out, pool[0].data(), pool[1].data(),
-                             nullptr, nullptr);
+  k::nhwc::stage1_forward<T>(xl.data(), d, no_w, no_out, pool[0].data(), pool[1].data(), nullptr,
+                             nullptr);
   // statistics of the pools, or (specials: NaN pools) arbitrary finite ones
   std::vector<T> st[2];
   for (int p = 0; p < 2; ++p) {
@@ -184,8 +185,8 @@ void check_pool_bn(int64_t N, int64_t C, int64_t H, int64_t W, int64_t s, std::m
   // bn_backward_final the sums and coefficients it takes from the pools
   if (!specials) {
     std::vector<double> gy[2] = {std::vector<double>(C, 0.0), std::vector<double>(C, 0.0)};
-    const k::nhwc::PoolGySums<T> ps{g.data(), {ms[0], ms[1]}, {is[0], is[1]},
-                                    {gy[0].data(), gy[1].data()}};
+    const k::nhwc::PoolGySums<T> ps{
+        g.data(), {ms[0], ms[1]}, {is[0], is[1]}, {gy[0].data(), gy[1].data()}};
     k::nhwc::stage1_forward_pool_sums<T>(xl.data(), d, no_w, no_out, nullptr, nullptr, ps);
     std::vector<double> sum[2][2];
     std::vector<T> cf[2][2];
@@ -243,9 +244,9 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
   std::vector<T> st[2];
   for (int l = 0; l < 2; ++l) {
     st[l].assign(3 * C, T(0));
-    (l ? k::nhwc::bn_stats<T> : k::bn_stats<T>)(l ? zl.data() : z.data(), N, C, HW, 1e-5,
-                                                 st[l].data(), st[l].data() + C,
-                                                 st[l].data() + 2 * C);
+    (l ? k::nhwc::bn_stats<T> : k::nchw::bn_stats<T>)(l ? zl.data() : z.data(), N, C, HW, 1e-5,
+                                                      st[l].data(), st[l].data() + C,
+                                                      st[l].data() + 2 * C);
   }
   check_close("bn stats", st[1], st[0]);
   const T* mean = st[0].data();
@@ -258,11 +259,13 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
       out[l].assign(n, T(0));
       ga[l].assign(n, T(0));
       dw[l].assign(w.size(), T(0));
-      (l ? k::nhwc::bn_relu_dw_forward<T> : k::bn_relu_dw_forward<T>)(
-          l ? zl.data() : z.data(), mean, invstd, N, C, H, W, w.data(), sp, out[l].data());
-      (l ? k::nhwc::bn_relu_dw_backward<T> : k::bn_relu_dw_backward<T>)(
-          l ? gl.data() : g.data(), l ? zl.data() : z.data(), mean, invstd, N, C, H, W,
-          w.data(), sp, ga[l].data(), dw[l].data());
+      (l ? k::nhwc::bn_relu_dw_forward<T>
+         : k::nchw::bn_relu_dw_forward<T>)(l ? zl.data() : z.data(), mean, invstd, N, C, H, W,
+                                           w.data(), sp, out[l].data());
+      (l ? k::nhwc::bn_relu_dw_backward<T>
+         : k::nchw::bn_relu_dw_backward<T>)(l ? gl.data() : g.data(), l ? zl.data() : z.data(),
+                                            mean, invstd, N, C, H, W, w.data(), sp, ga[l].data(),
+                                            dw[l].data());
     }
     check_close("sep dw2", to_nchw(out[1], N, C, HW), out[0]);
     check_close("sep dw2 grad in", to_nchw(ga[1], N, C, HW), ga[0]);
@@ -275,8 +278,8 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
         k::nhwc::bn_relu_dw_backward_coef<T>(gl.data(), zl.data(), mean, invstd, N, C, H, W,
                                              w.data(), sp, training, ga2.data(),
                                              with_dw ? dw2.data() : nullptr, coef.data());
-        k::nhwc::bn_backward_coef<T>(ga[1].data(), zl.data(), mean, invstd, T(1), true, training,
-                                     N, C, HW, coef_want.data());
+        k::nhwc::bn_backward_coef<T>(ga[1].data(), zl.data(), mean, invstd, T(1), true, training, N,
+                                     C, HW, coef_want.data());
         CHECK(ga2 == ga[1]);
         if (with_dw) CHECK(dw2 == dw[1]);
         check_close("sep bn1 coefficients", coef, coef_want, 10);
@@ -290,8 +293,8 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     const T* zs[2] = {l ? zl.data() : z.data(), l ? z2l.data() : z2.data()};
     const T* ms[2] = {mean, nullptr};
     const T* is[2] = {invstd, nullptr};
-    (l ? k::nhwc::mix_forward<T> : k::mix_forward<T>)(zs, ms, is, wk, 2, N, C, HW,
-                                                       mix[l].data());
+    (l ? k::nhwc::mix_forward<T> : k::nchw::mix_forward<T>)(zs, ms, is, wk, 2, N, C, HW,
+                                                            mix[l].data());
   }
   check_close("mix", to_nchw(mix[1], N, C, HW), mix[0]);
   for (bool relu_mask : {false, true})
@@ -301,9 +304,10 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
       for (int l = 0; l < 2; ++l) {
         dz[l].assign(n, T(0));
         sgy[l].assign(C, 0.0);
-        (l ? k::nhwc::bn_backward<T> : k::bn_backward<T>)(
-            l ? gl.data() : g.data(), l ? zl.data() : z.data(), mean, invstd, T(0.8), relu_mask,
-            training, N, C, HW, dz[l].data(), sgy[l].data());
+        (l ? k::nhwc::bn_backward<T>
+           : k::nchw::bn_backward<T>)(l ? gl.data() : g.data(), l ? zl.data() : z.data(), mean,
+                                      invstd, T(0.8), relu_mask, training, N, C, HW, dz[l].data(),
+                                      sgy[l].data());
       }
       check_close("bn backward", to_nchw(dz[1], N, C, HW), dz[0]);
       for (int64_t c = 0; c < C; ++c)
@@ -326,10 +330,10 @@ void check_bn_and_sep(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& 
     T* coefs[2] = {nullptr, coef.data()};
     k::nhwc::bn_backward_final<T>(gl.data(), 2, zs, ms, is, scale, training, N, C, HW, dzs, sgs,
                                   coefs, nullptr);
-    k::nhwc::bn_backward<T>(gl.data(), zl.data(), mean, invstd, scale[0], false, training, N, C,
-                            HW, dz_one.data(), nullptr);
-    k::nhwc::bn_backward<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false,
-                            training, N, C, HW, nullptr, s_one.data());
+    k::nhwc::bn_backward<T>(gl.data(), zl.data(), mean, invstd, scale[0], false, training, N, C, HW,
+                            dz_one.data(), nullptr);
+    k::nhwc::bn_backward<T>(gl.data(), z2l.data(), m2.data(), i2.data(), scale[1], false, training,
+                            N, C, HW, nullptr, s_one.data());
     CHECK(dz_all == dz_one);
     CHECK(s_all == s_one);
     // the coefficients of the second slot are bn_backward_coef's
@@ -352,13 +356,13 @@ void check_bn_gemm_grads(int64_t M, int64_t Co, int64_t Ci, std::mt19937& rng) {
   for (bool relu_mask : {false, true})
     for (bool training : {false, true}) {
       std::vector<T> coef(3 * Co), dz(M * Co);
-      k::nhwc::bn_backward_coef<T>(g.data(), z.data(), st.data(), st.data() + Co, T(0.7),
-                                   relu_mask, training, M, Co, 1, coef.data());
+      k::nhwc::bn_backward_coef<T>(g.data(), z.data(), st.data(), st.data() + Co, T(0.7), relu_mask,
+                                   training, M, Co, 1, coef.data());
       k::nhwc::bn_backward<T>(g.data(), z.data(), st.data(), st.data() + Co, T(0.7), relu_mask,
                               training, M, Co, 1, dz.data(), nullptr);
       std::vector<T> din(M * ldd, T(7)), din_ref(M * ldd, T(7)), gw(Co * Ci), gw_ref(Co * Ci);
-      const k::nhwc::BnGrad<T> f{g.data(), z.data(), st.data(), st.data() + Co, coef.data(),
-                                 relu_mask};
+      const k::nhwc::BnGrad<T> f{g.data(),       z.data(),    st.data(),
+                                 st.data() + Co, coef.data(), relu_mask};
       const bool taken = k::nhwc::bn_gemm_grads<T>(f, M, Co, w.data(), Ci, din.data(), ldd,
                                                    in.data(), ldi, gw.data());
       const bool ref = k::nhwc::gemm_grads<T>(dz.data(), Co, M, Co, w.data(), Ci, din_ref.data(),
@@ -368,8 +372,8 @@ void check_bn_gemm_grads(int64_t M, int64_t Co, int64_t Ci, std::mt19937& rng) {
       CHECK(din == din_ref);
       CHECK(gw == gw_ref);
       std::vector<T> din2(M * ldd, T(7));
-      CHECK(k::nhwc::bn_gemm_grads<T>(f, M, Co, w.data(), Ci, din2.data(), ldd, nullptr, 0,
-                                      nullptr));
+      CHECK(
+          k::nhwc::bn_gemm_grads<T>(f, M, Co, w.data(), Ci, din2.data(), ldd, nullptr, 0, nullptr));
       CHECK(din2 == din_ref);
     }
 }
@@ -454,8 +458,8 @@ int main() {
   std::mt19937 rng(11);
   // C: one vector, two (a pair-of-vectors block), and more than one 32-channel task group (kGroup)
   for (int64_t s : {1, 2})
-    for (auto [H, W] : {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}, {2, 1},
-                        {1, 5}}) {
+    for (auto [H, W] :
+         {std::pair<int64_t, int64_t>{8, 8}, {7, 9}, {1, 1}, {6, 10}, {3, 2}, {2, 1}, {1, 5}}) {
       check_stage1<double>(2, 4, H, W, s, rng);
       check_stage1<double>(1, 12, H, W, s, rng);
       check_stage1<float>(2, 8, H, W, s, rng);
@@ -492,7 +496,8 @@ int main() {
     }
   check_gemm_rows<float>(20, 300, 8, rng);
   for (int64_t M : {1, 7, 300, 600})
-    for (auto [Co, Ci] : {std::pair<int64_t, int64_t>{64, 64}, {8, 16}, {16, 24}, {32, 8}, {4, 136}}) {
+    for (auto [Co, Ci] :
+         {std::pair<int64_t, int64_t>{64, 64}, {8, 16}, {16, 24}, {32, 8}, {4, 136}}) {
       check_gemm_grads<float>(M, Co, Ci, rng);
       check_gemm_grads<double>(M, Co, Ci / 2, rng);
     }
@@ -502,8 +507,8 @@ int main() {
       check_bn_gemm_grads<float>(M, Co, Ci, rng);
       check_bn_gemm_grads<double>(M, Co, Ci, rng);
     }
-  for (auto [C, P] : {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37},
-                      {24, 10}}) {
+  for (auto [C, P] :
+       {std::pair<int64_t, int64_t>{64, 64}, {3, 37}, {17, 1}, {1, 5}, {17, 37}, {24, 10}}) {
     check_transposes<float>(3, C, P, rng);
     check_transposes<double>(2, C, P, rng);
   }

@@ -32,7 +32,8 @@ void check_case(int64_t K, int64_t n, std::mt19937& rng) {
   std::vector<T*> gptrs;
   for (auto& v : gin) gptrs.push_back(v.data());
   std::vector<double> dots(K);
-  nasfast::mixed_op::cpu::backward<T>(g.data(), ptrs.data(), w.data(), K, n, gptrs.data(), dots.data());
+  nasfast::mixed_op::cpu::backward<T>(g.data(), ptrs.data(), w.data(), K, n, gptrs.data(),
+                                      dots.data());
   for (int64_t k = 0; k < K; ++k) {
     double ref = 0;
     for (int64_t i = 0; i < n; ++i) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "check.h"
-#include "pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
 
 namespace {
 
@@ -73,7 +73,8 @@ void check_ranks(std::mt19937& rng) {
           for (int64_t j = 1; j < m; ++j) F[i * m + j] = F[i * m] + 0.05 * F[i * m + j];
       std::vector<int64_t> a(n), b(n), c(n);
       nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, a.data(), NdsAlgorithm::kAuto);
-      nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, b.data(), NdsAlgorithm::kDivideConquer);
+      nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, b.data(),
+                                               NdsAlgorithm::kDivideConquer);
       nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, c.data(), NdsAlgorithm::kBitset);
       CHECK(a == b);
       CHECK(a == c);
@@ -90,7 +91,8 @@ void check_ranks(std::mt19937& rng) {
       F[i * m + 3] = 2.5;
     }
     std::vector<int64_t> b(n), c(n);
-    nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, b.data(), NdsAlgorithm::kDivideConquer);
+    nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, b.data(),
+                                             NdsAlgorithm::kDivideConquer);
     nasfast::pareto::cpu::non_dominated_rank(F.data(), n, m, c.data(), NdsAlgorithm::kBitset);
     CHECK(b == c);
   }
@@ -131,7 +133,8 @@ double grid_hv(const std::vector<double>& F, int64_t n, int64_t m, const std::ve
     bool covered = false;
     for (int64_t i = 0; i < n && !covered; ++i) {
       bool in = true;
-      for (int64_t j = 0; j < m && in; ++j) in = F[i * m + j] <= ax[j][idx[j]] && F[i * m + j] < ref[j];
+      for (int64_t j = 0; j < m && in; ++j)
+        in = F[i * m + j] <= ax[j][idx[j]] && F[i * m + j] < ref[j];
       covered = in;
     }
     if (covered) {

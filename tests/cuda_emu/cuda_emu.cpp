@@ -85,9 +85,9 @@ nasfast_emu_switch:
 void make_context(Context& c, char* stack, size_t bytes) {
   auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t(15);
   auto* sp = reinterpret_cast<void**>(top);
-  *--sp = nullptr;                                   // fiber_start's return address: none
-  *--sp = reinterpret_cast<void*>(&fiber_start);     // where the switch's ret goes
-  for (int r = 0; r < 6; ++r) *--sp = nullptr;       // rbp, rbx, r12-r15
+  *--sp = nullptr;                                // fiber_start's return address: none
+  *--sp = reinterpret_cast<void*>(&fiber_start);  // where the switch's ret goes
+  for (int r = 0; r < 6; ++r) *--sp = nullptr;    // rbp, rbx, r12-r15
   c.sp = sp;
 }
 void raw_switch(Context& from, Context& to) { nasfast_emu_switch(&from.sp, to.sp); }
@@ -148,9 +148,8 @@ std::map<const void*, size_t> g_shared_limit;  // per kernel, raised by cudaFunc
 std::vector<double> g_dynamic_shared;          // doubles: aligned for any element type
 
 [[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "cuda_emu: %s (block (%u, %u, %u) of grid (%u, %u, %u), %u threads)\n",
-               what, blockIdx.x, blockIdx.y, blockIdx.z, gridDim.x, gridDim.y, gridDim.z,
-               g_threads);
+  std::fprintf(stderr, "cuda_emu: %s (block (%u, %u, %u) of grid (%u, %u, %u), %u threads)\n", what,
+               blockIdx.x, blockIdx.y, blockIdx.z, gridDim.x, gridDim.y, gridDim.z, g_threads);
   std::abort();
 }
 

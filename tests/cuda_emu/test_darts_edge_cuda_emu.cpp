@@ -1,6 +1,6 @@
 // The darts_edge CUDA launchers (csrc/ops/darts_edge/cuda/darts_edge_kernel.cu), run by the host
 // emulation of CUDA (tests/cuda_emu), against the CPU kernels with the same contracts
-// (cpu/darts_edge_cpu.h; those are checked against naive loops in tests/cpp). Odd and even
+// (cpu/darts_edge_nchw.h; those are checked against naive loops in tests/cpp). Odd and even
 // sizes, stride 1 and 2, one sample and many (so the per-channel reductions split into several
 // chunks), float and double, the optional outputs left out, and the weights read from "device"
 // memory.
@@ -12,7 +12,7 @@
 
 #include "check.h"
 #include "compare.h"
-#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_nchw.h"
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
 #include "random_data.h"
 
@@ -64,8 +64,8 @@ void check_stage1(const Dims& d, bool some, std::mt19937& rng) {
   auto nul = [](std::vector<T>& v) { return v.empty() ? nullptr : v.data(); };
   CHECK(gpu::stage1_forward<T>(x.data(), d, cptrs(w).data(), mptrs(out_e).data(), nul(max_e),
                                nul(avg_e), nul(fr0_e), nul(fr1_e), nullptr) == cudaSuccess);
-  cpu::stage1_forward<T>(x.data(), d, cptrs(w).data(), mptrs(out_c).data(), nul(max_c),
-                         nul(avg_c), nul(fr0_c), nul(fr1_c));
+  cpu::nchw::stage1_forward<T>(x.data(), d, cptrs(w).data(), mptrs(out_c).data(), nul(max_c),
+                               nul(avg_c), nul(fr0_c), nul(fr1_c));
   for (int b = 0; b < 4; ++b) check_close("stage1 dw_out", out_e[b], out_c[b], tol<T>());
   check_close("stage1 max", max_e, max_c, 0.0);
   check_close("stage1 avg", avg_e, avg_c, tol<T>());
@@ -85,9 +85,9 @@ void check_stage1(const Dims& d, bool some, std::mt19937& rng) {
                                 cnul(g_avg), cnul(g_fr0), cnul(g_fr1), cnul(g_skip), T(-5),
                                 skip_w.data(), gx_e.data(), mptrs(gw_e).data(),
                                 nullptr) == cudaSuccess);
-  cpu::stage1_backward<T>(x.data(), d, cptrs(w).data(), cptrs(g).data(), cnul(g_max), cnul(g_avg),
-                          cnul(g_fr0), cnul(g_fr1), cnul(g_skip), skip_w[0], gx_c.data(),
-                          mptrs(gw_c).data());
+  cpu::nchw::stage1_backward<T>(x.data(), d, cptrs(w).data(), cptrs(g).data(), cnul(g_max),
+                                cnul(g_avg), cnul(g_fr0), cnul(g_fr1), cnul(g_skip), skip_w[0],
+                                gx_c.data(), mptrs(gw_c).data());
   check_close("stage1 gx", gx_e, gx_c, tol<T>() * 10);
   for (int b = 0; b < 4; ++b) check_close("stage1 dw_grad", gw_e[b], gw_c[b], tol<T>() * 10);
 }
@@ -101,7 +101,7 @@ void check_bn_dw(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& rng) 
   std::vector<T> m_e(C), is_e(C), v_e(C), m_c(C), is_c(C), v_c(C);
   CHECK(gpu::bn_stats<T>(z.data(), N, C, H * W, 1e-5, m_e.data(), is_e.data(), v_e.data(),
                          nullptr) == cudaSuccess);
-  cpu::bn_stats<T>(z.data(), N, C, H * W, 1e-5, m_c.data(), is_c.data(), v_c.data());
+  cpu::nchw::bn_stats<T>(z.data(), N, C, H * W, 1e-5, m_c.data(), is_c.data(), v_c.data());
   check_close("bn_stats mean", m_e, m_c, tol<T>());
   check_close("bn_stats invstd", is_e, is_c, tol<T>());
   check_close("bn_stats var", v_e, v_c, tol<T>());
@@ -110,20 +110,19 @@ void check_bn_dw(int64_t N, int64_t C, int64_t H, int64_t W, std::mt19937& rng) 
     std::vector<T> out_e(n), out_c(n), ga_e(n), ga_c(n), dw_e(w.size()), dw_c(w.size());
     CHECK(gpu::bn_relu_dw_forward<T>(z.data(), m_c.data(), is_c.data(), N, C, H, W, w.data(), sp,
                                      out_e.data(), nullptr) == cudaSuccess);
-    cpu::bn_relu_dw_forward<T>(z.data(), m_c.data(), is_c.data(), N, C, H, W, w.data(), sp,
-                               out_c.data());
+    cpu::nchw::bn_relu_dw_forward<T>(z.data(), m_c.data(), is_c.data(), N, C, H, W, w.data(), sp,
+                                     out_c.data());
     check_close("bn_relu_dw_forward", out_e, out_c, tol<T>());
     CHECK(gpu::bn_relu_dw_backward<T>(gout.data(), z.data(), m_c.data(), is_c.data(), N, C, H, W,
                                       w.data(), sp, ga_e.data(), dw_e.data(),
                                       nullptr) == cudaSuccess);
-    cpu::bn_relu_dw_backward<T>(gout.data(), z.data(), m_c.data(), is_c.data(), N, C, H, W,
-                                w.data(), sp, ga_c.data(), dw_c.data());
+    cpu::nchw::bn_relu_dw_backward<T>(gout.data(), z.data(), m_c.data(), is_c.data(), N, C, H, W,
+                                      w.data(), sp, ga_c.data(), dw_c.data());
     check_close("bn_relu_dw_backward ga", ga_e, ga_c, tol<T>());
     check_close("bn_relu_dw_backward dw", dw_e, dw_c, tol<T>() * 10);
     std::fill(ga_e.begin(), ga_e.end(), T(0));
     CHECK(gpu::bn_relu_dw_backward<T>(gout.data(), z.data(), m_c.data(), is_c.data(), N, C, H, W,
-                                      w.data(), sp, ga_e.data(), nullptr,
-                                      nullptr) == cudaSuccess);
+                                      w.data(), sp, ga_e.data(), nullptr, nullptr) == cudaSuccess);
     check_close("bn_relu_dw_backward ga (no dw)", ga_e, ga_c, tol<T>());
   }
 }
@@ -150,8 +149,8 @@ void check_mix_bn_backward(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) 
   CHECK(gpu::mix_forward<T>(cptrs(z).data(), cptrs(mean).data(), cptrs(invstd).data(),
                             wmixed.data(), wk_ptr.data(), K, N, C, HW, out_p.data(),
                             nullptr) == cudaSuccess);
-  cpu::mix_forward<T>(cptrs(z).data(), cptrs(mean).data(), cptrs(invstd).data(), wk.data(), K, N,
-                      C, HW, out_c.data());
+  cpu::nchw::mix_forward<T>(cptrs(z).data(), cptrs(mean).data(), cptrs(invstd).data(), wk.data(), K,
+                            N, C, HW, out_c.data());
   check_close("mix_forward", out_e, out_c, tol<T>());
   check_close("mix_forward (device weights)", out_p, out_c, tol<T>());
   CHECK(gpu::mix_forward<T>(cptrs(z).data(), cptrs(mean).data(), cptrs(invstd).data(), wk.data(),
@@ -171,19 +170,17 @@ void check_mix_bn_backward(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) 
                               from_device ? T(-3) : scale, from_device ? &scale : nullptr, relu,
                               training, N, C, HW, dz_e.data(), sg_e.data(),
                               nullptr) == cudaSuccess);
-    cpu::bn_backward<T>(g.data(), z[0].data(), m.data(), is.data(), scale, relu, training, N, C,
-                        HW, dz_c.data(), sg_c.data());
+    cpu::nchw::bn_backward<T>(g.data(), z[0].data(), m.data(), is.data(), scale, relu, training, N,
+                              C, HW, dz_c.data(), sg_c.data());
     check_close("bn_backward dz", dz_e, dz_c, tol<T>());
     check_close("bn_backward sum_gy", sg_e, sg_c, tol<T>());
     std::vector<double> sg_only(C);
     CHECK(gpu::bn_backward<T>(g.data(), z[0].data(), m.data(), is.data(), scale, nullptr, relu,
-                              training, N, C, HW, nullptr, sg_only.data(),
-                              nullptr) == cudaSuccess);
+                              training, N, C, HW, nullptr, sg_only.data(), nullptr) == cudaSuccess);
     check_close("bn_backward sum_gy (no dz)", sg_only, sg_c, tol<T>());
     std::vector<T> dz_only(n);
     CHECK(gpu::bn_backward<T>(g.data(), z[0].data(), m.data(), is.data(), scale, nullptr, relu,
-                              training, N, C, HW, dz_only.data(), nullptr,
-                              nullptr) == cudaSuccess);
+                              training, N, C, HW, dz_only.data(), nullptr, nullptr) == cudaSuccess);
     check_close("bn_backward dz (no sum_gy)", dz_only, dz_c, tol<T>());
   }
 }
@@ -199,7 +196,7 @@ void check_bn_batches(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) {
                                mptrs(invstd).data(), mptrs(var).data(), nullptr) == cudaSuccess);
   for (int j = 0; j < n; ++j) {
     std::vector<T> m(C), is(C), v(C);
-    cpu::bn_stats<T>(z[j].data(), N, C, HW, 1e-5, m.data(), is.data(), v.data());
+    cpu::nchw::bn_stats<T>(z[j].data(), N, C, HW, 1e-5, m.data(), is.data(), v.data());
     check_close("bn_stats_batch mean", mean[j], m, tol<T>());
     check_close("bn_stats_batch invstd", invstd[j], is, tol<T>());
     check_close("bn_stats_batch var", var[j], v, tol<T>());
@@ -230,8 +227,8 @@ void check_bn_batches(int64_t N, int64_t C, int64_t HW, std::mt19937& rng) {
     for (int j = 0; j < n; ++j) {
       std::vector<T> dz_c(len);
       std::vector<double> sg_c(C);
-      cpu::bn_backward<T>(g.data(), z[j].data(), mean[j].data(), invstd[j].data(), scale[j],
-                          false, training, N, C, HW, dz_c.data(), sg_c.data());
+      cpu::nchw::bn_backward<T>(g.data(), z[j].data(), mean[j].data(), invstd[j].data(), scale[j],
+                                false, training, N, C, HW, dz_c.data(), sg_c.data());
       if (j != 2) check_close("bn_backward_batch dz", dz[j], dz_c, tol<T>());
       if (j != 1) check_close("bn_backward_batch sum_gy", sg[j], sg_c, tol<T>());
     }
@@ -246,11 +243,11 @@ void check_pointwise(int64_t N, int64_t Co, int64_t Ci, int64_t P, std::mt19937&
   std::vector<T> out_e(N * Co * P), out_c(out_e.size()), din_e(N * Ci * P), din_c(din_e.size());
   CHECK(gpu::pointwise<T>(w.data(), Ci, 1, in.data(), Ci * P, N, Co, Ci, P, out_e.data(), Co * P,
                           nullptr) == cudaSuccess);
-  cpu::pointwise<T>(w.data(), Ci, 1, in.data(), Ci * P, N, Co, Ci, P, out_c.data(), Co * P);
+  cpu::nchw::pointwise<T>(w.data(), Ci, 1, in.data(), Ci * P, N, Co, Ci, P, out_c.data(), Co * P);
   check_close("pointwise", out_e, out_c, tol<T>());
   CHECK(gpu::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din_e.data(), Ci * P,
                           nullptr) == cudaSuccess);
-  cpu::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din_c.data(), Ci * P);
+  cpu::nchw::pointwise<T>(w.data(), 1, Ci, dz.data(), Co * P, N, Ci, Co, P, din_c.data(), Ci * P);
   check_close("pointwise (transposed)", din_e, din_c, tol<T>());
 }
 
@@ -282,9 +279,8 @@ void check_running_update(int64_t C, std::mt19937& rng) {
   std::vector<T*> many(17, mean[0].data());
   std::vector<int64_t*> many_c(17, count[0].data());
   std::vector<int64_t> many_s(17, 0);
-  CHECK(gpu::running_update<T>(many.data(), many.data(), many_c.data(), stats.data(),
-                               many_s.data(), 17, C, kSlots, mom,
-                               nullptr) == cudaErrorInvalidValue);
+  CHECK(gpu::running_update<T>(many.data(), many.data(), many_c.data(), stats.data(), many_s.data(),
+                               17, C, kSlots, mom, nullptr) == cudaErrorInvalidValue);
 }
 
 template <typename T>

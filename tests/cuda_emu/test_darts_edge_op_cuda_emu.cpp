@@ -1,11 +1,11 @@
-// The whole fused DARTS edge as the CUDA glue runs it (darts_edge_impl.h with the CUDA kernel
-// policy, mixing weights read from "device" memory behind 1.0 placeholders), executed by the
-// host emulation of CUDA, against the same body with the CPU NCHW policy (which tests/ and
-// tests/cpp check against the reference module): forward outputs, statistics, saved tensors and
-// every gradient, in training and eval mode, stride 1 and 2, with and without saved tensors, the
-// GDAS single path, a zero mixing weight, and partial gradient needs. It also holds the kernel
-// launches of a training step (forward + backward) to a budget: on a GPU at DARTS sizes each
-// launch costs the host more than its kernel takes.
+// The whole fused DARTS edge as the CUDA glue runs it (darts_edge_forward.h and
+// darts_edge_backward.h with the CUDA kernel policy, mixing weights read from "device" memory
+// behind 1.0 placeholders), executed by the host emulation of CUDA, against the same body with the
+// CPU NCHW policy (which tests/ and tests/cpp check against the reference module): forward outputs,
+// statistics, saved tensors and every gradient, in training and eval mode, stride 1 and 2, with and
+// without saved tensors, the GDAS single path, a zero mixing weight, and partial gradient needs. It
+// also holds the kernel launches of a training step (forward + backward) to a budget: on a GPU at
+// DARTS sizes each launch costs the host more than its kernel takes.
 #include <ATen/ATen.h>
 
 #include <cstdio>
@@ -13,10 +13,11 @@
 #include <tuple>
 #include <vector>
 
+#include "ops/darts_edge/cpu/darts_edge_nchw_policy.h"
 #include "ops/darts_edge/cuda/darts_edge_cuda_policy.h"
+#include "ops/darts_edge/darts_edge_backward.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
-#include "ops/darts_edge/darts_edge_cpu_policy.h"
-#include "ops/darts_edge/darts_edge_impl.h"
+#include "ops/darts_edge/darts_edge_forward.h"
 #undef CHECK  // c10's logging macro; the tests' own (check.h) replaces it
 #include "check.h"
 #include "compare.h"
@@ -29,7 +30,7 @@ struct HostStream {
   static cudaStream_t get() { return nullptr; }
 };
 using Emulated = de::CudaKernels<HostStream>;
-using Cpu = de::CpuKernels<false>;
+using Cpu = de::CpuNchwKernels;
 
 void check_close(const std::string& what, const at::Tensor& emu, const at::Tensor& cpu,
                  double tol) {
@@ -81,8 +82,8 @@ void check_case(const Case& c) {
   check_close("saved", saved_e, saved_c, tol);
 
   const at::Tensor grad = at::randn_like(out_c);
-  const auto [gx_c, gw_c, gcw_c] = de::backward<Cpu, T>(grad, x, on_cpu, cw, stats_c, saved_c,
-                                                        c.s, c.training, c.active, c.need);
+  const auto [gx_c, gw_c, gcw_c] = de::backward<Cpu, T>(grad, x, on_cpu, cw, stats_c, saved_c, c.s,
+                                                        c.training, c.active, c.need);
   const auto [gx_e, gw_e, gcw_e] = de::backward<Emulated, T>(
       grad, x, on_device, cw, stats_e, saved_e, c.s, c.training, c.active, c.need);
   const uint64_t launches2 = nasfast_emu::launch_count();
@@ -111,7 +112,7 @@ int main() {
       {2, 4, 6, 6, 2, true, true, all, every, false, 44},
       {3, 4, 5, 5, 1, false, false, all, every, false},
       {2, 4, 6, 6, 2, false, true, all, every, false},
-      {2, 4, 5, 6, 1, true, false, all, every, false},  // backward recomputes everything
+      {2, 4, 5, 6, 1, true, false, all, every, false},    // backward recomputes everything
       {2, 4, 5, 6, 1, true, true, 1 << 5, every, false},  // GDAS single path, sep_conv_5x5
       {2, 4, 6, 6, 2, true, true, 1 << 3, every, false},  // FactorizedReduce alone
       {2, 4, 6, 6, 2, true, true, (1 << 1) | (1 << 2), every, false},  // the pools

@@ -66,8 +66,7 @@ void check(int K, int64_t n, std::mt19937& rng) {
   CHECK(gpu::backward<G>(g_g.data(), pg.data(), w.data(), K, n, nullptr, dots_only.data(),
                          workspace.data(), nullptr) == cudaSuccess);
   check_close("dots (no grad_in)", dots_only, dots_c, sizeof(A) == 8 ? 1e-10 : 1e-3);
-  CHECK(gpu::forward<G>(pg.data(), w.data(), 0, n, out_g.data(), nullptr) ==
-        cudaErrorInvalidValue);
+  CHECK(gpu::forward<G>(pg.data(), w.data(), 0, n, out_g.data(), nullptr) == cudaErrorInvalidValue);
 }
 
 }  // namespace

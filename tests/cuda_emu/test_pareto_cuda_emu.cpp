@@ -1,15 +1,15 @@
-// The CUDA non-dominated sort (csrc/pareto/cuda/pareto_kernel.cu), run by the host emulation of
-// CUDA, against the CPU ranks (cpu/pareto_cpu.h): 2 to 60 objectives (above 32 the kernel reads
-// its own row from memory; above 48 its shared-memory tile needs more than the default 48 KiB),
-// several blocks and tiles, duplicate rows and ties, one row.
+// The CUDA non-dominated sort (csrc/ops/pareto/cuda/non_dominated_sort_kernel.cu), run by the host
+// emulation of CUDA, against the CPU ranks (cpu/pareto_cpu.h): 2 to 60 objectives (above 32 the
+// kernel reads its own row from memory; above 48 its shared-memory tile needs more than the default
+// 48 KiB), several blocks and tiles, duplicate rows and ties, one row.
 #include <cstdint>
 #include <random>
 #include <vector>
 
 #include "check.h"
 #include "compare.h"
-#include "pareto/cpu/pareto_cpu.h"
-#include "pareto/cuda/pareto_kernel.h"
+#include "ops/pareto/cpu/pareto_cpu.h"
+#include "ops/pareto/cuda/non_dominated_sort_kernel.h"
 
 namespace {
 

@@ -62,8 +62,7 @@ void check(int64_t rows, int64_t n, int64_t M, std::mt19937& rng) {
   for (int k = 0; k < K; ++k) ps.push_back(srcs[k].data()), pg.push_back(srcs_g[k].data());
   std::vector<G> sum_g(n * M);
   std::vector<C> sum_c(n * M);
-  CHECK(gpu::gather_sum<G>(pg.data(), maps.data(), K, n, M, sum_g.data(), nullptr) ==
-        cudaSuccess);
+  CHECK(gpu::gather_sum<G>(pg.data(), maps.data(), K, n, M, sum_g.data(), nullptr) == cudaSuccess);
   cpu::gather_sum<C>(ps.data(), maps.data(), K, n, M, sum_c.data());
   check_close("gather_sum", values<C>(sum_g), values<C>(sum_c), tol);
 
@@ -98,7 +97,7 @@ int main() {
     check<double, double>(rows, n, M, rng);
     check<__nv_bfloat16, c10::BFloat16>(rows, n, M, rng);
   }
-#ifndef NASFAST_EMU_SANITIZED  // 65535 blocks of 256 fibers: minutes under ASan
+#ifndef NASFAST_EMU_SANITIZED             // 65535 blocks of 256 fibers: minutes under ASan
   check<float, float>(3, 66000, 2, rng);  // more rows than the grid's 65535 in y: its loop
 #endif
   std::printf("%d comparisons\n", nasfast_emu_test::compared());

@@ -5,19 +5,23 @@
 
 #include "common/check.h"
 #include "common/cpu_buffer_cache.h"
+#include "ops/darts_edge/cpu/darts_edge_nchw_policy.h"
+#include "ops/darts_edge/cpu/darts_edge_nhwc_policy.h"
+#include "ops/darts_edge/darts_edge_backward.h"
 #include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
-#include "ops/darts_edge/darts_edge_cpu_policy.h"
-#include "ops/darts_edge/darts_edge_impl.h"
+#include "ops/darts_edge/darts_edge_forward.h"
 #include "ops/darts_edge/darts_edge_layout.h"
 
 namespace nasfast::darts_edge {
 namespace {
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
-    const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
-    const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
-    bool save) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(const at::Tensor& x,
+                                                           const at::Tensor& weights,
+                                                           at::TensorList conv_weights,
+                                                           const at::Tensor& running,
+                                                           int64_t stride, bool training,
+                                                           double eps, int64_t active, bool save) {
   if (x.scalar_type() == at::kBFloat16)
     return forward_bf16(forward_cpu, x, weights, conv_weights, running, stride, training, eps,
                         active, save);
@@ -27,10 +31,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cpu(
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cpu", [&] {
     const MixWeights<scalar_t> wv{weight_values(weights)};
     r = cpu_channels_last(x, scalar_t{})
-            ? forward<CpuKernels<true>, scalar_t>(x, wv, cw, running, stride, training, eps,
-                                                  active, save)
-            : forward<CpuKernels<false>, scalar_t>(x, wv, cw, running, stride, training, eps,
-                                                   active, save);
+            ? forward<CpuNhwcKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active,
+                                                save)
+            : forward<CpuNchwKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active,
+                                                save);
   });
   return r;
 }
@@ -49,10 +53,10 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cpu(
     const MixWeights<scalar_t> wv{weight_values(weights)};
     const NeedGrad need{need_x, need_weights, need_conv};
     r = cpu_channels_last(x, scalar_t{})
-            ? backward<CpuKernels<true>, scalar_t>(grad, x, wv, cw, stats, saved, stride,
-                                                   training, active, need)
-            : backward<CpuKernels<false>, scalar_t>(grad, x, wv, cw, stats, saved, stride,
-                                                    training, active, need);
+            ? backward<CpuNhwcKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training,
+                                                 active, need)
+            : backward<CpuNchwKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training,
+                                                 active, need);
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
@@ -86,8 +90,8 @@ namespace {
 // without their own kernel (CUDA has one, in cuda/darts_edge_glue.cpp).
 void update_running(at::TensorList mean, at::TensorList var, at::TensorList count,
                     const at::Tensor& stats, at::IntArrayRef slots, double momentum) {
-  const bool raw = check_running_update_args(mean, var, count, stats, slots) &&
-                   stats.device().is_cpu();
+  const bool raw =
+      check_running_update_args(mean, var, count, stats, slots) && stats.device().is_cpu();
   if (!raw) return running_update_aten(mean, var, count, stats, slots, momentum);
   const size_t n = slots.size();
   const int64_t C = stats.size(2);

@@ -7,7 +7,8 @@
 //    dil_conv_3x3, dil_conv_5x5.
 //  - conv_weights (12 at stride 1, 14 at stride 2): sep3 dw1, pw1, dw2, pw2; sep5 dw1, pw1, dw2,
 //    pw2; dil3 dw, pw; dil5 dw, pw; [FactorizedReduce conv_1, conv_2].
-//  - BatchNorm slots (kSlots = 9): max, avg, FR, sep3 bn1, sep3 bn2, sep5 bn1, sep5 bn2, dil3, dil5.
+//  - BatchNorm slots (kSlots = 9): max, avg, FR, sep3 bn1, sep3 bn2, sep5 bn1, sep5 bn2, dil3,
+//  dil5.
 //  - stats [3, kSlots, C]: batch mean, 1/sqrt(var + eps), unbiased var (training) or the running
 //    mean, 1/sqrt(running var + eps), running var (eval).
 //  - active: bit k set = primitive k is computed (all 8 for DARTS; one for GDAS single path).
@@ -42,11 +43,13 @@ inline int saved_count(int64_t s, int64_t active) {
   return n;
 }
 
+// clang-format off
 enum ConvW : int {
   kSep3Dw1 = 0, kSep3Pw1, kSep3Dw2, kSep3Pw2,
   kSep5Dw1, kSep5Pw1, kSep5Dw2, kSep5Pw2,
   kDil3Dw, kDil3Pw, kDil5Dw, kDil5Pw,
   kFrConv1, kFrConv2
 };
+// clang-format on
 
 }  // namespace nasfast::darts_edge

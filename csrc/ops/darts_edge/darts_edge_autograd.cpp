@@ -24,31 +24,30 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> call_forward(
   static auto op = c10::Dispatcher::singleton()
                        .findSchemaOrThrow("nasfast::darts_edge_forward", "")
                        .typed<std::tuple<at::Tensor, at::Tensor, at::Tensor>(
-                           const at::Tensor&, const at::Tensor&, at::TensorList,
-                           const at::Tensor&, int64_t, bool, double, int64_t, bool)>();
+                           const at::Tensor&, const at::Tensor&, at::TensorList, const at::Tensor&,
+                           int64_t, bool, double, int64_t, bool)>();
   return op.call(x, weights, cw, running, stride, training, eps, active, save);
 }
 
 std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> call_backward(
     const at::Tensor& grad, const at::Tensor& x, const at::Tensor& weights, at::TensorList cw,
-    const at::Tensor& stats, const at::Tensor& saved, int64_t stride, bool training,
-    int64_t active, bool need_x, bool need_weights, bool need_conv) {
-  static auto op = c10::Dispatcher::singleton()
-                       .findSchemaOrThrow("nasfast::darts_edge_backward", "")
-                       .typed<std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>>(
-                           const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                           at::TensorList, const at::Tensor&, const at::Tensor&, int64_t, bool,
-                           int64_t, bool, bool, bool)>();
-  return op.call(grad, x, weights, cw, stats, saved, stride, training, active, need_x,
-                 need_weights, need_conv);
+    const at::Tensor& stats, const at::Tensor& saved, int64_t stride, bool training, int64_t active,
+    bool need_x, bool need_weights, bool need_conv) {
+  static auto op =
+      c10::Dispatcher::singleton()
+          .findSchemaOrThrow("nasfast::darts_edge_backward", "")
+          .typed<std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>>(
+              const at::Tensor&, const at::Tensor&, const at::Tensor&, at::TensorList,
+              const at::Tensor&, const at::Tensor&, int64_t, bool, int64_t, bool, bool, bool)>();
+  return op.call(grad, x, weights, cw, stats, saved, stride, training, active, need_x, need_weights,
+                 need_conv);
 }
 
 class DartsEdgeFunction : public torch::autograd::Function<DartsEdgeFunction> {
  public:
-  static variable_list forward(AutogradContext* ctx, const at::Tensor& x,
-                               const at::Tensor& weights, at::TensorList cw,
-                               const at::Tensor& running, int64_t stride, bool training,
-                               double eps, int64_t active, bool save) {
+  static variable_list forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weights,
+                               at::TensorList cw, const at::Tensor& running, int64_t stride,
+                               bool training, double eps, int64_t active, bool save) {
     at::AutoDispatchBelowADInplaceOrView guard;
     auto [out, stats, saved] =
         call_forward(x, weights, cw, running, stride, training, eps, active, save);

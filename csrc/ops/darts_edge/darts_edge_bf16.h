@@ -29,10 +29,12 @@ inline void check_bf16_inputs(const at::Tensor& x, const at::Tensor& weights, at
 
 // float_forward: the device's darts_edge_forward (called with float32 tensors).
 template <typename F>
-std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_bf16(
-    F float_forward, const at::Tensor& x, const at::Tensor& weights, at::TensorList cw,
-    const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
-    bool save) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_bf16(F float_forward, const at::Tensor& x,
+                                                            const at::Tensor& weights,
+                                                            at::TensorList cw,
+                                                            const at::Tensor& running,
+                                                            int64_t stride, bool training,
+                                                            double eps, int64_t active, bool save) {
   check_bf16_inputs(x, weights, cw);
   auto r = float_forward(x.to(at::kFloat), weights.to(at::kFloat), to_float(cw),
                          running.to(at::kFloat), stride, training, eps, active, save);
@@ -48,9 +50,9 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_bf16(
     bool training, int64_t active, bool need_x, bool need_weights, bool need_conv) {
   check_bf16_inputs(x, weights, cw);
   check_same_device_dtype(grad, x, "grad", "x");
-  auto r = float_backward(grad.to(at::kFloat), x.to(at::kFloat), weights.to(at::kFloat),
-                          to_float(cw), stats, saved, stride, training, active, need_x,
-                          need_weights, need_conv);
+  auto r =
+      float_backward(grad.to(at::kFloat), x.to(at::kFloat), weights.to(at::kFloat), to_float(cw),
+                     stats, saved, stride, training, active, need_x, need_weights, need_conv);
   std::get<0>(r) = std::get<0>(r).to(at::kBFloat16);
   std::get<1>(r) = std::get<1>(r).to(at::kBFloat16);
   for (at::Tensor& g : std::get<2>(r)) g = g.to(at::kBFloat16);

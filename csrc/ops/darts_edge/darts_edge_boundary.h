@@ -14,15 +14,20 @@ namespace nasfast::darts_edge {
 // Shape of conv weight i for C channels.
 inline std::vector<int64_t> conv_shape(int i, int64_t C) {
   switch (i) {
-    case kSep3Dw1: case kSep3Dw2: case kDil3Dw: return {C, 1, 3, 3};
-    case kSep5Dw1: case kSep5Dw2: case kDil5Dw: return {C, 1, 5, 5};
-    case kFrConv1: case kFrConv2: return {C / 2, C, 1, 1};
+    case kSep3Dw1:
+    case kSep3Dw2:
+    case kDil3Dw: return {C, 1, 3, 3};
+    case kSep5Dw1:
+    case kSep5Dw2:
+    case kDil5Dw: return {C, 1, 5, 5};
+    case kFrConv1:
+    case kFrConv2: return {C / 2, C, 1, 1};
     default: return {C, C, 1, 1};
   }
 }
 
 inline void check_args(const at::Tensor& x, const at::Tensor& weights, at::TensorList cw, int64_t s,
-                int64_t active) {
+                       int64_t active) {
   check_floating(x, "x");
   TORCH_CHECK_VALUE(x.dim() == 4, "x: expected a 4-D [N, C, H, W] tensor, got ", x.sizes());
   TORCH_CHECK_VALUE(s == 1 || s == 2, "stride: expected 1 or 2, got ", s);
@@ -52,9 +57,8 @@ inline void check_args(const at::Tensor& x, const at::Tensor& weights, at::Tenso
 
 // Checks darts_edge_running_update's arguments (for every impl). Returns whether stats and every
 // running buffer are contiguous and of stats' dtype (what the raw kernels need).
-inline bool check_running_update_args(at::TensorList mean, at::TensorList var,
-                                      at::TensorList count, const at::Tensor& stats,
-                                      at::IntArrayRef slots) {
+inline bool check_running_update_args(at::TensorList mean, at::TensorList var, at::TensorList count,
+                                      const at::Tensor& stats, at::IntArrayRef slots) {
   const size_t n = slots.size();
   TORCH_CHECK_VALUE(mean.size() == n && var.size() == n && count.size() == n,
                     "running_mean, running_var, num_batches_tracked: expected ", n,
@@ -64,12 +68,12 @@ inline bool check_running_update_args(at::TensorList mean, at::TensorList var,
   const int64_t C = stats.size(2);
   bool raw = stats.is_contiguous();
   for (size_t j = 0; j < n; ++j) {
-    TORCH_CHECK_VALUE(slots[j] >= 0 && slots[j] < kSlots, "slots: expected values in [0, ",
-                      kSlots, "), got ", slots[j]);
+    TORCH_CHECK_VALUE(slots[j] >= 0 && slots[j] < kSlots, "slots: expected values in [0, ", kSlots,
+                      "), got ", slots[j]);
     for (const at::Tensor& t : {mean[j], var[j]}) {
       TORCH_CHECK_VALUE(t.numel() == C && t.device() == stats.device(),
-                        "running_mean/running_var: expected ", C, " values on ",
-                        stats.device(), ", got ", t.sizes(), " on ", t.device());
+                        "running_mean/running_var: expected ", C, " values on ", stats.device(),
+                        ", got ", t.sizes(), " on ", t.device());
       raw = raw && t.is_contiguous() && t.scalar_type() == stats.scalar_type();
     }
   }

@@ -54,8 +54,8 @@ std::tuple<std::vector<at::Tensor>, at::Tensor> backward_cpu(const at::Tensor& g
                                                              bool weights_requires_grad) {
   auto in = checked_contiguous(outputs, weights);
   check_same_device_dtype(grad, in[0], "grad", "outputs[0]");
-  TORCH_CHECK_VALUE(grad.sizes() == in[0].sizes(), "grad: expected shape ", in[0].sizes(),
-                    ", got ", grad.sizes());
+  TORCH_CHECK_VALUE(grad.sizes() == in[0].sizes(), "grad: expected shape ", in[0].sizes(), ", got ",
+                    grad.sizes());
   const at::Tensor g = grad.contiguous();
   const int64_t K = static_cast<int64_t>(in.size());
   std::vector<at::Tensor> grad_outputs;
@@ -63,21 +63,22 @@ std::tuple<std::vector<at::Tensor>, at::Tensor> backward_cpu(const at::Tensor& g
     for (int64_t k = 0; k < K; ++k) grad_outputs.push_back(at::empty_like(g));
   }
   at::Tensor grad_weights = at::zeros_like(weights);
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, g.scalar_type(), "mixed_op_backward_cpu", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
-    const at::Tensor w = weights.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
-    std::vector<const scalar_t*> ptrs;
-    for (const auto& t : in) ptrs.push_back(t.const_data_ptr<scalar_t>());
-    std::vector<scalar_t*> gptrs;
-    for (auto& t : grad_outputs) gptrs.push_back(t.mutable_data_ptr<scalar_t>());
-    std::vector<double> dots(weights_requires_grad ? K : 0);
-    cpu::backward<scalar_t>(g.const_data_ptr<scalar_t>(), ptrs.data(), w.const_data_ptr(), K,
-                            g.numel(), outputs_requires_grad ? gptrs.data() : nullptr,
-                            weights_requires_grad ? dots.data() : nullptr);
-    if (weights_requires_grad) {
-      grad_weights.copy_(at::tensor(dots, at::kDouble));
-    }
-  });
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kBFloat16, at::kHalf, g.scalar_type(), "mixed_op_backward_cpu", [&] {
+        using acc_t = at::opmath_type<scalar_t>;
+        const at::Tensor w = weights.to(c10::CppTypeToScalarType<acc_t>::value).contiguous();
+        std::vector<const scalar_t*> ptrs;
+        for (const auto& t : in) ptrs.push_back(t.const_data_ptr<scalar_t>());
+        std::vector<scalar_t*> gptrs;
+        for (auto& t : grad_outputs) gptrs.push_back(t.mutable_data_ptr<scalar_t>());
+        std::vector<double> dots(weights_requires_grad ? K : 0);
+        cpu::backward<scalar_t>(g.const_data_ptr<scalar_t>(), ptrs.data(), w.const_data_ptr(), K,
+                                g.numel(), outputs_requires_grad ? gptrs.data() : nullptr,
+                                weights_requires_grad ? dots.data() : nullptr);
+        if (weights_requires_grad) {
+          grad_weights.copy_(at::tensor(dots, at::kDouble));
+        }
+      });
   return {grad_outputs, grad_weights};
 }
 
@@ -87,7 +88,8 @@ std::tuple<std::vector<at::Tensor>, at::Tensor> backward_cpu(const at::Tensor& g
 TORCH_LIBRARY_FRAGMENT(nasfast, m) {
   m.def("mixed_op(Tensor[] outputs, Tensor weights) -> Tensor");
   m.def(
-      "mixed_op_backward(Tensor grad, Tensor[] outputs, Tensor weights, bool outputs_requires_grad, "
+      "mixed_op_backward(Tensor grad, Tensor[] outputs, Tensor weights, bool "
+      "outputs_requires_grad, "
       "bool weights_requires_grad) -> (Tensor[], Tensor)");
 }
 

@@ -58,8 +58,8 @@ std::vector<at::Tensor> check_gather_sum(at::TensorList srcs, const at::Tensor& 
     const at::Tensor& s = srcs[k];
     const std::string name = "srcs[" + std::to_string(k) + "]";
     check_same_device_dtype(s, first, name.c_str(), "srcs[0]");
-    TORCH_CHECK_VALUE(s.dim() == first.dim() && s.sizes().slice(1) == first.sizes().slice(1),
-                      name, ": expected rows of shape ", first.sizes().slice(1),
+    TORCH_CHECK_VALUE(s.dim() == first.dim() && s.sizes().slice(1) == first.sizes().slice(1), name,
+                      ": expected rows of shape ", first.sizes().slice(1),
                       " (as srcs[0]), got shape ", s.sizes());
     contig.push_back(s.contiguous());
   }
@@ -87,10 +87,12 @@ at::Tensor gather_rows_cpu(const at::Tensor& x, const at::Tensor& index, bool re
   check_gather(x, index, "x", 0, x.dim() >= 1 ? x.size(0) : 0, true);
   const at::Tensor xc = x.contiguous(), ic = index.contiguous();
   at::Tensor out = at::empty(shape_with_rows(xc, index.numel()), xc.options());
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, xc.scalar_type(), "gather_rows_cpu", [&] {
-    cpu::gather_rows<scalar_t>(xc.const_data_ptr<scalar_t>(), ic.const_data_ptr<int64_t>(),
-                               ic.numel(), row_elems(xc), relu, out.mutable_data_ptr<scalar_t>());
-  });
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kBFloat16, at::kHalf, xc.scalar_type(), "gather_rows_cpu", [&] {
+        cpu::gather_rows<scalar_t>(xc.const_data_ptr<scalar_t>(), ic.const_data_ptr<int64_t>(),
+                                   ic.numel(), row_elems(xc), relu,
+                                   out.mutable_data_ptr<scalar_t>());
+      });
   return out;
 }
 
@@ -99,12 +101,13 @@ at::Tensor gather_sum_cpu(at::TensorList srcs, const at::Tensor& maps) {
   const at::Tensor mc = maps.contiguous();
   const int64_t R = mc.size(1);
   at::Tensor out = at::empty(shape_with_rows(in[0], R), in[0].options());
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, out.scalar_type(), "gather_sum_cpu", [&] {
-    std::vector<const scalar_t*> ptrs;
-    for (const auto& t : in) ptrs.push_back(t.const_data_ptr<scalar_t>());
-    cpu::gather_sum<scalar_t>(ptrs.data(), mc.const_data_ptr<int64_t>(), mc.size(0), R,
-                              row_elems(out), out.mutable_data_ptr<scalar_t>());
-  });
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kBFloat16, at::kHalf, out.scalar_type(), "gather_sum_cpu", [&] {
+        std::vector<const scalar_t*> ptrs;
+        for (const auto& t : in) ptrs.push_back(t.const_data_ptr<scalar_t>());
+        cpu::gather_sum<scalar_t>(ptrs.data(), mc.const_data_ptr<int64_t>(), mc.size(0), R,
+                                  row_elems(out), out.mutable_data_ptr<scalar_t>());
+      });
   return out;
 }
 
@@ -115,10 +118,12 @@ at::Tensor scatter_rows_cpu(const at::Tensor& src, const at::Tensor& index, int6
                     " entries (rows of src), got ", index.numel());
   const at::Tensor sc = src.contiguous(), ic = index.contiguous();
   at::Tensor out = at::empty(shape_with_rows(sc, rows), sc.options());
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, sc.scalar_type(), "scatter_rows_cpu", [&] {
-    cpu::scatter_rows<scalar_t>(sc.const_data_ptr<scalar_t>(), ic.const_data_ptr<int64_t>(),
-                                ic.numel(), rows, row_elems(sc), out.mutable_data_ptr<scalar_t>());
-  });
+  AT_DISPATCH_FLOATING_TYPES_AND2(
+      at::kBFloat16, at::kHalf, sc.scalar_type(), "scatter_rows_cpu", [&] {
+        cpu::scatter_rows<scalar_t>(sc.const_data_ptr<scalar_t>(), ic.const_data_ptr<int64_t>(),
+                                    ic.numel(), rows, row_elems(sc),
+                                    out.mutable_data_ptr<scalar_t>());
+      });
   return out;
 }
 

@@ -14,8 +14,8 @@ C, LAYERS, BATCH = 8, 5, 32
 
 
 def _search(backend: str, order: str, sampler: str = "softmax"):
+    from nasfast.darts.search import DartsSearch, SearchConfig
     from nasfast.datasets import load_images
-    from nasfast.search.darts.search import DartsSearch, SearchConfig
 
     cfg = SearchConfig(
         channels=C,
@@ -44,7 +44,7 @@ def _stepper(s):
 def _floor(order: str) -> str:
     import torch
 
-    from nasfast.search.darts.costs import edge_costs
+    from nasfast.darts.costs import edge_costs
 
     s = _search("reference", order)
     with torch.no_grad():

@@ -17,9 +17,9 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from nasfast.darts.train import TrainConfig, TrainRun, evaluate
 from nasfast.datasets import ImageData
 from nasfast.nn.nb201_supernet import NB201Supernet
-from nasfast.search.darts.train import TrainConfig, TrainRun, evaluate
 from nasfast.search.multifidelity.problem import Fidelity, MultiFidelityProblem
 from nasfast.spaces.nb201 import NB201Space, ops_to_arch_str
 

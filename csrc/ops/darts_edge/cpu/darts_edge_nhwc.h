@@ -1,12 +1,12 @@
 #pragma once
 // CPU kernels of the fused DARTS edge in the channels-innermost layout: the same functions and
-// contracts as darts_edge_cpu.h (darts_edge_kernels_decl.inc), with every tensor argument
+// contracts as darts_edge_nchw.h (darts_edge_kernels_decl.inc), with every tensor argument
 // [N, H, W, C] in memory instead of [N, C, H, W] (weights and statistics keep their layouts).
 // C must be a multiple of nhwc::lanes<T>() (one 32-byte vector). The edge picks this layout
 // from 16 channels (darts_edge_layout.h); its 1x1 convs are then GEMMs over [N * H * W, C].
 #include <cstdint>
 
-#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_kernel_types.h"
 
 namespace nasfast::darts_edge::cpu::nhwc {
 
@@ -64,9 +64,9 @@ void bn_backward_coef(const T* g, const T* z, const T* mean, const T* invstd, T 
 // BatchNorm before its ReLU for the output gradient ga (bn_backward_coef with relu_mask and
 // scale 1): the channel sums taken from each plane of ga as it is written, not in another pass.
 template <typename T>
-void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd,
-                              int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
-                              DwSpec spec, bool training, T* ga, T* dw, T* coef);
+void bn_relu_dw_backward_coef(const T* gout, const T* z, const T* mean, const T* invstd, int64_t N,
+                              int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec,
+                              bool training, T* ga, T* dw, T* coef);
 
 // gemm_grads of dz = f (Co channels), each row chunk of dz formed from f where the GEMMs read
 // it, never written out. The values are those of bn_backward then gemm_grads. Returns false
@@ -89,9 +89,9 @@ constexpr bool own_gemm_size(int64_t I, int64_t J) {
 // z[k] (then dz[k] null too) takes slot k's sums of g * y from gy[k] ([C], as PoolGySums gives).
 template <typename T>
 void bn_backward_final(const T* g, int K, const T* const* z, const T* const* mean,
-                       const T* const* invstd, const T* scale, bool training, int64_t N,
-                       int64_t C, int64_t HW, T* const* dz, double* const* sum_gy,
-                       T* const* coef, const double* const* gy);
+                       const T* const* invstd, const T* scale, bool training, int64_t N, int64_t C,
+                       int64_t HW, T* const* dz, double* const* sum_gy, T* const* coef,
+                       const double* const* gy);
 
 // For the backward's recompute of the first stage (stage1_forward_pool_sums): instead of the
 // pools (k = 0 max, 1 avg), their BatchNorms' per-channel sums of g * y, y = (pool - mean[k]) *
@@ -125,15 +125,45 @@ struct PoolBnGrads {
 // stage1_backward with the pools' output gradients given as PoolBnGrads instead of tensors: the
 // same values as bn_backward_final's dz for the pool slots, then stage1_backward.
 template <typename T>
-void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w,
-                             const T* const* g_dw, const PoolBnGrads<T>& pools, const T* g_fr0,
-                             const T* g_fr1, const T* g_skip, T skip_w, T* gx,
-                             T* const* dw_grad);
+void stage1_backward_pool_bn(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
+                             const PoolBnGrads<T>& pools, const T* g_fr0, const T* g_fr1,
+                             const T* g_skip, T skip_w, T* gx, T* const* dw_grad);
 
 // Layout changes of [N, C, P] data: dst [N, P, C] (to_nhwc) or back (to_nchw).
 template <typename T>
 void to_nhwc(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
 template <typename T>
 void to_nchw(const T* src, int64_t N, int64_t C, int64_t P, T* dst);
+
+// The kernels above as compiled for one ISA (darts_edge_nhwc_kernels.cpp, once per capability).
+template <typename T>
+struct KernelTable {
+  decltype(&stage1_forward<T>) stage1_forward;
+  decltype(&bn_stats<T>) bn_stats;
+  decltype(&bn_relu_dw_forward<T>) bn_relu_dw_forward;
+  decltype(&mix_forward<T>) mix_forward;
+  decltype(&bn_backward<T>) bn_backward;
+  decltype(&bn_relu_dw_backward<T>) bn_relu_dw_backward;
+  decltype(&stage1_backward<T>) stage1_backward;
+  decltype(&gemm_rows<T>) gemm_rows;
+  decltype(&gemm_tn<T>) gemm_tn;
+  decltype(&gemm_grads<T>) gemm_grads;
+  decltype(&bn_gemm_grads<T>) bn_gemm_grads;
+  decltype(&bn_backward_coef<T>) bn_backward_coef;
+  decltype(&bn_backward_final<T>) bn_backward_final;
+  decltype(&stage1_forward_pool_sums<T>) stage1_forward_pool_sums;
+  decltype(&stage1_backward_pool_bn<T>) stage1_backward_pool_bn;
+  decltype(&bn_relu_dw_backward_coef<T>) bn_relu_dw_backward_coef;
+  decltype(&to_nhwc<T>) to_nhwc;
+  decltype(&to_nchw<T>) to_nchw;
+};
+namespace base {
+template <typename T>
+const KernelTable<T>& kernel_table();
+}  // namespace base
+namespace avx2 {
+template <typename T>
+const KernelTable<T>& kernel_table();
+}  // namespace avx2
 
 }  // namespace nasfast::darts_edge::cpu::nhwc

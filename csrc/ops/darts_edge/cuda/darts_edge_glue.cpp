@@ -1,5 +1,6 @@
-// CUDA dispatch of nasfast::darts_edge_forward / _backward: the device-generic body of
-// darts_edge_impl.h with the CUDA kernel policy (launchers in darts_edge_kernel.cu).
+// CUDA dispatch of nasfast::darts_edge_forward / _backward: the device-generic body
+// (darts_edge_forward.h, darts_edge_backward.h) with the CUDA kernel policy (launchers in
+// darts_edge_kernel.cu).
 // Compiled only with a CUDA torch (here, in ctest, a syntax check against stub headers; built and
 // run on an H100, 2026-11-22: benchmarks/results/gpu_darts_edge_2026-11-22_h100.md).
 #include <ATen/ATen.h>
@@ -11,9 +12,10 @@
 #include "common/check.h"
 #include "ops/darts_edge/cuda/darts_edge_cuda_policy.h"
 #include "ops/darts_edge/cuda/darts_edge_kernel.h"
+#include "ops/darts_edge/darts_edge_backward.h"
 #include "ops/darts_edge/darts_edge_bf16.h"
 #include "ops/darts_edge/darts_edge_boundary.h"
-#include "ops/darts_edge/darts_edge_impl.h"
+#include "ops/darts_edge/darts_edge_forward.h"
 
 namespace nasfast::darts_edge {
 namespace {
@@ -31,10 +33,12 @@ struct TorchStream {
 };
 using TorchCudaKernels = CudaKernels<TorchStream>;
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
-    const at::Tensor& x, const at::Tensor& weights, at::TensorList conv_weights,
-    const at::Tensor& running, int64_t stride, bool training, double eps, int64_t active,
-    bool save) {
+std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(const at::Tensor& x,
+                                                            const at::Tensor& weights,
+                                                            at::TensorList conv_weights,
+                                                            const at::Tensor& running,
+                                                            int64_t stride, bool training,
+                                                            double eps, int64_t active, bool save) {
   if (x.scalar_type() == at::kBFloat16)
     return forward_bf16(forward_cuda, x, weights, conv_weights, running, stride, training, eps,
                         active, save);
@@ -45,7 +49,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> forward_cuda(
   std::tuple<at::Tensor, at::Tensor, at::Tensor> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_forward_cuda", [&] {
     const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
-    r = forward<TorchCudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active, save);
+    r = forward<TorchCudaKernels, scalar_t>(x, wv, cw, running, stride, training, eps, active,
+                                            save);
   });
   return r;
 }
@@ -64,8 +69,8 @@ std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> backward_cuda(
   std::tuple<at::Tensor, at::Tensor, std::vector<at::Tensor>> r;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "darts_edge_backward_cuda", [&] {
     const MixWeights<scalar_t> wv{std::vector<double>(kOps, 1.0), wt.data_ptr<scalar_t>()};
-    r = backward<TorchCudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training, active,
-                                        NeedGrad{need_x, need_weights, need_conv});
+    r = backward<TorchCudaKernels, scalar_t>(grad, x, wv, cw, stats, saved, stride, training,
+                                             active, NeedGrad{need_x, need_weights, need_conv});
   });
   std::get<1>(r) = std::get<1>(r).to(weights.scalar_type());
   return r;
@@ -88,10 +93,9 @@ void running_update_cuda(at::TensorList mean, at::TensorList var, at::TensorList
       v[j] = var[j].data_ptr<scalar_t>();
       c[j] = count[j].data_ptr<int64_t>();
     }
-    NASFAST_CUDA_CALL(cuda::running_update<scalar_t>(m.data(), v.data(), c.data(),
-                                                     stats.data_ptr<scalar_t>(), slots.data(), n,
-                                                     stats.size(2), kSlots, momentum,
-                                                     TorchCudaKernels::stream()));
+    NASFAST_CUDA_CALL(cuda::running_update<scalar_t>(
+        m.data(), v.data(), c.data(), stats.data_ptr<scalar_t>(), slots.data(), n, stats.size(2),
+        kSlots, momentum, TorchCudaKernels::stream()));
   });
 }
 

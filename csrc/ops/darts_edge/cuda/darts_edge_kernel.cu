@@ -1,7 +1,7 @@
 // CUDA kernels of the fused DARTS edge (torch-free). One-thread-per-output gathers, and
 // per-channel reductions split over (channel, sample chunk) blocks whose double partial sums a
 // second small kernel adds in a fixed order: no atomics, so results are deterministic.
-// Semantics follow cpu/darts_edge_cpu_kernels.inc exactly.
+// Semantics follow cpu/darts_edge_nchw_kernels.cpp exactly.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -182,8 +182,8 @@ __global__ void stage1_forward_k(const T* x, Dims d, Ptr4<T> w, MPtr4<T> out, T*
 // Block (c, s, j): item j's chunk mean and sum of squared deviations about it (two passes; the
 // second reads the chunk from cache), to part[((j * C + c) * S + s) * 2 + {0, 1}].
 template <typename T>
-__global__ void bn_stats_part_k(StatsBatch<T> b, int64_t N, int64_t C, uint32_t HW,
-                                int64_t n_per, double* part) {
+__global__ void bn_stats_part_k(StatsBatch<T> b, int64_t N, int64_t C, uint32_t HW, int64_t n_per,
+                                double* part) {
   __shared__ double sh[kThreads];
   const T* z = b.z[blockIdx.z];
   const int64_t c = blockIdx.x, n0 = blockIdx.y * n_per;
@@ -377,8 +377,8 @@ __global__ void bn_relu_dw_bwd_weight_part_k(const T* gout, const T* z, const T*
 // One thread per input pixel (stride S: 1 or 2): the gradient gathered from every branch.
 template <typename T, int S>
 __global__ void stage1_bwd_input_k(const T* x, Dims d, Ptr4<T> w, Ptr4<T> g, const T* g_max,
-                                   const T* g_avg, const T* g_fr0, const T* g_fr1,
-                                   const T* g_skip, T skip_w, const T* skip_w_ptr, T* gx) {
+                                   const T* g_avg, const T* g_fr0, const T* g_fr1, const T* g_skip,
+                                   T skip_w, const T* skip_w_ptr, T* gx) {
   const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   const int H = int(d.H), W = int(d.W), Ho = int(d.Ho), Wo = int(d.Wo);
   const int64_t pl = i / (int64_t(H) * W);
@@ -511,8 +511,8 @@ __global__ void pointwise_k(const T* w, int64_t ws_co, int64_t ws_ci, const T* i
 
 // Thread (j, c): slot j's running mean and variance of channel c; thread (j, 0) also counts.
 template <typename T>
-__global__ void running_update_k(Running<T> r, const T* stats, int64_t C, int64_t num_slots,
-                                 T keep, T m) {
+__global__ void running_update_k(Running<T> r, const T* stats, int64_t C, int64_t num_slots, T keep,
+                                 T m) {
   const int j = blockIdx.y;
   const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (c >= C) return;
@@ -544,8 +544,8 @@ cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* c
 }
 
 template <typename T>
-cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW,
-                           double eps, T* const* mean, T* const* invstd, T* const* var_unbiased,
+cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW, double eps,
+                           T* const* mean, T* const* invstd, T* const* var_unbiased,
                            cudaStream_t st) {
   if (n < 1 || n > kMaxBatch) return cudaErrorInvalidValue;
   const Split sp = split_for(C, N);
@@ -561,14 +561,14 @@ cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64
   if (part.err != cudaSuccess) return part.err;
   bn_stats_part_k<T><<<dim3(unsigned(C), sp.S, unsigned(n)), kThreads, 0, st>>>(
       b, N, C, uint32_t(HW), sp.n_per, part.p);
-  bn_stats_final_k<T><<<blocks(n * C), kThreads, 0, st>>>(b, n, part.p, N, C, HW, sp.n_per, sp.S,
-                                                          eps);
+  bn_stats_final_k<T>
+      <<<blocks(n * C), kThreads, 0, st>>>(b, n, part.p, N, C, HW, sp.n_per, sp.S, eps);
   return cudaGetLastError();
 }
 
 template <typename T>
-cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
-                     T* invstd, T* var_unbiased, cudaStream_t st) {
+cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean, T* invstd,
+                     T* var_unbiased, cudaStream_t st) {
   return bn_stats_batch<T>(&z, 1, N, C, HW, eps, &mean, &invstd, &var_unbiased, st);
 }
 
@@ -576,8 +576,8 @@ template <typename T>
 cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
                                int64_t H, int64_t W, const T* w, DwSpec spec, T* out,
                                cudaStream_t st) {
-  bn_relu_dw_forward_k<T><<<blocks(N * C * H * W), kThreads, 0, st>>>(z, mean, invstd, N, C, H,
-                                                                       W, w, spec, out);
+  bn_relu_dw_forward_k<T>
+      <<<blocks(N * C * H * W), kThreads, 0, st>>>(z, mean, invstd, N, C, H, W, w, spec, out);
   return cudaGetLastError();
 }
 
@@ -617,8 +617,8 @@ cudaError_t bn_backward_batch(const T* g, const BnBackwardItem<T>* items, int n,
   Scratch part(sums ? n * C * sp.S * 2 : 0, st);
   if (part.err != cudaSuccess) return part.err;
   if (sums)
-    bn_backward_part_k<T><<<grid, kThreads, 0, st>>>(g, bb, relu_mask, N, C, uint32_t(HW),
-                                                     sp.n_per, part.p);
+    bn_backward_part_k<T>
+        <<<grid, kThreads, 0, st>>>(g, bb, relu_mask, N, C, uint32_t(HW), sp.n_per, part.p);
   if (any_dz || any_sum)
     bn_backward_dz_k<T><<<grid, kThreads, 0, st>>>(g, bb, relu_mask, training, N, C, uint32_t(HW),
                                                    sp.n_per, sums ? part.p : nullptr);
@@ -635,10 +635,10 @@ cudaError_t bn_backward(const T* g, const T* z, const T* mean, const T* invstd, 
 
 template <typename T>
 cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invstd,
-                                int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
-                                DwSpec spec, T* ga, T* dw, cudaStream_t st) {
-  bn_relu_dw_bwd_input_k<T><<<blocks(N * C * H * W), kThreads, 0, st>>>(gout, N, C, H, W, w,
-                                                                         spec, ga);
+                                int64_t N, int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec,
+                                T* ga, T* dw, cudaStream_t st) {
+  bn_relu_dw_bwd_input_k<T>
+      <<<blocks(N * C * H * W), kThreads, 0, st>>>(gout, N, C, H, W, w, spec, ga);
   if (dw) {
     const int64_t G = C * spec.k * spec.k;
     const Split sp = split_for(G, N);
@@ -664,11 +664,11 @@ cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, con
   }
   const int64_t n = d.N * d.C * d.H * d.W;
   if (d.s == 1)
-    stage1_bwd_input_k<T, 1><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0,
-                                                             g_fr1, g_skip, skip_w, skip_w_ptr, gx);
+    stage1_bwd_input_k<T, 1><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0, g_fr1,
+                                                             g_skip, skip_w, skip_w_ptr, gx);
   else
-    stage1_bwd_input_k<T, 2><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0,
-                                                             g_fr1, g_skip, skip_w, skip_w_ptr, gx);
+    stage1_bwd_input_k<T, 2><<<blocks(n), kThreads, 0, st>>>(x, d, w, g, g_max, g_avg, g_fr0, g_fr1,
+                                                             g_skip, skip_w, skip_w_ptr, gx);
   Stage1Grads<T> sg{};
   int64_t G = 0;
   for (int b = 0; b < 4; ++b) {
@@ -685,8 +685,8 @@ cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, con
   if (!chunk_fits(sp, d.Ho * d.Wo)) return cudaErrorInvalidValue;
   Scratch part(G * sp.S, st);
   if (part.err != cudaSuccess) return part.err;
-  stage1_bwd_weight_part_k<T><<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(x, d, sg, sp.n_per,
-                                                                           part.p);
+  stage1_bwd_weight_part_k<T>
+      <<<dim3(unsigned(G), sp.S), kThreads, 0, st>>>(x, d, sg, sp.n_per, part.p);
   stage1_weight_sum_k<T><<<blocks(G), kThreads, 0, st>>>(sg, sp.S, part.p);
   return cudaGetLastError();
 }
@@ -696,7 +696,7 @@ cudaError_t pointwise(const T* w, int64_t ws_co, int64_t ws_ci, const T* in, int
                       int64_t N, int64_t Co, int64_t Ci, int64_t P, T* out, int64_t out_bstride,
                       cudaStream_t st) {
   pointwise_k<T><<<blocks(N * Co * P), kThreads, 0, st>>>(w, ws_co, ws_ci, in, in_bstride, N, Co,
-                                                           Ci, P, out, out_bstride);
+                                                          Ci, P, out, out_bstride);
   return cudaGetLastError();
 }
 
@@ -718,35 +718,33 @@ cudaError_t running_update(T* const* mean, T* const* var, int64_t* const* count,
   return cudaGetLastError();
 }
 
-#define NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(T)                                                   \
-  template cudaError_t stage1_forward<T>(const T*, const Dims&, const T* const*, T* const*, T*,  \
-                                         T*, T*, T*, cudaStream_t);                              \
-  template cudaError_t bn_stats<T>(const T*, int64_t, int64_t, int64_t, double, T*, T*, T*,      \
-                                   cudaStream_t);                                                \
-  template cudaError_t bn_stats_batch<T>(const T* const*, int, int64_t, int64_t, int64_t, double, \
-                                         T* const*, T* const*, T* const*, cudaStream_t);         \
-  template cudaError_t bn_backward_batch<T>(const T*, const BnBackwardItem<T>*, int, bool, bool,  \
-                                            int64_t, int64_t, int64_t, cudaStream_t);            \
-  template cudaError_t bn_relu_dw_forward<T>(const T*, const T*, const T*, int64_t, int64_t,     \
-                                             int64_t, int64_t, const T*, DwSpec, T*,             \
-                                             cudaStream_t);                                      \
-  template cudaError_t mix_forward<T>(const T* const*, const T* const*, const T* const*,         \
-                                      const T*, const T* const*, int, int64_t, int64_t, int64_t, \
-                                      T*, cudaStream_t);                                         \
-  template cudaError_t bn_backward<T>(const T*, const T*, const T*, const T*, T, const T*, bool, \
-                                      bool, int64_t, int64_t, int64_t, T*, double*,              \
-                                      cudaStream_t);                                             \
-  template cudaError_t bn_relu_dw_backward<T>(const T*, const T*, const T*, const T*, int64_t,   \
-                                              int64_t, int64_t, int64_t, const T*, DwSpec, T*,   \
-                                              T*, cudaStream_t);                                 \
-  template cudaError_t stage1_backward<T>(const T*, const Dims&, const T* const*,                \
-                                          const T* const*, const T*, const T*, const T*,         \
-                                          const T*, const T*, T, const T*, T*, T* const*,        \
-                                          cudaStream_t);                                         \
-  template cudaError_t running_update<T>(T* const*, T* const*, int64_t* const*, const T*,        \
-                                         const int64_t*, int, int64_t, int64_t, double,          \
-                                         cudaStream_t);                                          \
-  template cudaError_t pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t,      \
+#define NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(T)                                                     \
+  template cudaError_t stage1_forward<T>(const T*, const Dims&, const T* const*, T* const*, T*,    \
+                                         T*, T*, T*, cudaStream_t);                                \
+  template cudaError_t bn_stats<T>(const T*, int64_t, int64_t, int64_t, double, T*, T*, T*,        \
+                                   cudaStream_t);                                                  \
+  template cudaError_t bn_stats_batch<T>(const T* const*, int, int64_t, int64_t, int64_t, double,  \
+                                         T* const*, T* const*, T* const*, cudaStream_t);           \
+  template cudaError_t bn_backward_batch<T>(const T*, const BnBackwardItem<T>*, int, bool, bool,   \
+                                            int64_t, int64_t, int64_t, cudaStream_t);              \
+  template cudaError_t bn_relu_dw_forward<T>(const T*, const T*, const T*, int64_t, int64_t,       \
+                                             int64_t, int64_t, const T*, DwSpec, T*,               \
+                                             cudaStream_t);                                        \
+  template cudaError_t mix_forward<T>(const T* const*, const T* const*, const T* const*, const T*, \
+                                      const T* const*, int, int64_t, int64_t, int64_t, T*,         \
+                                      cudaStream_t);                                               \
+  template cudaError_t bn_backward<T>(const T*, const T*, const T*, const T*, T, const T*, bool,   \
+                                      bool, int64_t, int64_t, int64_t, T*, double*, cudaStream_t); \
+  template cudaError_t bn_relu_dw_backward<T>(const T*, const T*, const T*, const T*, int64_t,     \
+                                              int64_t, int64_t, int64_t, const T*, DwSpec, T*, T*, \
+                                              cudaStream_t);                                       \
+  template cudaError_t stage1_backward<T>(const T*, const Dims&, const T* const*, const T* const*, \
+                                          const T*, const T*, const T*, const T*, const T*, T,     \
+                                          const T*, T*, T* const*, cudaStream_t);                  \
+  template cudaError_t running_update<T>(T* const*, T* const*, int64_t* const*, const T*,          \
+                                         const int64_t*, int, int64_t, int64_t, double,            \
+                                         cudaStream_t);                                            \
+  template cudaError_t pointwise<T>(const T*, int64_t, int64_t, const T*, int64_t, int64_t,        \
                                     int64_t, int64_t, int64_t, T*, int64_t, cudaStream_t);
 
 NASFAST_DARTS_EDGE_CUDA_INSTANTIATE(float)

@@ -1,12 +1,12 @@
 #pragma once
 // Torch-free CUDA launchers of the fused DARTS edge, one per CPU kernel of
-// cpu/darts_edge_cpu.h with the same contracts; every pointer is device memory except the
+// cpu/darts_edge_nchw.h with the same contracts; every pointer is device memory except the
 // pointer tables and the mixing weights, which are passed by value. float and double.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
-#include "ops/darts_edge/cpu/darts_edge_cpu.h"
+#include "ops/darts_edge/cpu/darts_edge_kernel_types.h"
 
 namespace nasfast::darts_edge::cuda {
 
@@ -28,12 +28,12 @@ template <typename T>
 cudaError_t stage1_forward(const T* x, const Dims& d, const T* const* dw_w, T* const* dw_out,
                            T* maxp, T* avgp, T* fr0, T* fr1, cudaStream_t st);
 template <typename T>
-cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean,
-                     T* invstd, T* var_unbiased, cudaStream_t st);
+cudaError_t bn_stats(const T* z, int64_t N, int64_t C, int64_t HW, double eps, T* mean, T* invstd,
+                     T* var_unbiased, cudaStream_t st);
 // bn_stats of n <= kMaxBatch tensors of one shape, in two launches.
 template <typename T>
-cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW,
-                           double eps, T* const* mean, T* const* invstd, T* const* var_unbiased,
+cudaError_t bn_stats_batch(const T* const* z, int n, int64_t N, int64_t C, int64_t HW, double eps,
+                           T* const* mean, T* const* invstd, T* const* var_unbiased,
                            cudaStream_t st);
 template <typename T>
 cudaError_t bn_relu_dw_forward(const T* z, const T* mean, const T* invstd, int64_t N, int64_t C,
@@ -57,8 +57,8 @@ cudaError_t bn_backward_batch(const T* g, const BnBackwardItem<T>* items, int n,
                               bool training, int64_t N, int64_t C, int64_t HW, cudaStream_t st);
 template <typename T>
 cudaError_t bn_relu_dw_backward(const T* gout, const T* z, const T* mean, const T* invstd,
-                                int64_t N, int64_t C, int64_t H, int64_t W, const T* w,
-                                DwSpec spec, T* ga, T* dw, cudaStream_t st);
+                                int64_t N, int64_t C, int64_t H, int64_t W, const T* w, DwSpec spec,
+                                T* ga, T* dw, cudaStream_t st);
 template <typename T>
 cudaError_t stage1_backward(const T* x, const Dims& d, const T* const* dw_w, const T* const* g_dw,
                             const T* g_max, const T* g_avg, const T* g_fr0, const T* g_fr1,

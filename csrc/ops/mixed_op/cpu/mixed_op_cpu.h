@@ -1,5 +1,7 @@
 #pragma once
-// CPU kernels of nasfast::mixed_op on raw contiguous buffers of n elements each.
+// CPU kernels of nasfast::mixed_op on raw contiguous buffers of n elements each. Each call runs
+// the AVX2+FMA copy of mixed_op_kernels.cpp where the CPU has it, else the baseline one
+// (common/cpu_capability.h).
 #include <cstdint>
 
 namespace nasfast::mixed_op::cpu {
@@ -14,5 +16,20 @@ void forward(const scalar_t* const* in, const void* w, int64_t K, int64_t n, sca
 template <typename scalar_t>
 void backward(const scalar_t* g, const scalar_t* const* in, const void* w, int64_t K, int64_t n,
               scalar_t* const* grad_in, double* dots);
+
+// The kernels above as compiled for one ISA (mixed_op_kernels.cpp, once per capability).
+template <typename scalar_t>
+struct KernelTable {
+  decltype(&forward<scalar_t>) forward;
+  decltype(&backward<scalar_t>) backward;
+};
+namespace base {
+template <typename scalar_t>
+const KernelTable<scalar_t>& kernel_table();
+}  // namespace base
+namespace avx2 {
+template <typename scalar_t>
+const KernelTable<scalar_t>& kernel_table();
+}  // namespace avx2
 
 }  // namespace nasfast::mixed_op::cpu

@@ -11,18 +11,26 @@ using cuda_numeric::Acc;
 using cuda_numeric::load;
 using cuda_numeric::store_cast;
 
-template <typename T> struct Table { const T* p[kMaxK]; };
-template <typename T> struct MutTable { T* p[kMaxK]; };
+template <typename T>
+struct Table {
+  const T* p[kMaxK];
+};
+template <typename T>
+struct MutTable {
+  T* p[kMaxK];
+};
 
 constexpr int kThreads = 256;
 constexpr int kMaxBlocks = 1024;
 
 int blocks_for(int64_t n) {
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(kMaxBlocks, (n + kThreads - 1) / kThreads)));
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(kMaxBlocks, (n + kThreads - 1) / kThreads)));
 }
 
 template <typename T>
-__global__ void forward_kernel(Table<T> in, const typename Acc<T>::type* w, int K, int64_t n, T* out) {
+__global__ void forward_kernel(Table<T> in, const typename Acc<T>::type* w, int K, int64_t n,
+                               T* out) {
   using A = typename Acc<T>::type;
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -80,7 +88,9 @@ __global__ void reduce_partials(const A* partial, int nblocks, int K, A* dots) {
 
 }  // namespace
 
-int64_t backward_workspace_elems(int K, int64_t n) { return static_cast<int64_t>(blocks_for(n)) * K; }
+int64_t backward_workspace_elems(int K, int64_t n) {
+  return static_cast<int64_t>(blocks_for(n)) * K;
+}
 
 template <typename T>
 cudaError_t forward(const T* const* in, const void* w, int K, int64_t n, T* out, cudaStream_t s) {

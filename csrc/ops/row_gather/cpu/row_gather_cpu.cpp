@@ -17,7 +17,9 @@ constexpr int64_t kBlock = 2048;
 int64_t num_blocks(int64_t M) { return (M + kBlock - 1) / kBlock; }
 
 // Grain of parallel_for in (row, block) units: about 64K elements per task.
-int64_t grain(int64_t M) { return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, M)); }
+int64_t grain(int64_t M) {
+  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, M));
+}
 
 template <typename scalar_t>
 void copy_block(const scalar_t* src, int64_t len, bool relu, scalar_t* dst) {
@@ -110,14 +112,14 @@ void scatter_rows(const scalar_t* src, const int64_t* index, int64_t n, int64_t 
       const int64_t r = t / nb, begin = (t % nb) * kBlock;
       rows.clear();
       for (int64_t p = start[r]; p < start[r + 1]; ++p) rows.push_back(src + order[p] * M);
-      sum_block(rows.data(), static_cast<int64_t>(rows.size()), begin,
-                std::min(kBlock, M - begin), out + r * M + begin);
+      sum_block(rows.data(), static_cast<int64_t>(rows.size()), begin, std::min(kBlock, M - begin),
+                out + r * M + begin);
     }
   });
 }
 
-#define NASFAST_INSTANTIATE(T)                                                                \
-  template void gather_rows<T>(const T*, const int64_t*, int64_t, int64_t, bool, T*);         \
+#define NASFAST_INSTANTIATE(T)                                                                 \
+  template void gather_rows<T>(const T*, const int64_t*, int64_t, int64_t, bool, T*);          \
   template void gather_sum<T>(const T* const*, const int64_t*, int64_t, int64_t, int64_t, T*); \
   template void scatter_rows<T>(const T*, const int64_t*, int64_t, int64_t, int64_t, T*);
 NASFAST_INSTANTIATE(float)

@@ -19,7 +19,8 @@ void dispatch_cuda(at::ScalarType t, const char* name, F&& f) {
     case at::kFloat: f(float{}); break;
     case at::kDouble: f(double{}); break;
     case at::kBFloat16: f(__nv_bfloat16{}); break;
-    default: TORCH_CHECK_VALUE(false, name, ": CUDA supports float32, float64 and bfloat16, got ", t);
+    default:
+      TORCH_CHECK_VALUE(false, name, ": CUDA supports float32, float64 and bfloat16, got ", t);
   }
 }
 
@@ -30,7 +31,8 @@ std::vector<int64_t> shape_with_rows(const at::Tensor& t, int64_t rows) {
 }
 
 void check_launch(cudaError_t err, const char* op) {
-  TORCH_CHECK(err == cudaSuccess, "nasfast::", op, " CUDA launch failed: ", cudaGetErrorString(err));
+  TORCH_CHECK(err == cudaSuccess, "nasfast::", op,
+              " CUDA launch failed: ", cudaGetErrorString(err));
 }
 
 at::Tensor gather_rows_cuda(const at::Tensor& x, const at::Tensor& index, bool relu) {
@@ -80,15 +82,17 @@ at::Tensor scatter_rows_cuda(const at::Tensor& src, const at::Tensor& index, int
   const at::Tensor shifted = index + 1;
   const at::Tensor order = std::get<1>(at::sort(shifted, /*stable=*/true, /*dim=*/0, false));
   const at::Tensor counts = at::bincount(shifted, {}, rows + 1);
-  const at::Tensor start = at::cat({at::zeros({1}, counts.options()), counts.cumsum(0)}).slice(0, 1);
+  const at::Tensor start =
+      at::cat({at::zeros({1}, counts.options()), counts.cumsum(0)}).slice(0, 1);
   at::Tensor out = at::empty(shape_with_rows(sc, rows), sc.options());
   dispatch_cuda(sc.scalar_type(), "src", [&](auto tag) {
     using T = decltype(tag);
-    check_launch(cuda::scatter_rows<T>(reinterpret_cast<const T*>(sc.const_data_ptr()),
-                                       order.const_data_ptr<int64_t>(), start.const_data_ptr<int64_t>(),
-                                       rows, row_elems(sc), reinterpret_cast<T*>(out.mutable_data_ptr()),
-                                       at::cuda::getCurrentCUDAStream()),
-                 "scatter_rows");
+    check_launch(
+        cuda::scatter_rows<T>(reinterpret_cast<const T*>(sc.const_data_ptr()),
+                              order.const_data_ptr<int64_t>(), start.const_data_ptr<int64_t>(),
+                              rows, row_elems(sc), reinterpret_cast<T*>(out.mutable_data_ptr()),
+                              at::cuda::getCurrentCUDAStream()),
+        "scatter_rows");
   });
   return out;
 }

@@ -95,11 +95,11 @@ cudaError_t scatter_rows(const T* src, const int64_t* order, const int64_t* star
   return cudaGetLastError();
 }
 
-#define NASFAST_INSTANTIATE(T)                                                                 \
-  template cudaError_t gather_rows<T>(const T*, const int64_t*, int64_t, int64_t, bool, T*,    \
-                                      cudaStream_t);                                           \
-  template cudaError_t gather_sum<T>(const T* const*, const int64_t*, int, int64_t, int64_t, T*, \
-                                     cudaStream_t);                                            \
+#define NASFAST_INSTANTIATE(T)                                                                     \
+  template cudaError_t gather_rows<T>(const T*, const int64_t*, int64_t, int64_t, bool, T*,        \
+                                      cudaStream_t);                                               \
+  template cudaError_t gather_sum<T>(const T* const*, const int64_t*, int, int64_t, int64_t, T*,   \
+                                     cudaStream_t);                                                \
   template cudaError_t scatter_rows<T>(const T*, const int64_t*, const int64_t*, int64_t, int64_t, \
                                        T*, cudaStream_t);
 NASFAST_INSTANTIATE(float)

@@ -1,0 +1,142 @@
+"""Supernet training for one-shot search on the NAS-Bench-201 supernet.
+
+:func:`train_supernet`: uniform single-path training; every step draws ``paths`` architectures
+and runs them together through the batched path (``forward_candidates``), loss averaged over
+paths (checkpointed, resumable). :func:`train_alphas`: DARTS architecture logits learned on the
+trained supernet (first order, weights frozen, continuous relaxation through the fused
+``mixed_op``); :func:`seeds_from_alphas` turns them into an initial population.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+from nasfast.nn import NB201Supernet
+from nasfast.runs import load_checkpoint, save_checkpoint
+from nasfast.spaces.discrete import Candidate
+from nasfast.spaces.nb201 import N_EDGES, OPS
+
+
+def _step_generator(seed: int, step: int) -> torch.Generator:
+    """The randomness of one training step depends only on (seed, step): resume is exact."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
+
+
+def train_supernet(
+    net: NB201Supernet,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 64,
+    paths: int = 4,
+    lr: float = 0.05,
+    weight_decay: float = 5e-4,
+    seed: int = 0,
+    checkpoint: str | None = None,
+    checkpoint_every: int = 50,
+    stop_after: int | None = None,
+    progress: bool = False,
+) -> list[float]:
+    """Uniform single-path training; returns the loss of every step done so far.
+
+    SGD (Nesterov, momentum 0.9) with a cosine learning rate over ``steps``. With
+    ``checkpoint``, the state is written atomically every ``checkpoint_every`` steps and at the
+    end, and a run finds and resumes it (same result as an uninterrupted run). ``stop_after``
+    ends the call after that many steps in total (an interruption, for tests).
+    """
+    for name, v, lo in (("steps", steps, 1), ("batch_size", batch_size, 1), ("paths", paths, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name}: expected an int >= {lo}, got {v!r}")
+    if not lr > 0:
+        raise ValueError(f"lr: expected a positive learning rate, got {lr}")
+    if x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise ValueError(f"y: expected {x.shape[0]} labels (one per image), got {y.shape[0]}")
+    opt = torch.optim.SGD(
+        net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay
+    )
+    start, losses = 0, []
+    if checkpoint and os.path.exists(checkpoint):
+        state = load_checkpoint(checkpoint, name="checkpoint")
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        start, losses = int(state["step"]), list(state["losses"])
+    end = steps if stop_after is None else min(steps, stop_after)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, initial=start, desc="supernet", leave=False)
+    net.train()
+    for step in range(start, end):
+        g = _step_generator(seed, step)
+        idx = torch.randint(0, x.shape[0], (batch_size,), generator=g)
+        archs = torch.randint(0, len(OPS), (paths, N_EDGES), generator=g)
+        for group in opt.param_groups:
+            group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
+        logits = net.forward_candidates(x[idx], archs)
+        loss = F.cross_entropy(logits.flatten(0, 1), y[idx].repeat(paths))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        opt.step()
+        losses.append(float(loss.detach()))
+        if bar is not None:
+            bar.update(1)
+        done = step + 1
+        if checkpoint and (done % checkpoint_every == 0 or done == end):
+            save_checkpoint(
+                {"net": net.state_dict(), "opt": opt.state_dict(), "step": done, "losses": losses},
+                checkpoint,
+            )
+    if bar is not None:
+        bar.close()
+    net.eval()
+    return losses
+
+
+def train_alphas(
+    net: NB201Supernet,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    steps: int,
+    batch_size: int = 64,
+    lr: float = 0.1,
+    seed: int = 0,
+) -> torch.Tensor:
+    """DARTS architecture logits ``[6, 5]`` learned on the (frozen) supernet's relaxation."""
+    alpha = torch.zeros(N_EDGES, len(OPS), requires_grad=True)
+    opt = torch.optim.Adam([alpha], lr=lr, betas=(0.5, 0.999))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    try:
+        for step in range(steps):
+            g = _step_generator(seed + 7919, step)
+            idx = torch.randint(0, x.shape[0], (batch_size,), generator=g)
+            loss = F.cross_entropy(net.forward_mixed(x[idx], alpha, bn="batch"), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    finally:
+        for p in net.parameters():
+            p.requires_grad_(True)
+    return alpha.detach()
+
+
+def seeds_from_alphas(alpha: torch.Tensor, n: int, seed: int = 0) -> list[Candidate]:
+    """The argmax cell, then distinct samples of ``softmax(alpha)`` (up to ``n`` in all)."""
+    out = [tuple(int(v) for v in alpha.argmax(dim=1))]
+    g = torch.Generator().manual_seed(seed)
+    probs = torch.softmax(alpha, dim=1)
+    for _ in range(20 * n):
+        if len(out) >= n:
+            break
+        c = tuple(int(v) for v in torch.multinomial(probs, 1, generator=g).squeeze(1))
+        if c not in out:
+            out.append(c)
+    return out
