@@ -15,20 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.nb201_supernet import EDGES, NONE, OPS, POOL, SKIP, check_archs
-
-
-class ReLUConvBN(nn.Module):
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int):
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False),
-            nn.BatchNorm2d(C_out),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
+from nasfast.nn.darts_primitives import ReLUConvBN
+from nasfast.nn.nb201_supernet import check_archs
+from nasfast.spaces.nb201 import EDGES, NONE, OPS, POOL, SKIP
 
 
 class Zeros(nn.Module):
