@@ -29,7 +29,7 @@ import numpy as np
 
 from nasfast._atomic import write_json
 from nasfast.bench.environment import environment
-from nasfast.search import make_strategy, minimize
+from nasfast.search import Problem, make_strategy, minimize
 from nasfast.search.multifidelity import make_scheduler, minimize_multifidelity, nb201_problem
 from nasfast.tabular.protocol import make_benchmark, significance
 
@@ -56,7 +56,7 @@ def run_scheduler(label: str, eta: float, seed: int, budget: float) -> tuple[flo
 def run_rea(fidelity: int, seed: int, budget: float) -> tuple[float, list]:
     bench = make_benchmark("cifar10", ["accuracy"], fidelity)
     n = int(budget // fidelity)
-    res = minimize(bench.problem(), make_strategy("rea"), n, seed=seed)
+    res = minimize(Problem.from_benchmark(bench), make_strategy("rea"), n, seed=seed)
     trace, best = [], -np.inf
     for e in res.history:
         if fidelity == 200:
