@@ -1,0 +1,1 @@
+"""Estimators of a candidate's quality short of full training (learning curves, ...)."""
