@@ -35,7 +35,7 @@ def nb201_problem(dataset: str = "cifar10", path: str | Path | None = None) -> M
     return MultiFidelityProblem(
         NB201Space(),
         objective,
-        ["accuracy"],
+        ["max:accuracy"],
         NB201_FIDELITY,
         batched=True,
         describe=ops_to_arch_str,
