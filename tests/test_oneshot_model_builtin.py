@@ -12,7 +12,7 @@ from nasfast.oneshot.darts_cell_space import DartsCellNetwork, load_search_netwo
 from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.darts.network import SearchNetwork
 from nasfast.spaces.model import ModelSpace
-from nasfast.spaces.model.nb201 import NB201Network, arch_of_ops, load_nb201_supernet
+from nasfast.oneshot.nb201_cell_space import NB201Network, arch_of_ops, load_nb201_supernet
 
 
 @pytest.fixture(autouse=True)

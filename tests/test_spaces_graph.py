@@ -129,9 +129,9 @@ def test_crossover_takes_each_node_from_a_parent(space):
             assert (Ac[:, j] == Aa[:, j]).all() or (Ac[:, j] == Ab[:, j]).all()
 
 
-def test_neighbours_are_valid_distinct_classes(space):
+def test_neighbors_are_valid_distinct_classes(space):
     c = space.sample(np.random.default_rng(5))[0]
-    nbrs = space.neighbours(c)
+    nbrs = space.neighbors(c)
     keys = [space.key(n) for n in nbrs]
     assert nbrs and len(set(keys)) == len(keys) and space.key(c) not in keys
     assert all(space.is_valid(n) for n in nbrs)

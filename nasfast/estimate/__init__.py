@@ -1,1 +1,1 @@
-"""Estimators of an architecture's quality without full training."""
+"""Estimators of a candidate's quality short of full training (learning curves, ...)."""
