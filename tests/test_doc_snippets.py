@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NORUN = "<!-- norun -->"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
+
 def doc_pages(root: Path = ROOT) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
 

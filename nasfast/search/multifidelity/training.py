@@ -106,4 +106,6 @@ class EpochwiseTraining:
 def training_problem(objective: EpochwiseTraining) -> MultiFidelityProblem:
     """NB201 cells, ``val_acc`` maximised, fidelity: epochs 1..cfg.epochs, continuing."""
     fid = Fidelity("epochs", 1, objective.cfg.epochs, continues=True)
-    return MultiFidelityProblem(NB201Space(), objective, ["max:val_acc"], fid, describe=ops_to_arch_str)
+    return MultiFidelityProblem(
+        NB201Space(), objective, ["max:val_acc"], fid, describe=ops_to_arch_str
+    )
