@@ -26,30 +26,35 @@ import torch.distributed as dist
 Tensors = tuple[torch.Tensor, ...]
 
 
-def init_from_environment(device: str = "cpu") -> str:
+def init_from_environment(device: str = "cpu", init_method: str | None = None) -> str:
     """Join the process group ``torchrun`` describes (``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``,
     ``MASTER_PORT``): gloo on the CPU, NCCL on CUDA. Returns the device this process computes on
-    (``cuda:LOCAL_RANK`` for ``cuda``). Without ``WORLD_SIZE`` > 1 nothing is started."""
+    (``cuda:LOCAL_RANK`` for ``cuda``). Without ``WORLD_SIZE`` > 1 nothing is started.
+    ``init_method`` replaces the rendezvous at ``MASTER_ADDR`` (e.g. ``file://PATH``: no
+    listening socket at all)."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1 or (dist.is_available() and dist.is_initialized()):
         return device
     if not dist.is_available():
         raise ValueError("WORLD_SIZE: this torch build has no torch.distributed")
+    kwargs = {}
+    if init_method is not None:
+        kwargs = dict(init_method=init_method, rank=int(os.environ["RANK"]), world_size=world)
     if device.startswith("cuda"):
         local = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local)
-        dist.init_process_group("nccl", device_id=torch.device("cuda", local))
+        dist.init_process_group("nccl", device_id=torch.device("cuda", local), **kwargs)
         return f"cuda:{local}"
-    dist.init_process_group("gloo")
+    dist.init_process_group("gloo", **kwargs)
     return device
 
 
 @contextmanager
-def process_group(device: str = "cpu") -> Iterator[str]:
+def process_group(device: str = "cpu", init_method: str | None = None) -> Iterator[str]:
     """:func:`init_from_environment` for the duration of a ``with`` block, which gets the device;
     a process group that existed before is used and left as it was."""
     existed = dist.is_available() and dist.is_initialized()
-    device = init_from_environment(device)
+    device = init_from_environment(device, init_method)
     try:
         yield device
     finally:

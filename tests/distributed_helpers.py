@@ -1,6 +1,7 @@
-"""Launching a few CPU processes as ``torchrun`` would (gloo, every socket on 127.0.0.1) and the
-work they run in the data-parallel tests. Functions run in the spawned processes live here, at
-module level, so the children can import them."""
+"""Launching a few CPU processes as ``torchrun`` would and the work they run in the data-parallel
+tests. They meet through a file store (no listening socket; torchrun's TCP store listens on every
+interface) and gloo connects them on the loopback interface only. Functions run in the spawned
+processes live here, at module level, so the children can import them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import contextlib
 import io
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,7 +28,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def torchrun_environment(rank: int, world: int, port: int) -> dict[str, str]:
+def torchrun_environment(rank: int, world: int, port: int | None = None) -> dict[str, str]:
     """The variables ``torchrun`` sets for a worker, on the loopback address only."""
     return {
         "RANK": str(rank),
@@ -34,26 +36,27 @@ def torchrun_environment(rank: int, world: int, port: int) -> dict[str, str]:
         "WORLD_SIZE": str(world),
         "LOCAL_WORLD_SIZE": str(world),
         "MASTER_ADDR": LOOPBACK,
-        "MASTER_PORT": str(port),
+        "MASTER_PORT": str(port or free_port()),
         "GLOO_SOCKET_IFNAME": "lo",
     }
 
 
-def _entry(rank: int, world: int, port: int, fn: Callable, args: Sequence) -> None:
-    os.environ.update(torchrun_environment(rank, world, port))
+def _entry(rank: int, world: int, store: str, fn: Callable, args: Sequence) -> None:
+    os.environ.update(torchrun_environment(rank, world))
     torch.set_num_threads(1)
     from nasfast.distributed import process_group
 
-    with process_group("cpu"):
+    with process_group("cpu", init_method=f"file://{store}"):
         fn(rank, *args)
 
 
 def run_ranks(fn: Callable, *args, world: int = 2, timeout: float = 180.0) -> None:
     """``fn(rank, *args)`` in ``world`` spawned processes joined in one gloo process group;
     a failure in any raises here, and no process outlives the call."""
+    store = tempfile.mktemp(prefix="nasfast-store-")
     ctx = mp.start_processes(
         _entry,
-        args=(world, free_port(), fn, args),
+        args=(world, store, fn, args),
         nprocs=world,
         join=False,
         start_method="spawn",
@@ -68,6 +71,8 @@ def run_ranks(fn: Callable, *args, world: int = 2, timeout: float = 180.0) -> No
             if p.is_alive():
                 p.kill()
             p.join()
+        if os.path.exists(store):
+            os.remove(store)
 
 
 # -- work run in the processes ---------------------------------------------------------------

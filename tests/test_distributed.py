@@ -34,7 +34,7 @@ def _common(npz: str) -> list[str]:
         "--dataset",
         npz,
         "--epochs",
-        "2",
+        "1",
         "--batch-size",
         "8",
         "--channels",
@@ -75,7 +75,7 @@ def _metrics(path) -> list[dict]:
 def two_processes(tmp_path_factory):
     """One 2-process launch doing every run the tests below check."""
     out = tmp_path_factory.mktemp("ranks")
-    npz = write_tiny_npz(str(out / "tiny.npz"))
+    npz = write_tiny_npz(str(out / "tiny.npz"), n=48)  # 24 train / 24 val: 3 steps of 8
     runs = {}
     for name, extra in VARIANTS.items():
         base = [*_common(npz), *extra, "--out", str(out / name)]
@@ -90,7 +90,7 @@ def test_two_processes_equal_one_process_with_the_same_shards(two_processes, tmp
     argv = [*_common(npz), *VARIANTS[variant]]
     single = _single_process(npz, argv, tmp_path / "two-shards", shards=2)
     ck = torch.load(out / variant / "checkpoint.pt", weights_only=True)
-    assert ck["step"] == single.total_steps == 4
+    assert ck["step"] == single.total_steps == 3
     mine = [single.net.alphas_normal.detach(), single.net.alphas_reduce.detach()]
     for a, b in zip(_alphas(ck["net"]), mine, strict=True):
         torch.testing.assert_close(a, b, **TOL)
@@ -106,7 +106,7 @@ def test_two_processes_equal_one_process_with_the_same_shards(two_processes, tmp
         _metrics(out / variant / "metrics.jsonl"),
         _metrics(tmp_path / "two-shards" / "metrics.jsonl"),
     )
-    assert len(got) == 4 and [r["step"] for r in got] == [0, 1, 2, 3]
+    assert [r["step"] for r in got] == [0, 1, 2]
     for g, w in zip(got, want, strict=True):
         assert g == pytest.approx(w, rel=1e-4, abs=1e-5)
 
