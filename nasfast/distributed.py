@@ -17,6 +17,9 @@ floating-point sums).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -60,6 +63,56 @@ def process_group(device: str = "cpu", init_method: str | None = None) -> Iterat
     finally:
         if not existed and dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _local_entry(
+    rank: int, world: int, store: str, threads: int | None, fn: Callable, args: Sequence
+) -> None:
+    os.environ.update(
+        {
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world),
+            "LOCAL_WORLD_SIZE": str(world),
+            "MASTER_ADDR": "127.0.0.1",
+            "GLOO_SOCKET_IFNAME": "lo",
+        }
+    )
+    if threads is not None:
+        torch.set_num_threads(threads)
+    with process_group("cpu", init_method=f"file://{store}"):
+        fn(rank, *args)
+
+
+def run_local(
+    fn: Callable, *args, world: int = 2, threads: int | None = 1, timeout: float | None = None
+) -> None:
+    """``fn(rank, *args)`` in ``world`` new CPU processes on this machine, joined in one gloo
+    process group, without ``torchrun``: they meet through a file store (no listening socket)
+    and gloo connects them over the loopback interface. ``fn`` must be importable (defined at
+    module level). A failure in any process raises here; no process outlives the call."""
+    import torch.multiprocessing as mp
+
+    folder = tempfile.mkdtemp(prefix="nasfast-store-")
+    store = os.path.join(folder, "store")
+    ctx = mp.start_processes(
+        _local_entry,
+        args=(world, store, threads, fn, args),
+        nprocs=world,
+        join=False,
+        start_method="spawn",
+    )
+    deadline = None if timeout is None else time.monotonic() + timeout
+    try:
+        while not ctx.join(timeout=1.0):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"timeout: the {world} processes ran over {timeout} s")
+    finally:
+        for p in ctx.processes:
+            if p.is_alive():
+                p.kill()
+            p.join()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def world_size() -> int:

@@ -1,78 +1,23 @@
-"""Launching a few CPU processes as ``torchrun`` would and the work they run in the data-parallel
-tests. They meet through a file store (no listening socket; torchrun's TCP store listens on every
-interface) and gloo connects them on the loopback interface only. Functions run in the spawned
-processes live here, at module level, so the children can import them."""
+"""The work the data-parallel tests run in their processes (``nasfast.distributed.run_local``:
+a file store, no listening socket; torchrun's TCP store would listen on every interface). It lives
+here, at module level, so the spawned children can import it."""
 
 from __future__ import annotations
 
 import contextlib
 import io
-import os
-import socket
-import tempfile
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from torch import nn
 
-LOOPBACK = "127.0.0.1"
+from nasfast.distributed import run_local
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def torchrun_environment(rank: int, world: int, port: int | None = None) -> dict[str, str]:
-    """The variables ``torchrun`` sets for a worker, on the loopback address only."""
-    return {
-        "RANK": str(rank),
-        "LOCAL_RANK": str(rank),
-        "WORLD_SIZE": str(world),
-        "LOCAL_WORLD_SIZE": str(world),
-        "MASTER_ADDR": LOOPBACK,
-        "MASTER_PORT": str(port or free_port()),
-        "GLOO_SOCKET_IFNAME": "lo",
-    }
-
-
-def _entry(rank: int, world: int, store: str, fn: Callable, args: Sequence) -> None:
-    os.environ.update(torchrun_environment(rank, world))
-    torch.set_num_threads(1)
-    from nasfast.distributed import process_group
-
-    with process_group("cpu", init_method=f"file://{store}"):
-        fn(rank, *args)
-
-
-def run_ranks(fn: Callable, *args, world: int = 2, timeout: float = 180.0) -> None:
-    """``fn(rank, *args)`` in ``world`` spawned processes joined in one gloo process group;
-    a failure in any raises here, and no process outlives the call."""
-    store = tempfile.mktemp(prefix="nasfast-store-")
-    ctx = mp.start_processes(
-        _entry,
-        args=(world, store, fn, args),
-        nprocs=world,
-        join=False,
-        start_method="spawn",
-    )
-    deadline = time.monotonic() + timeout
-    try:
-        while not ctx.join(timeout=1.0):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the {world} processes did not finish in {timeout} s")
-    finally:
-        for p in ctx.processes:
-            if p.is_alive():
-                p.kill()
-            p.join()
-        if os.path.exists(store):
-            os.remove(store)
+def run_ranks(fn: Callable, *args, world: int = 2) -> None:
+    run_local(fn, *args, world=world, threads=1, timeout=300.0)
 
 
 # -- work run in the processes ---------------------------------------------------------------

@@ -192,11 +192,18 @@ class DartsSearch:
         device: str = "cpu",
         progress: bool = True,
         log: Callable[[str], None] = print,
+        use_process_group: bool = True,
     ):
+        """``use_process_group=False``: a one-process search even inside a process group."""
         cfg.validate()
         self.device = torch.device(device)
         self.gumbel_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
-        self.dp = DataParallel(cfg.batch_shards, device=self.device, generators=[self.gumbel_gen])
+        self.dp = DataParallel(
+            cfg.batch_shards,
+            device=self.device,
+            generators=[self.gumbel_gen],
+            use_process_group=use_process_group,
+        )
         cfg = dataclasses.replace(cfg, batch_shards=self.dp.shards)
         cfg.validate()
         self.cfg, self.data, self.out, self.log = cfg, data, out, log
