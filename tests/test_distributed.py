@@ -49,6 +49,8 @@ def _common(npz: str) -> list[str]:
     ]
 
 
+HYBRID = "search hybrid --C 2 --steps 2 --batch-size 8 --budget 8 --generation 4 --val-images 12"
+HYBRID = [*HYBRID.split(), "--objectives", "accuracy,params", "--no-plots", "--quiet"]
 VARIANTS = {"second": ["--order", "second"], "gumbel": ["--sampler", "gumbel"]}
 
 
@@ -80,6 +82,7 @@ def two_processes(tmp_path_factory):
     for name, extra in VARIANTS.items():
         base = [*_common(npz), *extra, "--out", str(out / name)]
         runs[name] = [base + ["--max-steps", "2"], base + ["--resume"]]
+    runs["hybrid"] = [[*HYBRID, "--data", npz, "--out", str(out / "hybrid")]]
     run_ranks(all_work, runs, out)
     return out, npz
 
@@ -126,6 +129,13 @@ def test_only_rank_zero_reports(two_processes):
     text = (out / "second.rank0.out").read_text()
     assert "2 processes x 1 shards" in text and "search complete" in text
     assert (out / "second.rank1.out").read_text() == ""
+
+
+def test_hybrid_search_under_two_processes_reports_once(two_processes):
+    out, _ = two_processes
+    res = json.loads((out / "hybrid" / "results.json").read_text())
+    assert res["n_evals"] == 8 and (out / "hybrid" / "supernet.pt").exists()
+    assert (out / "hybrid.rank0.out").read_text() and not (out / "hybrid.rank1.out").read_text()
 
 
 def test_supernet_two_processes_equal_one_process_with_two_shards(two_processes):
