@@ -111,3 +111,12 @@ def all_work(rank: int, runs: dict[str, list[list[str]]], out: Path) -> None:
     darts_runs(rank, runs, out)
     supernet_run(rank, out)
     ddp_on_fused_edge(rank, out)
+
+
+def rank_one_fails(rank: int) -> None:
+    """Rank 1 raises; rank 0 waits for it at a barrier that never completes."""
+    import torch.distributed as dist
+
+    if rank == 1:
+        raise ValueError("rank 1 failed on purpose")
+    dist.barrier()

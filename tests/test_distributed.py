@@ -4,13 +4,16 @@ one process computes with the same global batch cut into the same shards."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 
 import pytest
 import torch
+import torch.multiprocessing as mp
 from darts_helpers import cli_error, one_thread, write_tiny_npz  # noqa: F401
 from distributed_helpers import (
     SUPERNET_STEPS,
     all_work,
+    rank_one_fails,
     run_ranks,
     tiny_supernet,
     tiny_supernet_data,
@@ -21,7 +24,7 @@ from nasfast.cli.search_darts import config_from_args
 from nasfast.darts.genotype import Genotype
 from nasfast.darts.search import DartsSearch
 from nasfast.datasets import load_images
-from nasfast.distributed import DataParallel, init_from_environment
+from nasfast.distributed import DataParallel, init_from_environment, run_local
 from nasfast.oneshot import train_supernet
 
 TOL = dict(rtol=1e-5, atol=1e-6)
@@ -153,6 +156,12 @@ def test_supernet_two_processes_equal_one_process_with_two_shards(two_processes)
 def test_ddp_works_with_the_fused_edge(two_processes):
     out, _ = two_processes
     assert all((out / f"ddp.rank{r}.ok").exists() for r in (0, 1))
+
+
+def test_a_failing_process_fails_the_launch_and_none_is_left():
+    with pytest.raises(mp.ProcessRaisedException, match="rank 1 failed on purpose"):
+        run_local(rank_one_fails, world=2, timeout=120)
+    assert multiprocessing.active_children() == []
 
 
 # -- one process ----------------------------------------------------------------------------
