@@ -52,7 +52,11 @@ def _search(cfg: SearchConfig, data, one_process: bool) -> DartsSearch:
     return s
 
 
-def worker(rank: int, cfg: SearchConfig, rounds: int, steps: int, out: str) -> None:
+def worker(
+    rank: int, cfg: SearchConfig, rounds: int, steps: int, out: str, own_autogroup: bool
+) -> None:
+    if own_autogroup:
+        os.setsid()  # a new session: Linux's autogroup scheduler gives it its own fair share
     data = load_images(cfg.dataset)
     single = _search(dataclasses.replace(cfg, batch_shards=1), data, True) if rank == 0 else None
     dist.barrier()
@@ -90,6 +94,13 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=32, help="global batch")
     p.add_argument("--order", default="first", choices=("first", "second"))
     p.add_argument("--tag", default="")
+    p.add_argument(
+        "--own-autogroups",
+        action="store_true",
+        help="each process in its own session: with the autogroup scheduler (Linux) processes "
+        "of one session share one fair share, so on a loaded machine 2 processes of one launch "
+        "get the CPU time of 1; this emulates a core per process",
+    )
     args = p.parse_args()
     cfg = SearchConfig(
         dataset=args.dataset,
@@ -101,7 +112,9 @@ def main() -> None:
     )
     rows_file = tempfile.mktemp(suffix=".json")
     t0 = time.perf_counter()
-    run_local(worker, cfg, args.rounds, args.steps, rows_file, world=2, threads=1)
+    run_local(
+        worker, cfg, args.rounds, args.steps, rows_file, args.own_autogroups, world=2, threads=1
+    )
     rows = json.loads(Path(rows_file).read_text())
     os.remove(rows_file)
     ratios = [r["ratio"] for r in rows]
@@ -120,6 +133,12 @@ def main() -> None:
             "order": cfg.order,
             "backend": cfg.backend,
             "steps_per_round": args.steps,
+            "own_autogroups": args.own_autogroups,
+            "autogroup_scheduler": Path("/proc/sys/kernel/sched_autogroup_enabled")
+            .read_text()
+            .strip()
+            if Path("/proc/sys/kernel/sched_autogroup_enabled").exists()
+            else "n/a",
         },
         "rounds": rows,
         "ratio_median": statistics.median(ratios),

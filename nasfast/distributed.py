@@ -223,7 +223,7 @@ class DataParallel:
         """Each value (a mean over this process's shards) -> the mean over all processes."""
         if not self.distributed:
             return list(values)
-        t = torch.tensor(values, dtype=torch.float64)
+        t = torch.tensor(values, dtype=torch.float64, device=self.device)  # NCCL: on the GPU
         dist.all_reduce(t)
         return (t / self.world_size).tolist()
 
