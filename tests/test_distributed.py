@@ -84,7 +84,9 @@ def two_processes(tmp_path_factory):
     runs = {}
     for name, extra in VARIANTS.items():
         base = [*_common(npz), *extra, "--out", str(out / name)]
-        runs[name] = [base + ["--max-steps", "2"], base + ["--resume"]]
+        runs[name] = [base]
+    # the second-order run stops after 2 steps and resumes: every process loads rank 0's checkpoint
+    runs["second"] = [runs["second"][0] + ["--max-steps", "2"], runs["second"][0] + ["--resume"]]
     runs["hybrid"] = [[*HYBRID, "--data", npz, "--out", str(out / "hybrid")]]
     run_ranks(all_work, runs, out)
     return out, npz
