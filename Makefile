@@ -94,8 +94,8 @@ CXX_SOURCES = $(shell find csrc tests/cpp tests/cuda_emu -type f \( -name '*.h' 
 	-o -name '*.cu' -o -name '*.cuh' -o -name '*.inc' \))
 
 lint: deps
-	$(VENV)/bin/ruff check nasfast tests benchmarks
-	$(VENV)/bin/ruff format --check nasfast tests benchmarks
+	$(VENV)/bin/ruff check nasfast tests benchmarks examples
+	$(VENV)/bin/ruff format --check nasfast tests benchmarks examples
 	$(VENV)/bin/clang-format --dry-run --Werror $(CXX_SOURCES)
 
 bench: build

@@ -38,6 +38,8 @@ KWARGS = {
     "bo": {"n_startup_trials": 3},
     "local": {},
     "nsga2": {"pop_size": 4},
+    "bananas": {"n_initial": 4, "batch_size": 2},
+    "naswot": {"proxy": lambda cands: [-sum(c) for c in cands], "n_samples": 50},
 }
 
 

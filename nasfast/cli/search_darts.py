@@ -71,6 +71,13 @@ def register(strategies: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=d.seed)
     add_device_args(g)
     g.add_argument(
+        "--batch-shards",
+        type=int,
+        default=None,
+        help="split each batch into this many shards, each with its own BatchNorm statistics, "
+        "spread over the torchrun processes (default: one per process)",
+    )
+    g.add_argument(
         "--backend",
         default="fused",
         choices=("fused", "reference"),
@@ -191,29 +198,45 @@ def config_from_args(args: argparse.Namespace):
         max_skips=args.max_skips,
         warmup_epochs=args.warmup_epochs,
         backend=args.backend,
+        batch_shards=args.batch_shards,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-
-    from nasfast.darts.search import DartsSearch
-    from nasfast.datasets import load_images
+    from nasfast.distributed import process_group
 
     set_threads(args.threads)
     check_device(args.device)
     cfg = config_from_args(args)
     cfg.validate()
+    if args.time_backends < 0:
+        raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
+    with process_group(args.device) as device:
+        return _search(args, cfg, device)
+
+
+def _search(args: argparse.Namespace, cfg, device: str) -> int:
+    from nasfast.darts.search import DartsSearch
+    from nasfast.datasets import load_images
+
     data = load_images(cfg.dataset)
-    search = DartsSearch(cfg, data, args.out, device=args.device, progress=not args.no_progress)
+    search = DartsSearch(cfg, data, args.out, device=device, progress=not args.no_progress)
+    freeze_gc()
+    if not search.dp.is_main:  # the same steps and collectives as rank 0, silently
+        search.run(resume=args.resume, max_steps=args.max_steps)
+        if args.time_backends:
+            from nasfast.darts.timing import time_backends
+
+            time_backends(cfg, data, args.time_backends, device=device)
+        return 0
     C, H, W = data.shape
+    world = search.dp.world_size
     print(
         f"darts search: {cfg.dataset} ({len(search.train_idx)} train / {len(search.val_idx)} val, "
         f"{C}x{H}x{W}, {data.num_classes} classes), order {search.order}, backend {cfg.backend}, "
         f"{search.total_steps} steps"
+        + (f", {world} processes x {search.dp.local_shards} shards" if world > 1 else "")
     )
-    if args.time_backends < 0:
-        raise ValueError(f"--time-backends: expected rounds >= 0, got {args.time_backends}")
-    freeze_gc()
     genotype = search.run(resume=args.resume, max_steps=args.max_steps)
     print(genotype.describe())
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
@@ -221,7 +244,7 @@ def run(args: argparse.Namespace) -> int:
     if args.time_backends:
         from nasfast.darts.timing import time_backends
 
-        t = time_backends(cfg, data, args.time_backends, device=args.device)
+        t = time_backends(cfg, data, args.time_backends, device=device)
         print(
             f"step time: fused {t['fused_s'] * 1e3:.0f} ms, reference {t['reference_s'] * 1e3:.0f}"
             f" ms; fused/reference speed-up {t['ratio']:.2f}x (median of {t['rounds']} "

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from nasfast.datasets import load_images
+    from nasfast.distributed import process_group, rank
     from nasfast.oneshot import run_hybrid
     from nasfast.oneshot.report import write_hybrid_report
 
@@ -87,13 +88,16 @@ def run(args: argparse.Namespace) -> int:
     config.validate()
     images = load_images(args.data) if args.data else load_images()
     freeze_gc()
-    run_ = run_hybrid(
-        config,
-        images.x_train,
-        images.y_train.long(),
-        int(images.num_classes),
-        checkpoint=os.path.join(args.out, "supernet.pt"),
-        progress=args.progress,
-    )
+    with process_group("cpu"):  # under torchrun: data-parallel supernet training
+        run_ = run_hybrid(
+            config,
+            images.x_train,
+            images.y_train.long(),
+            int(images.num_classes),
+            checkpoint=os.path.join(args.out, "supernet.pt"),
+            progress=args.progress and rank() == 0,
+        )
+        if rank() != 0:
+            return 0
     print(write_hybrid_report(run_, args.out, plots=not args.no_plots, verbose=not args.quiet))
     return 0

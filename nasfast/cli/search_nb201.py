@@ -101,6 +101,9 @@ def _float(text: Any, what: str) -> float:
 
 
 def strategy_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    hook = getattr(args, "strategy_kwargs_hook", None)  # strategies added by other modules
+    if hook is not None:
+        return hook(args)
     name = args.strategy_name
     if name == "rea":
         return {

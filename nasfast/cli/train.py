@@ -13,6 +13,7 @@ from nasfast.cli.common import (
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
+from nasfast.cli.train_early_stop import add_early_stop_args, make_stop_when
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also save the trained network with torch.export (load: torch.export.load)",
     )
     p.add_argument("--no-progress", action="store_true")
+    add_early_stop_args(p)
     p.set_defaults(func=run)
 
 
@@ -122,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         train_images=args.train_images,
     )
     cfg.validate()
+    early = make_stop_when(args)
     genotype = Genotype.load(args.genotype)
     data = load_images(args.dataset)
     net = genotype_network(
@@ -151,8 +154,15 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         checkpoint_every=args.checkpoint_every,
         settings=resume_settings(net, args.channels, args.layers),
+        stop_when=early[0] if early else None,
     )
     result["params"] = n_params
+    if early and result["stopped_early"]:
+        result["predicted_final_acc"] = early[1].predicted
+        print(
+            f"early stop after epoch {result['steps'] // (result['total_steps'] // args.epochs)}: "
+            f"predicted final test accuracy {early[1].predicted:.2f}%"
+        )
     status = "" if result["complete"] else f", stopped at step {result['steps']}"
     print(
         f"test accuracy: {100 * result['test_acc']:.2f}% ({data.x_test.shape[0]} images, "

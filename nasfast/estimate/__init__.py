@@ -1,1 +1,2 @@
-"""Estimators of an architecture's quality without full training."""
+"""Estimators of a candidate's quality short of full training: zero-cost proxies, learning
+curves, ..."""

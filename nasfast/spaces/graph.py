@@ -196,11 +196,11 @@ class GraphSpace(DiscreteSpace):
                 return cand
         return tuple(int(v) for v in a)
 
-    def neighbours(self, c: Sequence[int]) -> list[Candidate]:
+    def neighbors(self, c: Sequence[int]) -> list[Candidate]:
         """Valid one-edge and one-op changes of ``c``, one per isomorphism class (not ``c``'s)."""
         seen = {self.key(c)}
         out = []
-        for cand in super().neighbours(c):
+        for cand in super().neighbors(c):
             k = self.key(cand)
             if k not in seen:
                 seen.add(k)
