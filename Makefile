@@ -44,8 +44,8 @@ $(VENV)/.deps: pyproject.toml
 
 deps: $(VENV)/.deps
 
-# Editable install; it compiles nasfast._C into build/temp (setup.cfg), where `build` finds it.
-$(VENV)/.installed: $(VENV)/.deps setup.py setup.cfg
+# Editable install; it compiles nasfast._C into build/ext (setup.py), where `build` finds it.
+$(VENV)/.installed: $(VENV)/.deps setup.py
 	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 	touch $@
 
