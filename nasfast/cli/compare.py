@@ -111,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
     from nasfast.tabular.nb201 import normalize_dataset
 
     args.dataset = normalize_dataset(args.dataset)
+    if args.curve and not args.dirs:  # refuse bad checkpoints before the searches run
+        from nasfast.tabular.curve import parse_checkpoints
+
+        parse_checkpoints(args.curve, _int(args.budget, "--budget", 1))
     groups, dataset, budget = collect(args)
     if args.baseline is None:
         args.baseline = "random" if "random" in groups else None
