@@ -105,16 +105,17 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.choices is not None:
+    if getattr(args, "choices", None) is not None:
         return run_table(args)
     from nasfast.tabular.compare import compare_rows, comparison_lines, write_comparison
     from nasfast.tabular.nb201 import normalize_dataset
 
     args.dataset = normalize_dataset(args.dataset)
-    if args.curve and not args.dirs:  # refuse bad checkpoints before the searches run
+    curve = getattr(args, "curve", None)
+    if curve and not args.dirs:  # refuse bad checkpoints before the searches run
         from nasfast.tabular.curve import parse_checkpoints
 
-        parse_checkpoints(args.curve, _int(args.budget, "--budget", 1))
+        parse_checkpoints(curve, _int(args.budget, "--budget", 1))
     groups, dataset, budget = collect(args)
     if args.baseline is None:
         args.baseline = "random" if "random" in groups else None
@@ -126,10 +127,10 @@ def run(args: argparse.Namespace) -> int:
     base = args.baseline
     rows = compare_rows(groups, base)
     print("\n".join(comparison_lines(rows, dataset, budget, base)))
-    if args.curve:
+    if curve:
         from nasfast.tabular.curve import accuracy_at, curve_lines, parse_checkpoints
 
-        points = parse_checkpoints(args.curve, budget)
+        points = parse_checkpoints(curve, budget)
         print("\n".join(curve_lines(accuracy_at(groups, points), points)))
     if args.out:
         print(write_comparison(args.out, groups, rows, dataset, budget, base))
