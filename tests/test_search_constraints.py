@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from nasfast.search import STRATEGIES, Problem, make_strategy, minimize
 from nasfast.spaces import DiscreteSpace
 
-SMALL = {"rea": {"population_size": 3, "sample_size": 2}, "nsga2": {"pop_size": 4}}
+SMALL = {
+    "rea": {"population_size": 3, "sample_size": 2},
+    "nsga2": {"pop_size": 4},
+    "bananas": {"n_initial": 2},
+    "naswot": {"proxy": lambda cands: [float(sum(c)) for c in cands], "n_samples": 20},
+}
 
 
 def _run(space, name, budget, seed=0, objectives=(("y", "max"),)):
