@@ -34,7 +34,7 @@ def toy_problem(fidelity: Fidelity, calls: list | None = None) -> MultiFidelityP
         q = QUALITY[c[0]]
         return {"acc": float(q * budget / (budget + 2.0))}
 
-    return MultiFidelityProblem(DiscreteSpace([len(QUALITY)]), objective, ["acc"], fidelity)
+    return MultiFidelityProblem(DiscreteSpace([len(QUALITY)]), objective, ["max:acc"], fidelity)
 
 
 FID27 = Fidelity("epochs", 1, 27, continues=False)
@@ -112,7 +112,7 @@ def test_bohb_uses_its_model_once_a_rung_has_enough_results():
         return {"acc": float(QUALITY[c[0]] + 0.01 * c[1]) * budget / (budget + 2.0)}
 
     fid = Fidelity("epochs", 1, 9, continues=False)
-    p = MultiFidelityProblem(DiscreteSpace([12, 12]), objective, ["acc"], fid)
+    p = MultiFidelityProblem(DiscreteSpace([12, 12]), objective, ["max:acc"], fid)
     sched = BOHB(eta=3, n_min=3, random_fraction=0.0)
     res = minimize_multifidelity(p, sched, 300, seed=0)
     assert sched.model_samples > 0
@@ -211,7 +211,7 @@ def test_bad_arguments_are_one_line_errors():
         SuccessiveHalving(eta=1)
     with pytest.raises(ValueError, match="scheduler: expected one of"):
         make_scheduler("pbt")
-    plain = Problem(DiscreteSpace([3]), lambda c: {"acc": 1.0}, ["acc"])
+    plain = Problem(DiscreteSpace([3]), lambda c: {"acc": 1.0}, ["max:acc"])
     with pytest.raises(ValueError, match="problem: expected a MultiFidelityProblem"):
         SuccessiveHalving().setup(plain)
 
@@ -229,7 +229,7 @@ def test_a_strategy_can_propose_the_candidates_and_learns_their_first_results():
         return {"acc": float(QUALITY[c[0]] + 0.01 * c[1]) * budget / (budget + 2.0)}
 
     fid = Fidelity("epochs", 1, 9, continues=False)
-    p = MultiFidelityProblem(DiscreteSpace([12, 12]), objective, ["acc"], fid)
+    p = MultiFidelityProblem(DiscreteSpace([12, 12]), objective, ["max:acc"], fid)
     sched = SuccessiveHalving(eta=3, sampler="rea")
     res = minimize_multifidelity(p, sched, 400, seed=0)
     firsts = {t.candidate for t in res.trials if t.budget == 1}
