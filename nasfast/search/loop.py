@@ -179,6 +179,7 @@ def minimize(
         told = [(c, cache[k]) for c, k in zip(cands, keys, strict=True) if k in cache]
         _tell(strategy, problem, result, told)
         if bar is not None:
+            bar.set_postfix(done=_spent(result), failed=len(result.failures), refresh=False)
             bar.update(len(new))
         if callback is not None:
             callback(result)

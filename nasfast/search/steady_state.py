@@ -165,10 +165,8 @@ class SteadyState:
         if entry.fresh:
             record(self.result, entry.cand, out)
             self.on_recorded()
-            if self.bar is not None:
-                self.bar.update(1)
+            self._show()
         tell_outcomes(self.strategy, self.problem, self.result, [(entry.cand, out)])
-        self._show()
         if self.callback is not None:
             self.callback(self.result)
         failures = len(self.result.failures)
@@ -191,3 +189,4 @@ class SteadyState:
                 failed=len(self.result.failures),
                 refresh=False,
             )
+            self.bar.update(1)
