@@ -39,14 +39,19 @@ def start_local_ray(num_cpus: int | None = None) -> None:
 
 
 class _Worker:
+    # the problem is loaded by the first call, not here: a problem that cannot be loaded is then
+    # an error raised to the driver, not an actor that dies (and is retried as a lost worker)
     def __init__(self, payload: bytes, threads: int | None) -> None:
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
-        worker.install(payload)
+        self.payload, self.threads = payload, threads
 
     def evaluate(self, cand: Candidate) -> Outcome:
+        if self.payload is not None:
+            if self.threads is not None:
+                import torch
+
+                torch.set_num_threads(self.threads)
+            worker.install(self.payload)
+            self.payload = None
         return worker.evaluate(cand)
 
     def pid(self) -> int:
