@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import executor_driver
+import pytest
 from executor_helpers import SimulatedWorkers, problem, wait_gone
 
 from nasfast.search import make_strategy, minimize
@@ -34,6 +35,7 @@ def finished(path: Path) -> list:
         return []
 
 
+@pytest.mark.slow
 def test_a_killed_driver_resumes_and_leaves_no_worker(tmp_path):
     (tmp_path / "pids").mkdir()
     first = driver(tmp_path)

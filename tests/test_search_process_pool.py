@@ -54,6 +54,7 @@ def test_killed_workers_lose_no_candidate_and_raising_ones_are_recorded(pool, tm
     assert len(result.history) == 6 and result.stopped == "budget"
 
 
+@pytest.mark.slow
 def test_a_generation_survives_a_killed_worker(pool, tmp_path):
     strategy = make_strategy("nsga2", pop_size=6)
     plain = minimize(problem(), make_strategy("nsga2", pop_size=6), 12, seed=1)
@@ -63,6 +64,7 @@ def test_a_generation_survives_a_killed_worker(pool, tmp_path):
     assert history(result) == history(plain)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_from_outside_is_replaced(pool):
     pool.bind(problem(Faulty(sleep=30.0)))
     task = pool.submit((0, 0, 0, 0, 0))
