@@ -24,6 +24,9 @@ class Strategy(ABC):
 
     name = "strategy"
     multi_objective = False  # True: works on all objectives (Pareto); False: on problem.fitness
+    # True: asks may come while earlier candidates are still being evaluated (one result told at
+    # a time), so parallel workers stay busy; False: each asked batch is evaluated, then told
+    steady_state = False
 
     def setup(self, problem: Problem, seed: int | None = None) -> Strategy:
         if not self.multi_objective and problem.n_obj > 1 and problem.scalarization is None:

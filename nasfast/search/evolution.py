@@ -31,6 +31,7 @@ class RegularizedEvolution(Strategy):
     """
 
     name = "rea"
+    steady_state = True
 
     def __init__(
         self,
@@ -61,12 +62,17 @@ class RegularizedEvolution(Strategy):
         self.population: deque[tuple[Candidate, float]] = deque()
         self.seen: set[Hashable] = set()  # canonical keys of everything asked
         self.n_told = 0
+        self.n_initial_asked = 0
 
     def ask(self) -> list[Candidate]:
         if self.n_told < self.population_size:
-            n = self.population_size - self.n_told
-            draw = self.sampling if not self.seen else Sampling()  # refills are uniform
-            return self._fresh(draw(self.space, self.rng, n))
+            n = self.population_size - max(self.n_told, self.n_initial_asked)
+            if n > 0:
+                self.n_initial_asked += n
+                draw = self.sampling if not self.seen else Sampling()  # refills are uniform
+                return self._fresh(draw(self.space, self.rng, n))
+            if len(self.population) < self.sample_size:
+                return []  # the initial population is still being evaluated
         return self._fresh(self._child() for _ in range(self.batch_size))
 
     def _fresh(self, cands) -> list[Candidate]:

@@ -21,6 +21,7 @@ class LocalSearch(Strategy):
     """
 
     name = "local"
+    steady_state = True
 
     def __init__(self, batch_size: int | None = 1) -> None:
         if batch_size is not None and batch_size < 1:
@@ -32,6 +33,7 @@ class LocalSearch(Strategy):
         self.current: Candidate | None = None
         self.current_fit = -np.inf
         self.queue: list[Candidate] = []
+        self.n_pending = 0  # asked, not told yet (evaluations still running)
 
     def _restart(self) -> list[Candidate]:
         self.current = None
@@ -44,9 +46,16 @@ class LocalSearch(Strategy):
         return [unseen[int(self.rng.integers(0, len(unseen)))]] if unseen else []
 
     def ask(self) -> list[Candidate]:
+        batch = self._next()
+        self.n_pending += len(batch)
+        return batch
+
+    def _next(self) -> list[Candidate]:
         if self.current is None:
-            return self._restart()
+            return [] if self.n_pending else self._restart()
         if not self.queue:
+            if self.n_pending:
+                return []  # neighbors still running: they may improve
             return self._restart()  # local optimum: every neighbor tried, none better
         k = len(self.queue) if self.batch_size is None else self.batch_size
         batch, self.queue = self.queue[:k], self.queue[k:]
@@ -65,6 +74,7 @@ class LocalSearch(Strategy):
     def tell(self, cands: Sequence[Candidate], metrics: Sequence[Metrics]) -> None:
         if not cands:
             return
+        self.n_pending = max(0, self.n_pending - len(cands))
         fit = np.asarray(self.problem.fitness(metrics), dtype=float)
         self.seen.update(self.space.canonical(c) for c in cands)
         best = int(np.argmax(fit))

@@ -11,10 +11,15 @@ import warnings
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 
-from nasfast.search.base import Evaluation, FailedEvaluation, SearchResult, Strategy
+from nasfast.search.base import SearchResult, Strategy
 from nasfast.search.checkpoint import load_checkpoint, save_checkpoint
+from nasfast.search.executors.base import Executor, InProcess, check_retries, evaluate_all
 from nasfast.search.fingerprint import describe_problem, describe_strategy, plain
 from nasfast.search.problem import Failure, Metrics, Problem
+from nasfast.search.record import progress_bar as _bar
+from nasfast.search.record import record as _record
+from nasfast.search.record import spent as _spent
+from nasfast.search.record import tell_outcomes as _tell
 from nasfast.spaces.discrete import Candidate
 
 Outcome = Metrics | Failure
@@ -55,9 +60,17 @@ def check_seed(seed: object) -> int | None:
     return seed
 
 
-def evaluate_step(problem: Problem, cands: Sequence[Candidate]) -> list[Outcome]:
-    """Evaluate new candidates (the step an executor replaces to run them elsewhere)."""
-    return problem.evaluate(cands)
+def evaluate_step(
+    problem: Problem,
+    cands: Sequence[Candidate],
+    executor: Executor | None = None,
+    max_retries: int = 2,
+) -> list[Outcome]:
+    """Evaluate new candidates: in this process (one call for a batched objective), or spread
+    over the executor's workers."""
+    if executor is None:
+        return problem.evaluate(cands)
+    return evaluate_all(executor, cands, max_retries)
 
 
 def minimize(
@@ -72,6 +85,9 @@ def minimize(
     max_failures: int | None = 10,
     progress: bool = False,
     checkpoint: str | Path | None = None,
+    executor: Executor | None = None,
+    max_retries: int = 2,
+    order: str = "submitted",
 ) -> SearchResult:
     """Run ``strategy`` on ``problem`` for ``budget`` evaluations of distinct candidates.
 
@@ -92,9 +108,21 @@ def minimize(
     stored; another problem is refused), and the run resumes: the strategy is replayed and every
     candidate the file holds is answered from it without calling the objective, so a run killed
     and restarted ends with the same history as an uninterrupted one.
+
+    ``executor``: where evaluations run (default: here, one after another; see
+    ``nasfast.search.executors``). A steady-state strategy (``strategy.steady_state``: random,
+    REA, local search) then keeps every worker busy, told one result at a time in ``order``
+    (``"submitted"``: deterministic for a seed and a worker count; ``"completed"``: as they
+    arrive); the others evaluate each asked batch spread over the workers. A candidate whose
+    worker dies is run again up to ``max_retries`` times, then recorded as failed.
     """
     seed = check_seed(seed)
     check_budget(budget, problem)
+    check_retries(max_retries)
+    if order not in ("submitted", "completed"):
+        raise ValueError(f"order: expected 'submitted' or 'completed', got {order!r}")
+    if isinstance(executor, InProcess):
+        executor = None
     if max_failures is not None and (isinstance(max_failures, bool) or max_failures < 0):
         raise ValueError(f"max_failures: expected None or an int >= 0, got {max_failures!r}")
     identity = plain({"problem": describe_problem(problem), **describe_strategy(strategy)})
@@ -108,6 +136,26 @@ def minimize(
     stall = repeats = 0
     if max_repeats is None:
         max_repeats = 10 * budget
+    if executor is not None:
+        executor.bind(problem)
+        if strategy.steady_state:
+            from nasfast.search.steady_state import Limits, SteadyState
+
+            limits = Limits(budget, max_stall, max_repeats, max_failures, max_retries, order)
+
+            def save() -> None:
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, identity, result)
+
+            run = SteadyState(
+                problem, strategy, executor, result, stored, limits, save, callback, bar
+            )
+            try:
+                run.run()
+            finally:
+                if bar is not None:
+                    bar.close()
+            return result
     while _spent(result) < budget:
         asked = strategy.ask()
         if not asked:
@@ -121,7 +169,7 @@ def minimize(
                 new[k] = c
         new = dict(list(new.items())[: budget - _spent(result)])
         todo = [c for k, c in new.items() if k not in stored]
-        fresh = dict(zip(todo, evaluate_step(problem, todo), strict=True))
+        fresh = dict(zip(todo, evaluate_step(problem, todo, executor, max_retries), strict=True))
         for k, c in new.items():
             out = stored.pop(k) if k in stored else fresh[c]
             cache[k] = out
@@ -131,6 +179,7 @@ def minimize(
         told = [(c, cache[k]) for c, k in zip(cands, keys, strict=True) if k in cache]
         _tell(strategy, problem, result, told)
         if bar is not None:
+            bar.set_postfix(done=_spent(result), failed=len(result.failures), refresh=False)
             bar.update(len(new))
         if callback is not None:
             callback(result)
@@ -151,38 +200,3 @@ def minimize(
     if bar is not None:
         bar.close()
     return result
-
-
-def _spent(result: SearchResult) -> int:
-    return len(result.history) + len(result.failures)
-
-
-def _record(result: SearchResult, c: Candidate, out: Outcome) -> None:
-    step = _spent(result) + 1
-    if isinstance(out, Failure):
-        result.failures.append(FailedEvaluation(c, out.error, step))
-    else:
-        result.history.append(Evaluation(c, out, step))
-
-
-def _tell(
-    strategy: Strategy,
-    problem: Problem,
-    result: SearchResult,
-    told: list[tuple[Candidate, Outcome]],
-) -> None:
-    """Tell the strategy every answered candidate; failed ones as a penalized result."""
-    penalty = None
-    if any(isinstance(out, Failure) for _, out in told):
-        penalty = problem.penalty([e.metrics for e in result.history])
-    cands = [c for c, _ in told]
-    metrics = [penalty if isinstance(out, Failure) else out for _, out in told]
-    strategy.tell(cands, metrics)  # type: ignore[arg-type]
-
-
-def _bar(progress: bool, budget: int, name: str):
-    if not progress:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=budget, desc=name, leave=False)

@@ -14,6 +14,7 @@ class RandomSearch(Strategy):
 
     name = "random"
     multi_objective = True  # it ignores the objectives, so any number works
+    steady_state = True
 
     def __init__(self, batch_size: int = 1) -> None:
         if batch_size < 1:
