@@ -107,10 +107,20 @@ def _version() -> str:
         return f.read().split("=")[1].strip().strip("\"'")
 
 
-if __name__ == "__main__":
+def _build_ext_class():
     from torch.utils.cpp_extension import BuildExtension
 
-    setup(
-        ext_modules=[_extension()],
-        cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
-    )
+    class BuildExt(BuildExtension.with_options(use_ninja=True)):
+        """One object directory for every build: pip's editable install (which would otherwise
+        compile in a fresh temporary directory) and `setup.py build_ext --inplace` share ninja's
+        objects, so the second finds nothing to compile."""
+
+        def finalize_options(self) -> None:
+            super().finalize_options()
+            self.build_temp = os.path.join(ROOT, "build", "ext")
+
+    return BuildExt
+
+
+if __name__ == "__main__":
+    setup(ext_modules=[_extension()], cmdclass={"build_ext": _build_ext_class()})

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import scipy.stats
+from nasfast.search.plots_pairs import plot_front_pairs
 
 from nasfast.bench.environment import environment
-from nasfast.search.plots_pairs import plot_front_pairs
 from nasfast.tabular.protocol import front_to_dict, make_benchmark, run_protocol, write_json
 
 OBJECTIVES = ["accuracy", "latency:host", "memory"]

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> dict:
         train(model, tr, fidelity, args.seed)
         return {"val_acc": accuracy(model, va), "params": params(model)}
 
-    problem = ModelProblem(space, evaluate, ["val_acc"], fidelity=epochs)
+    problem = ModelProblem(space, evaluate, ["max:val_acc"], fidelity=epochs)
     strategy = make_strategy("rea", population_size=min(10, budget), sample_size=3)
     result = minimize(problem, strategy, budget, seed=args.seed)
     best = problem.space.arch(result.best.candidate)

@@ -17,7 +17,7 @@ checks this and that no import cycle exists):
     nasfast    this facade: ops, pareto, build information
     ops        functional ops, one per compiled op, each with its reference twin
     pareto     Pareto engine: sorting, crowding, hypervolume, IGD, scalarization
-    core       _atomic, _ext, _version, build_info, cpu_cache, runs, plots
+    core       _atomic, _ext, _version, build_info, cpu_cache, runs, plots, distributed
 """
 
 from nasfast import ops, pareto

@@ -226,10 +226,11 @@ class RunInterrupted(Exception):
 class StopRequest:
     """Inside ``with StopRequest() as stop:`` the first Ctrl-C (SIGINT) only sets ``stop.requested``
     so the loop can finish its step, checkpoint and stop; a second one interrupts at once. Off the
-    main thread (where handlers cannot be set) it does nothing."""
+    main thread (where handlers cannot be set), or not ``enabled``, it does nothing."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self.requested = False
+        self.enabled = enabled
         self._previous: Any = None
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -238,7 +239,7 @@ class StopRequest:
         self.requested = True
 
     def __enter__(self) -> StopRequest:
-        if threading.current_thread() is threading.main_thread():
+        if self.enabled and threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handle)
         return self
 
@@ -269,26 +270,35 @@ def json_line(record: Mapping[str, Any]) -> str:
 # -- the output folder --------------------------------------------------------------------------
 
 
-def prepare_out(out: str | Path, files: Sequence[str], *, resume: bool, overwrite: bool) -> None:
+def prepare_out(
+    out: str | Path,
+    files: Sequence[str],
+    *,
+    resume: bool,
+    overwrite: bool,
+    check_only: bool = False,
+) -> None:
     """Make ``out`` for a run writing ``files`` there, and remove temporary files a killed atomic
     write left behind. A fresh run (no ``resume``) refuses a folder that already holds one of
-    ``files`` unless ``overwrite``, which deletes them first."""
+    ``files`` unless ``overwrite``, which deletes them first. ``check_only``: refuse as above
+    but change nothing (the other processes of a distributed run)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} exists and is not a folder")
     if resume and overwrite:
         raise ValueError("overwrite: cannot be combined with resume")
+    if out.is_dir() and not check_only:
+        clean_stale_tmp(out, files)
     if resume:  # a missing folder: the checkpoint's reader says so
-        if out.is_dir():
-            clean_stale_tmp(out, files)
         return
-    out.mkdir(parents=True, exist_ok=True)
-    clean_stale_tmp(out, files)
     present = [f for f in files if (out / f).exists()]
     if present and not overwrite:
         raise ValueError(
             f"out: {out} already holds a run ({', '.join(present)}); continue it with --resume, "
             "replace it with --overwrite, or choose another --out"
         )
+    if check_only:
+        return
+    out.mkdir(parents=True, exist_ok=True)
     for f in present:
-        (out / f).unlink()
+        (out / f).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ def synthetic(batched: bool = False):
 
     else:
         objective = score
-    return Problem(space, objective, ["score"], batched=batched), calls
+    return Problem(space, objective, ["max:score"], batched=batched), calls
 
 
 A = np.array([1.0, 2.0, 3.5, 4.5, 6.0, 7.5])

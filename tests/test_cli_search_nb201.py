@@ -81,8 +81,12 @@ def test_cli_search_multi_objective_and_compare(tmp_path, capsys):
         ],
         capsys,
     )
+    rc, _, err = _cli(["compare", str(tmp_path / "rs"), str(tmp_path / "ns")], capsys)
+    assert rc == 2 and "ran with budget=" in err  # another protocol: not one experiment
+    _cli(["search", "rea", "--budget", "40", "--seeds", "3", "--quiet", "--out",
+          str(tmp_path / "rea")], capsys)  # fmt: skip
     rc, out, _ = _cli(
-        ["compare", str(tmp_path / "rs"), str(tmp_path / "ns"), "--out", str(tmp_path / "c")],
+        ["compare", str(tmp_path / "rs"), str(tmp_path / "rea"), "--out", str(tmp_path / "c")],
         capsys,
     )
     assert rc == 0 and "REA" in out and "valid" in out and "test" in out

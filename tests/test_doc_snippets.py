@@ -7,6 +7,7 @@ a user supplies. Each block runs on its own, in a fresh namespace, inside a temp
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 NORUN = "<!-- norun -->"
 FENCE = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
 
 def doc_pages(root: Path = ROOT) -> list[Path]:
     return [root / "README.md", *sorted((root / "docs").rglob("*.md"))]
@@ -47,7 +49,9 @@ def test_snippet_runs(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the snippets' tiny tensors: a second thread only adds waiting
     try:
-        exec(compile(code, "<doc snippet>", "exec"), {"__name__": "__doc_snippet__"})
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # e.g. every evaluation failed
+            exec(compile(code, "<doc snippet>", "exec"), {"__name__": "__doc_snippet__"})
     finally:
         torch.set_num_threads(threads)
 

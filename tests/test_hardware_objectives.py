@@ -10,8 +10,8 @@ from nasfast.hardware.nb201_latency import nb201_latency
 from nasfast.hardware.nb201_train_memory import nb201_training_memory
 from nasfast.hardware.table import LatencyTable
 from nasfast.hardware.workspace import Workspaces
-from nasfast.tabular.protocol import make_benchmark
 from nasfast.tabular.nb201 import NB201Table
+from nasfast.tabular.protocol import make_benchmark
 
 TINY = TINY_NB201
 CANDS = [(3, 3, 1, 0, 2, 4), (1, 1, 1, 1, 1, 1), (0, 2, 4, 3, 1, 0)]

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from nasfast.darts.network import SearchNetwork
 from nasfast.nn import PRIMITIVES, DartsEdge, NB201Supernet
 from nasfast.oneshot.darts_cell_space import DartsCellNetwork, load_search_network
 from nasfast.oneshot.model_supernet import ModelSupernet
-from nasfast.darts.network import SearchNetwork
+from nasfast.oneshot.nb201_cell_space import NB201Network, arch_of_ops, load_nb201_supernet
 from nasfast.spaces.model import ModelSpace
-from nasfast.spaces.model.nb201 import NB201Network, arch_of_ops, load_nb201_supernet
 
 
 @pytest.fixture(autouse=True)
@@ -167,8 +167,8 @@ def test_darts_frozen_architecture_equals_the_builtin_network_at_one_hot_weights
 
 
 def test_darts_genotype_of_the_model_space_equals_the_builtin_derivation(darts_pair):
-    from nasfast.oneshot.darts_cell_space import darts_genotype
     from nasfast.darts.genotype import derive_genotype
+    from nasfast.oneshot.darts_cell_space import darts_genotype
 
     builtin, _, supernet = darts_pair
     with torch.no_grad():

@@ -13,7 +13,7 @@ from nasfast.search import (
 )
 
 
-@pytest.mark.parametrize("budget", [0, -3, 2.5, "10", True, 10**6])
+@pytest.mark.parametrize("budget", [0, -3, 2.5, "10", True])
 def test_bad_budgets(budget):
     problem, _ = synthetic()
     with pytest.raises(ValueError, match="^budget: ") as e:

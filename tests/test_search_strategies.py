@@ -28,7 +28,8 @@ def test_random_search_covers_space_without_repeats():
     assert res.n_evals == 243 and res.best.candidate == TARGET
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+# bananas and naswot: in test_search_bananas.py (small predictors; naswot needs a proxy here)
+@pytest.mark.parametrize("name", sorted(set(STRATEGIES) - {"bananas", "naswot"}))
 def test_seeds_reproduce(name):
     problem, _ = synthetic()
 

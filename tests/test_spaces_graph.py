@@ -129,9 +129,9 @@ def test_crossover_takes_each_node_from_a_parent(space):
             assert (Ac[:, j] == Aa[:, j]).all() or (Ac[:, j] == Ab[:, j]).all()
 
 
-def test_neighbours_are_valid_distinct_classes(space):
+def test_neighbors_are_valid_distinct_classes(space):
     c = space.sample(np.random.default_rng(5))[0]
-    nbrs = space.neighbours(c)
+    nbrs = space.neighbors(c)
     keys = [space.key(n) for n in nbrs]
     assert nbrs and len(set(keys)) == len(keys) and space.key(c) not in keys
     assert all(space.is_valid(n) for n in nbrs)
@@ -171,8 +171,13 @@ def _score(space):
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_every_strategy_runs_on_the_graph_space(space, name):
     f = space.deduplicated(_score(space))
-    objectives = ["convs", "min:edges"] if name == "nsga2" else ["convs"]
-    kwargs = {"rea": {"population_size": 4, "sample_size": 2}, "nsga2": {"pop_size": 4}}
+    objectives = ["max:convs", "min:edges"] if name == "nsga2" else ["max:convs"]
+    kwargs = {
+        "rea": {"population_size": 4, "sample_size": 2},
+        "nsga2": {"pop_size": 4},
+        "bananas": {"n_initial": 4, "batch_size": 2},
+        "naswot": {"proxy": lambda cands: [sum(c) for c in cands], "n_samples": 50},
+    }
     res = minimize(
         Problem(space, f, objectives), make_strategy(name, **kwargs.get(name, {})), 10, 0
     )

@@ -38,6 +38,8 @@ KWARGS = {
     "bo": {"n_startup_trials": 3},
     "local": {},
     "nsga2": {"pop_size": 4},
+    "bananas": {"n_initial": 4, "batch_size": 2},
+    "naswot": {"proxy": lambda cands: [-sum(c) for c in cands], "n_samples": 50},
 }
 
 
@@ -90,7 +92,7 @@ def test_discrete_view_round_trips_candidates_and_archs():
 def test_evaluate_at_passes_another_fidelity_and_keeps_the_default():
     calls = []
     problem = ModelProblem(
-        ModelSpace(Tiny), lambda m, f: calls.append(f) or {"acc": 1.0}, ["acc"], fidelity=1
+        ModelSpace(Tiny), lambda m, f: calls.append(f) or {"acc": 1.0}, ["max:acc"], fidelity=1
     )
     c = problem.space.sample(__import__("numpy").random.default_rng(0))[0]
     problem.evaluate_at([c], 9)
@@ -100,9 +102,9 @@ def test_evaluate_at_passes_another_fidelity_and_keeps_the_default():
 
 def test_model_problem_rejects_bad_arguments():
     with pytest.raises(ValueError, match="space: expected a ModelSpace"):
-        ModelProblem(object(), lambda m, f: {}, ["acc"])
+        ModelProblem(object(), lambda m, f: {}, ["max:acc"])
     with pytest.raises(ValueError, match="evaluate: expected a callable"):
-        ModelProblem(ModelSpace(Tiny), 3, ["acc"])
+        ModelProblem(ModelSpace(Tiny), 3, ["max:acc"])
 
 
 def test_trainer_gets_a_trainable_plain_model():
@@ -122,7 +124,8 @@ def test_trainer_gets_a_trainable_plain_model():
             return {"gain": first - float(((model(x) - y) ** 2).mean())}
 
     torch.manual_seed(0)
-    res = minimize(ModelProblem(space, evaluate, ["gain"], fidelity=5), make_strategy("rea"), 4, 0)
+    problem = ModelProblem(space, evaluate, ["max:gain"], fidelity=5)
+    res = minimize(problem, make_strategy("rea"), 4, 0)
     assert all(e.metrics["gain"] > 0 for e in res.history)
 
 
@@ -136,12 +139,12 @@ def test_candidates_building_the_same_model_are_trained_once():
     assert space.key({**deeper, "op1": "lin"}) == space.key(deeper)
     assert space.key({**deeper, "op0": "lin"}) != space.key(deeper)
     calls = []
-    problem = ModelProblem(space, lambda m, f: calls.append(f) or {"p": _params(m)}, ["p"])
+    problem = ModelProblem(space, lambda m, f: calls.append(f) or {"p": _params(m)}, ["max:p"])
     cands = [ds.candidate(a) for a in (shallow, same, deeper)]
     out = problem.evaluate(cands)
     assert out[0] == out[1] and len(calls) == problem.trained == 2
     problem.evaluate_at(cands[:1], 7)  # another fidelity is a new training
     assert calls == [None, None, 7]
-    plain = ModelProblem(space, lambda m, f: {"p": _params(m)}, ["p"], deduplicate=False)
+    plain = ModelProblem(space, lambda m, f: {"p": _params(m)}, ["max:p"], deduplicate=False)
     plain.evaluate(cands)
     assert plain.trained == 3

@@ -20,7 +20,8 @@ EXTENSIONS = {"nasfast._C"}  # compiled modules: imported, never importing the p
 # Bottom to top: a module may import from its own package and from the layers below its own.
 # Names in one layer are siblings and do not import each other (except the core modules).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_version", "_ext", "_atomic", "build_info", "cpu_cache", "runs", "plots"),  # core
+    # core
+    ("_version", "_ext", "_atomic", "build_info", "cpu_cache", "runs", "plots", "distributed"),
     ("pareto",),
     ("ops",),
     ("",),  # nasfast/__init__.py: the package facade (ops, pareto, build info)

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "nasfast.cli.compare",
     "nasfast.cli.train",
     "nasfast.cli.profile",
+    "nasfast.cli.proxies",
 ]
 
 

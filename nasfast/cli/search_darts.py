@@ -85,6 +85,13 @@ def register(strategies: argparse._SubParsersAction) -> None:
     g.add_argument("--seed", type=int, default=d.seed, help="seed of the split, init and batches")
     add_device_args(g)
     g.add_argument(
+        "--batch-shards",
+        type=int,
+        default=None,
+        help="split each batch into this many shards, each with its own BatchNorm statistics, "
+        "spread over the torchrun processes (default: one per process)",
+    )
+    g.add_argument(
         "--backend",
         default="fused",
         choices=("fused", "reference"),
@@ -212,13 +219,12 @@ def config_from_args(args: argparse.Namespace):
         max_skips=args.max_skips,
         warmup_epochs=args.warmup_epochs,
         backend=args.backend,
+        batch_shards=args.batch_shards,
     )
 
 
 def run(args: argparse.Namespace) -> int:
-
-    from nasfast.darts.search import DartsSearch
-    from nasfast.datasets import load_images
+    from nasfast.distributed import process_group
 
     set_threads(args.threads)
     check_device(args.device)
@@ -226,28 +232,46 @@ def run(args: argparse.Namespace) -> int:
     check_rounds("--checkpoint-every", args.checkpoint_every)
     cfg = config_from_args(args)
     cfg.validate()
+    with process_group(args.device) as device:
+        return _search(args, cfg, device)
+
+
+def _search(args: argparse.Namespace, cfg, device: str) -> int:
+    from nasfast.darts.search import DartsSearch
+    from nasfast.datasets import load_images
+
     data = load_images(cfg.dataset)
-    search = DartsSearch(cfg, data, args.out, device=args.device, progress=progress_of(args))
+    search = DartsSearch(cfg, data, args.out, device=device, progress=progress_of(args))
+    freeze_gc()
+    run_args = {
+        "resume": args.resume,
+        "max_steps": args.max_steps,
+        "overwrite": args.overwrite,
+        "checkpoint_every": args.checkpoint_every,
+    }
+    if not search.dp.is_main:  # the same steps and collectives as rank 0, silently
+        search.run(**run_args)
+        if args.time_backends:
+            from nasfast.darts.timing import time_backends
+
+            time_backends(cfg, data, args.time_backends, device=device)
+        return 0
     C, H, W = data.shape
+    world = search.dp.world_size
     print(
         f"darts search: {cfg.dataset} ({len(search.train_idx)} train / {len(search.val_idx)} val, "
         f"{C}x{H}x{W}, {data.num_classes} classes), order {search.order}, backend {cfg.backend}, "
         f"{search.total_steps} steps"
+        + (f", {world} processes x {search.dp.local_shards} shards" if world > 1 else "")
     )
-    freeze_gc()
-    genotype = search.run(
-        resume=args.resume,
-        max_steps=args.max_steps,
-        overwrite=args.overwrite,
-        checkpoint_every=args.checkpoint_every,
-    )
+    genotype = search.run(**run_args)
     print(genotype.describe())
     status = "complete" if search.step >= search.total_steps else f"stopped at step {search.step}"
     print(f"search {status} in {search.elapsed:.1f} s; wrote {args.out}/genotype.json")
     if args.time_backends:
         from nasfast.darts.timing import time_backends
 
-        t = time_backends(cfg, data, args.time_backends, device=args.device)
+        t = time_backends(cfg, data, args.time_backends, device=device)
         print(
             f"step time: fused {t['fused_s'] * 1e3:.0f} ms, reference {t['reference_s'] * 1e3:.0f}"
             f" ms; fused/reference speed-up {t['ratio']:.2f}x (median of {t['rounds']} "

@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from nasfast.datasets import load_images
+    from nasfast.distributed import process_group, rank
     from nasfast.oneshot import run_hybrid
     from nasfast.oneshot.report import write_hybrid_report
     from nasfast.runs import prepare_out
@@ -121,16 +122,23 @@ def run(args: argparse.Namespace) -> int:
     config = config_of(args)
     config.validate()
     images = load_images(args.data) if args.data else load_images()
-    prepare_out(args.out, RUN_FILES, resume=args.resume, overwrite=args.overwrite)
-    freeze_gc()
-    run_ = run_hybrid(
-        config,
-        images.x_train,
-        images.y_train.long(),
-        int(images.num_classes),
-        checkpoint=os.path.join(args.out, "supernet.pt"),
-        resume=args.resume,
-        progress=progress_of(args),
+    # under torchrun every process refuses a used folder alike; the first one prepares it
+    first = os.environ.get("RANK", "0") == "0"
+    prepare_out(
+        args.out, RUN_FILES, resume=args.resume, overwrite=args.overwrite, check_only=not first
     )
+    freeze_gc()
+    with process_group("cpu"):  # under torchrun: data-parallel supernet training
+        run_ = run_hybrid(
+            config,
+            images.x_train,
+            images.y_train.long(),
+            int(images.num_classes),
+            checkpoint=os.path.join(args.out, "supernet.pt"),
+            resume=args.resume,
+            progress=progress_of(args) and rank() == 0,
+        )
+        if rank() != 0:
+            return 0
     print(write_hybrid_report(run_, args.out, plots=not args.no_plots, verbose=not args.quiet))
     return 0

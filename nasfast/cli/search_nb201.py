@@ -65,6 +65,16 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default=None, help="output folder (default runs/<strategy>-nb201)")
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     p.add_argument("--progress", action="store_true", help="show a progress bar per run")
+    p.add_argument(
+        "--workers",
+        default="1",
+        help="evaluations at once: 1 in this process (default), N in a local process pool",
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        help="evaluate on Ray: HOST:PORT or auto (an existing cluster), local (start one here)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
 
 
@@ -101,6 +111,9 @@ def _float(text: Any, what: str) -> float:
 
 
 def strategy_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    hook = getattr(args, "strategy_kwargs_hook", None)  # strategies added by other modules
+    if hook is not None:
+        return hook(args)
     name = args.strategy_name
     if name == "rea":
         return {
@@ -164,6 +177,7 @@ def scalarization_of(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from nasfast.search import Problem, check_budget, make_strategy
+    from nasfast.search.executors import make_executor
     from nasfast.search.seeds import minimize_over_seeds
     from nasfast.tabular.protocol import make_benchmark
     from nasfast.tabular.report import write_search_report
@@ -185,13 +199,16 @@ def run(args: argparse.Namespace) -> int:
     if name == "nsga2" and "pop_size" not in kwargs:
         kwargs["pop_size"] = min(40, max(2, budget // 4))
     ref = bench.reference_point(parse_assignments(args.ref, "--ref"))
-    results = minimize_over_seeds(
-        lambda: Problem.from_benchmark(bench, scal),
-        lambda: make_strategy(name, **kwargs),
-        budget,
-        seeds,
-        progress=args.progress,
-    )
+    workers = _int(args.workers, "--workers", 1)
+    with make_executor(workers, args.ray_address) as executor:
+        results = minimize_over_seeds(
+            lambda: Problem.from_benchmark(bench, scal),
+            lambda: make_strategy(name, **kwargs),
+            budget,
+            seeds,
+            progress=args.progress,
+            executor=executor,
+        )
     summary = write_search_report(
         bench,
         results,

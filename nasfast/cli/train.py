@@ -18,6 +18,7 @@ from nasfast.cli.common import (
     set_threads,
 )
 from nasfast.cli.errors import one_line_errors
+from nasfast.cli.train_early_stop import add_early_stop_args, make_stop_when
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,6 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also save the trained network with torch.export (load: torch.export.load)",
     )
     add_progress_arg(p)
+    add_early_stop_args(p)
     p.set_defaults(func=run)
 
 
@@ -136,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
         train_images=args.train_images,
     )
     cfg.validate()
+    early = make_stop_when(args)
     genotype = Genotype.load(args.genotype)
     if args.resume and args.export:
         done = finished_model(args.out, genotype, args.channels, args.layers, args.auxiliary)
@@ -171,8 +174,15 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         settings=resume_settings(net, args.channels, args.layers),
         overwrite=args.overwrite,
+        stop_when=early[0] if early else None,
     )
     result["params"] = n_params
+    if early and result["stopped_early"]:
+        result["predicted_final_acc"] = early[1].predicted
+        print(
+            f"early stop after epoch {result['steps'] // (result['total_steps'] // args.epochs)}: "
+            f"predicted final test accuracy {early[1].predicted:.2f}%"
+        )
     status = "" if result["complete"] else f", stopped at step {result['steps']}"
     print(
         f"test accuracy: {100 * result['test_acc']:.2f}% ({data.x_test.shape[0]} images, "

@@ -8,6 +8,10 @@ product ``H v = grad_a grad_w L_train(w, a) . v`` is taken by central finite dif
 ``(grad_a L_train(w + r v) - grad_a L_train(w - r v)) / 2r`` with ``r = 0.01 / ||v||``
 (``hvp_eps`` = 0.01; its error is O(r^2): smaller values trade it for rounding error).
 The network's weights and buffers are restored exactly after the second-order computation.
+
+Every gradient is the global batch's under data parallelism (``data_parallel``: a
+:class:`nasfast.distributed.DataParallel`): summed over this process's shards and all-reduced, so
+every process takes the same step and holds the same alphas.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from nasfast.distributed import DataParallel
 
 ORDERS = ("first", "second")
 LossFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -43,6 +49,7 @@ class Architect:
         arch_penalty: Callable[[], torch.Tensor] | None = None,
         loss_fn: LossFn = classification_loss,
         hvp_eps: float = 0.01,
+        data_parallel: DataParallel | None = None,
     ):
         if order not in ORDERS:
             raise ValueError(f"order: expected one of {ORDERS}, got {order!r}")
@@ -53,6 +60,7 @@ class Architect:
         self.arch_penalty = arch_penalty
         self.loss_fn = loss_fn
         self.hvp_eps = hvp_eps
+        self.dp = data_parallel or DataParallel(1, use_process_group=False)
 
     def _val_loss(
         self, x: torch.Tensor, y: torch.Tensor
@@ -60,6 +68,12 @@ class Architect:
         loss, logits = self.loss_fn(self.net, x, y)
         total = loss if self.arch_penalty is None else loss + self.arch_penalty()
         return total, loss, logits
+
+    def _train_loss(
+        self, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        loss, logits = self.loss_fn(self.net, x, y)
+        return loss, loss, logits
 
     def arch_gradient(
         self,
@@ -69,16 +83,11 @@ class Architect:
         y_val: torch.Tensor,
         eta: float,
     ) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
-        """(gradient per arch parameter, validation loss, validation logits)."""
+        """(gradient per arch parameter, validation loss, validation logits); under data
+        parallelism the loss and logits are this process's shards'."""
         if self.order == "first":
             with self._frozen_weights():
-                total, loss, logits = self._val_loss(x_val, y_val)
-            grads = torch.autograd.grad(total, self.arch, allow_unused=True)
-            return (
-                [_zeros_if_none(g, a) for g, a in zip(grads, self.arch, strict=True)],
-                loss,
-                logits,
-            )
+                return self.dp.gradient(self._val_loss, (x_val, y_val), self.arch)
         return self._second_order(x_train, y_train, x_val, y_val, eta)
 
     def step(
@@ -128,18 +137,14 @@ class Architect:
         saved_w = [p.detach().clone() for p in self.weights]
         saved_b = [b.detach().clone() for b in net.buffers()]
         try:
-            loss_tr, _ = self.loss_fn(net, x_train, y_train)
-            g = torch.autograd.grad(loss_tr, self.weights, allow_unused=True)
-            g = [_zeros_if_none(gi, p) for gi, p in zip(g, self.weights, strict=True)]
+            g, _, _ = self.dp.gradient(self._train_loss, (x_train, y_train), self.weights)
             direction = self._virtual_direction(g)
             with torch.no_grad():
                 for p, w, d in zip(self.weights, saved_w, direction, strict=True):
                     p.copy_(w - eta * d)
-            total, loss, logits = self._val_loss(x_val, y_val)
-            grads = torch.autograd.grad(total, self.arch + self.weights, allow_unused=True)
-            grads = [
-                _zeros_if_none(gi, p) for gi, p in zip(grads, self.arch + self.weights, strict=True)
-            ]
+            grads, loss, logits = self.dp.gradient(
+                self._val_loss, (x_val, y_val), self.arch + self.weights
+            )
             dalpha, v = grads[: len(self.arch)], grads[len(self.arch) :]
             hv = self._hessian_vector(v, saved_w, x_train, y_train)
             result = [da - eta * h for da, h in zip(dalpha, hv, strict=True)]
@@ -162,11 +167,6 @@ class Architect:
                 for p, w, vi in zip(self.weights, saved_w, v, strict=True):
                     p.copy_(w + sign * r * vi)
             with self._frozen_weights():
-                loss, _ = self.loss_fn(self.net, x, y)
-            ga = torch.autograd.grad(loss, self.arch, allow_unused=True)
-            sides.append([_zeros_if_none(gi, a) for gi, a in zip(ga, self.arch, strict=True)])
+                ga, _, _ = self.dp.gradient(self._train_loss, (x, y), self.arch)
+            sides.append(ga)
         return [(gp - gm) / (2 * r) for gp, gm in zip(*sides, strict=True)]
-
-
-def _zeros_if_none(g: torch.Tensor | None, p: torch.Tensor) -> torch.Tensor:
-    return torch.zeros_like(p) if g is None else g

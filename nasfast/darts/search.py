@@ -6,6 +6,12 @@ dropout) is a function of the step and ``epochs``, never of ``max_steps``; a run
 and resumed from its checkpoint computes exactly what a run that never stopped computes (on CPU,
 same thread count): the checkpoint holds the weights, the alphas, both optimizers, the RNG states
 and the alpha history, and every batch is drawn from a generator seeded by (seed, epoch).
+
+Under ``torch.distributed`` (``torchrun``) every process draws the same global batch and computes
+its shards of it (``batch_shards``, see :mod:`nasfast.distributed`); weight and alpha gradients are
+all-reduced, so every process holds the same weights and alphas and derives the same genotype.
+Rank 0 writes the checkpoint, metrics, genotype and plots; every process resumes from that
+checkpoint.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from nasfast.darts.costs import METRICS, edge_costs, expected_cost
 from nasfast.darts.genotype import Genotype, derive_genotype
 from nasfast.darts.network import NONE, NUM_OPS, SearchNetwork, num_edges
 from nasfast.datasets import ImageData
+from nasfast.distributed import DataParallel
 from nasfast.nn.darts_edge import cpu_kernels_channels_last
 from nasfast.runs import (
     Diverged,
@@ -91,6 +98,7 @@ class SearchConfig:
     max_skips: int = 2
     warmup_epochs: int = 0
     backend: str = "fused"
+    batch_shards: int | None = None  # None: one per process
 
     def resolved_order(self) -> str:
         if self.order != "auto":
@@ -101,6 +109,13 @@ class SearchConfig:
     def validate(self) -> None:
         for name in ("epochs", "batch_size", "channels", "layers", "partial_channels"):
             check_int(name, getattr(self, name))
+        if self.batch_shards is not None:
+            check_int("batch_shards", self.batch_shards)
+            if self.batch_size % self.batch_shards:
+                raise ValueError(
+                    f"batch_size: expected a multiple of batch_shards={self.batch_shards}, "
+                    f"got {self.batch_size}"
+                )
         check_int("warmup_epochs", self.warmup_epochs, 0)
         check_int("seed", self.seed, 0)
         check_int("max_skips", self.max_skips, -1)
@@ -196,10 +211,22 @@ class DartsSearch:
         device: str = "cpu",
         progress: bool = True,
         log: Callable[[str], None] = print,
+        use_process_group: bool = True,
     ):
+        """``use_process_group=False``: a one-process search even inside a process group."""
         cfg.validate()
-        self.cfg, self.data, self.out, self.progress, self.log = cfg, data, out, progress, log
         self.device = torch.device(device)
+        self.gumbel_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
+        self.dp = DataParallel(
+            cfg.batch_shards,
+            device=self.device,
+            generators=[self.gumbel_gen],
+            use_process_group=use_process_group,
+        )
+        cfg = dataclasses.replace(cfg, batch_shards=self.dp.shards)
+        cfg.validate()
+        self.cfg, self.data, self.out, self.log = cfg, data, out, log
+        self.progress = progress and self.dp.is_main
         self.order = cfg.resolved_order()
         n = (
             data.x_train.shape[0]
@@ -225,7 +252,6 @@ class DartsSearch:
         self.history: list[dict] = []
         self.op_mask = torch.ones(2, num_edges(4), NUM_OPS, dtype=torch.bool)
         self.net: SearchNetwork | None = None
-        self.gumbel_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 7919)
 
     # -- schedule ----------------------------------------------------------------------------
     def locate(self, step: int) -> StepInfo:
@@ -299,6 +325,7 @@ class DartsSearch:
             op_mask=self.op_mask,
             channels_last=self._channels_last(),
         ).to(self.device)
+        self.dp.broadcast_state_(self.net)
         self.net.generator = self.gumbel_gen
         # foreach: one multi-tensor update for the ~900 weight tensors (also on CPU)
         self.w_opt = torch.optim.SGD(
@@ -321,6 +348,7 @@ class DartsSearch:
             betas=(0.5, 0.999),
             weight_decay=c.arch_weight_decay,
             arch_penalty=penalty,
+            data_parallel=self.dp,
         )
         self.stage = stage
 
@@ -376,7 +404,8 @@ class DartsSearch:
                 f"{DIVERGED_HINT}; {self._checkpoint_note()}"
             )
         path = os.path.join(self.out, CHECKPOINT)
-        save_checkpoint(self.state(), path)
+        if self.dp.is_main:
+            save_checkpoint(self.state(), path)
         self.saved_step = self.step
         return path
 
@@ -385,9 +414,8 @@ class DartsSearch:
 
     def load_checkpoint(self) -> None:
         ck = load_checkpoint(os.path.join(self.out, CHECKPOINT), kind="search", keys=_STATE_KEYS)
-        check_settings(
-            plain(ck.get("config", {})), plain(dataclasses.asdict(self.cfg)), ignore=("backend",)
-        )
+        stored = {"batch_shards": 1, **plain(ck.get("config", {}))}
+        check_settings(stored, plain(dataclasses.asdict(self.cfg)), ignore=("backend",))
         self.op_mask = ck["op_mask"].bool()
         torch.set_rng_state(ck["torch_rng"])
         self._build_stage(ck["stage"])
@@ -397,9 +425,11 @@ class DartsSearch:
         restore_rng(ck, self.device, gumbel=self.gumbel_gen)
         self.step, self.elapsed, self.history = ck["step"], ck["elapsed"], ck["history"]
         self.saved_step = self.step
-        truncate_metrics(
-            os.path.join(self.out, METRICS_FILE), lambda r: r.get("step", self.step) < self.step
-        )
+        if self.dp.is_main:
+            truncate_metrics(
+                os.path.join(self.out, METRICS_FILE),
+                lambda r: r.get("step", self.step) < self.step,
+            )
 
     # -- the loop ----------------------------------------------------------------------------
     def _record_history(self) -> None:
@@ -434,14 +464,19 @@ class DartsSearch:
         if max_steps is not None:
             check_int("max_steps", max_steps, 0)
         check_int("checkpoint_every", checkpoint_every, 0)
-        prepare_out(self.out, RUN_FILES, resume=resume, overwrite=overwrite)
+        # every process checks the folder before the main one changes it: all refuse together
+        prepare_out(self.out, RUN_FILES, resume=resume, overwrite=overwrite, check_only=True)
+        self.dp.barrier()
+        if self.dp.is_main:
+            prepare_out(self.out, RUN_FILES, resume=resume, overwrite=overwrite)
         if resume:
             self.load_checkpoint()
         else:
             torch.manual_seed(c.seed)
             self._enter_stage(0)
-            with open(os.path.join(self.out, METRICS_FILE), "w"):
-                pass
+            if self.dp.is_main:
+                with open(os.path.join(self.out, METRICS_FILE), "w"):
+                    pass
         stop = self.total_steps if max_steps is None else min(self.total_steps, max_steps)
         if self.step == 0 and not self.history:
             self._record_history()
@@ -453,14 +488,19 @@ class DartsSearch:
             desc=f"darts {self.order}" + (" gumbel" if c.sampler == "gumbel" else ""),
         )
         try:
-            with StopRequest() as ctrl_c:
+            # under torch.distributed a Ctrl-C reaches the processes at different steps: stop
+            # at once there, as before
+            with StopRequest(enabled=not self.dp.distributed) as ctrl_c:
                 self._loop(stop, checkpoint_every, bar, ctrl_c)
         finally:
             bar.close()
         if not self.history or self.history[-1]["step"] != self.step:
             self._record_history()
         self.save_checkpoint()
+        self.dp.barrier()  # rank 0's checkpoint is on disk before any process goes on
         genotype = self.genotype()
+        if not self.dp.is_main:
+            return genotype
         genotype.save(os.path.join(self.out, GENOTYPE_FILE))
         if plots:
             from nasfast.darts.plots import plot_alpha_history, plot_genotype
@@ -472,7 +512,8 @@ class DartsSearch:
     def _loop(self, stop: int, checkpoint_every: int, bar: tqdm, ctrl_c: StopRequest) -> None:
         every = max(1, self.total_steps // 60)
         t0 = time.perf_counter() - self.elapsed
-        with open(os.path.join(self.out, METRICS_FILE), "a") as metrics:
+        metrics_path = os.path.join(self.out, METRICS_FILE) if self.dp.is_main else os.devnull
+        with open(metrics_path, "a") as metrics:
             while self.step < stop:
                 info = self.locate(self.step)
                 if info.stage != self.stage:
@@ -509,35 +550,36 @@ class DartsSearch:
             val_loss, val_logits = self.architect.step(x, y, xv, yv, lr)
         else:
             with torch.no_grad():
-                val_logits = net(xv)
-                val_loss = F.cross_entropy(val_logits, yv)
-        self.w_opt.zero_grad(set_to_none=True)
-        logits = net(x)
-        loss = F.cross_entropy(logits, y)
-        loss.backward()
+                val_logits = torch.cat([net(s) for (s,) in self.dp.split(xv)])
+                val_loss = F.cross_entropy(val_logits, self.dp.local(yv))
+        loss, logits = self._weight_gradients(x, y)
         grad_norm = torch.nn.utils.clip_grad_norm_(
             net.weight_parameters(), c.grad_clip, foreach=True
         )
-        train_loss = float(loss.detach())
+        y, yv = self.dp.local(y), self.dp.local(yv)
+        values = self.dp.mean_of_processes(
+            [
+                float(loss),
+                float((logits.argmax(1) == y).float().mean()),
+                float(val_loss),
+                float((val_logits.argmax(1) == yv).float().mean()),
+            ]
+        )
+        # the same values on every process: all stop together
         check_finite_values(
             self.step,
             f"{DIVERGED_HINT}; {self._checkpoint_note()}",
-            val_loss=float(val_loss),
-            train_loss=train_loss,
+            val_loss=values[2],
+            train_loss=values[0],
             grad_norm=float(grad_norm),
         )
         self.w_opt.step()
         for a in net.arch_parameters():
             a.grad = None
-        rec = {
-            "step": self.step,
-            "epoch": info.epoch,
-            "train_loss": round(train_loss, 6),
-            "train_acc": round(float((logits.argmax(1) == y).float().mean()), 6),
-            "val_loss": round(float(val_loss), 6),
-            "val_acc": round(float((val_logits.argmax(1) == yv).float().mean()), 6),
-            "lr": lr,
-        }
+        rec = {"step": self.step, "epoch": info.epoch}
+        for name, v in zip(("train_loss", "train_acc", "val_loss", "val_acc"), values, strict=True):
+            rec[name] = round(v, 6)
+        rec["lr"] = lr
         if c.progressive:
             rec["stage"] = info.stage
             rec["skip_dropout"] = net.skip_drop
@@ -547,6 +589,20 @@ class DartsSearch:
             with torch.no_grad():
                 rec[f"expected_{c.complexity}"] = float(expected_cost(net, self.costs))
         return rec
+
+    def _weight_gradients(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor]:
+        """The global batch's weight gradients in ``.grad``; this process's mean shard loss and
+        its shards' logits."""
+        self.w_opt.zero_grad(set_to_none=True)
+        losses, outputs = [], []
+        for xs, ys in self.dp.split(x, y):
+            logits = self.net(xs)
+            loss = F.cross_entropy(logits, ys)
+            loss.backward()
+            losses.append(float(loss.detach()))
+            outputs.append(logits.detach())
+        self.dp.average_gradients_(self.net.weight_parameters())
+        return sum(losses) / len(losses), torch.cat(outputs)
 
     def genotype(self) -> Genotype:
         net = self.net

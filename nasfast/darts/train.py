@@ -16,6 +16,7 @@ import dataclasses
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -123,6 +124,7 @@ class TrainRun:
         progress: bool = True,
         checkpoint_every: int = 0,
         settings: dict | None = None,
+        stop_when: Callable[[dict], bool] | None = None,
     ):
         cfg.validate()
         if not isinstance(checkpoint_every, int) or checkpoint_every < 0:
@@ -132,6 +134,8 @@ class TrainRun:
             )
         self.net, self.data, self.cfg, self.out = net, data, cfg, out
         self.progress, self.checkpoint_every = progress, checkpoint_every
+        self.stop_when = stop_when  # sees each epoch record; True ends the run (early stopping)
+        self.stopped_early = False
         self.device = torch.device(device)
         net.to(self.device)
         self.gen = torch.Generator().manual_seed(cfg.seed)
@@ -328,6 +332,7 @@ class TrainRun:
             "steps": self.step,
             "total_steps": self.total_steps,
             "complete": self.step >= self.total_steps,
+            "stopped_early": self.stopped_early,
             "train_seconds": round(self.elapsed, 3),
         }
 
@@ -350,10 +355,14 @@ class TrainRun:
                 bar.update(1)
                 bar.set_postfix(loss=f"{self.run_loss / self.seen:.3f}")
                 if self.step % self.steps_per_epoch == 0:
-                    write(self._epoch_record())
+                    rec = self._epoch_record()
+                    write(rec)
                     self.net.train()
                     self.perm = None
                     self.save_checkpoint()
+                    if self.stop_when is not None and self.stop_when(rec):
+                        self.stopped_early = True
+                        break
                 elif self.checkpoint_every and self.step % self.checkpoint_every == 0:
                     self.save_checkpoint()
                 if ctrl_c.requested and self.step < stop:
@@ -379,6 +388,7 @@ def train_network(
     checkpoint_every: int = 0,
     settings: dict | None = None,
     overwrite: bool = False,
+    stop_when: Callable[[dict], bool] | None = None,
 ) -> dict:
     """Train ``net`` on ``data``'s training split and return the test accuracy and timings.
 
@@ -387,10 +397,11 @@ def train_network(
     steps when > 0, and when ``max_steps`` stops the run). ``resume=True`` continues from that
     checkpoint; it must have been made with the same ``cfg``, data and ``settings`` (extra
     values the caller wants checked, e.g. the genotype and network size). ``max_steps`` only
-    stops early: the schedules follow ``cfg.epochs``. A fresh run refuses an ``out`` that holds
-    a run unless ``overwrite``. Ctrl-C finishes the step, writes the checkpoint and raises
-    :class:`~nasfast.runs.RunInterrupted`; a non-finite loss or gradient norm raises
-    :class:`~nasfast.runs.Diverged` before the weights are updated.
+    stops early: the schedules follow ``cfg.epochs``. ``stop_when(epoch_record) -> bool`` ends
+    the run after an epoch (early stopping; the checkpoint lets a later run continue). A fresh
+    run refuses an ``out`` that holds a run unless ``overwrite``. Ctrl-C finishes the step,
+    writes the checkpoint and raises :class:`~nasfast.runs.RunInterrupted`; a non-finite loss or
+    gradient norm raises :class:`~nasfast.runs.Diverged` before the weights are updated.
     """
     run = TrainRun(
         net,
@@ -401,6 +412,7 @@ def train_network(
         progress=progress,
         checkpoint_every=checkpoint_every,
         settings=settings,
+        stop_when=stop_when,
     )
     return run.run(resume=resume, max_steps=max_steps, overwrite=overwrite)
 

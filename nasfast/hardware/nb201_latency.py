@@ -16,7 +16,7 @@ from torch import nn
 from nasfast.hardware.latency import LatencyPredictor
 from nasfast.hardware.nb201_memory import all_archs
 from nasfast.nn.nb201_network import edge_op
-from nasfast.nn.nb201_supernet import OPS
+from nasfast.spaces.nb201 import OPS
 
 ADDS_PER_CELL = 3  # node 2 sums two edges, node 3 three
 

@@ -22,7 +22,7 @@ from torch import nn
 from nasfast.hardware.memory import inference_memory
 from nasfast.hardware.workspace import Workspaces
 from nasfast.nn.nb201_network import NB201Cell, NB201Network, edge_op
-from nasfast.nn.nb201_supernet import EDGES, OPS, SKIP
+from nasfast.spaces.nb201 import EDGES, OPS, SKIP
 
 
 class _Clone(nn.Module):

@@ -21,7 +21,7 @@ from nasfast.hardware import spaces
 from nasfast.hardware.memory import training_memory
 from nasfast.hardware.nb201_memory import all_archs
 from nasfast.hardware.workspace import Workspaces
-from nasfast.nn.nb201_supernet import OPS
+from nasfast.spaces.nb201 import OPS
 
 
 def op_counts(archs: np.ndarray) -> np.ndarray:

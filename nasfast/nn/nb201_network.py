@@ -15,20 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.nb201_supernet import EDGES, NONE, OPS, POOL, SKIP, check_archs
-
-
-class ReLUConvBN(nn.Module):
-    def __init__(self, C_in: int, C_out: int, kernel: int, stride: int, padding: int):
-        super().__init__()
-        self.op = nn.Sequential(
-            nn.ReLU(inplace=False),
-            nn.Conv2d(C_in, C_out, kernel, stride, padding, bias=False),
-            nn.BatchNorm2d(C_out),
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.op(x)
+from nasfast.nn.darts_primitives import ReLUConvBN
+from nasfast.nn.nb201_supernet import check_archs
+from nasfast.spaces.nb201 import EDGES, NONE, OPS, POOL, SKIP
 
 
 class Zeros(nn.Module):
@@ -104,6 +93,10 @@ class NB201Network(nn.Module):
         self.last = nn.Sequential(nn.BatchNorm2d(4 * C), nn.ReLU(inplace=False))
         self.classifier = nn.Linear(4 * C, num_classes)
 
+    def forward_before_global_avg_pool(self, x: torch.Tensor) -> torch.Tensor:
+        """The features the global pooling averages (zero-cost proxies such as zen read them)."""
+        return self.last(self.layers(self.stem(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.last(self.layers(self.stem(x)))
+        h = self.forward_before_global_avg_pool(x)
         return self.classifier(F.adaptive_avg_pool2d(h, 1).flatten(1))

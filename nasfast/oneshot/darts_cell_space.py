@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nasfast.nn.darts_primitives import PRIMITIVES, make_primitive
-from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.darts.layers import Stem, preprocess, reduction_layers
 from nasfast.darts.network import SearchNetwork
+from nasfast.nn.darts_primitives import PRIMITIVES, make_primitive
+from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.spaces.model import LayerChoice
 
 

@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from nasfast._atomic import read_checkpoint, torch_save_atomic
-from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.darts.architect import ORDERS, Architect
+from nasfast.oneshot.model_supernet import ModelSupernet
 from nasfast.spaces.model import ModelSpace
 from nasfast.spaces.model.space import Arch
 

@@ -2,9 +2,12 @@
 
 :func:`train_supernet`: uniform single-path training; every step draws ``paths`` architectures
 and runs them together through the batched path (``forward_candidates``), loss averaged over
-paths (checkpointed, resumable). :func:`train_alphas`: DARTS architecture logits learned on the
-trained supernet (first order, weights frozen, continuous relaxation through the fused
-``mixed_op``); :func:`seeds_from_alphas` turns them into an initial population.
+paths (checkpointed, resumable); data-parallel under ``torch.distributed`` (``batch_shards``, see
+:mod:`nasfast.distributed`: every process draws the same batch and paths, computes its shards and
+the gradients are all-reduced; rank 0 writes the checkpoint). :func:`train_alphas`: DARTS
+architecture logits learned on the trained supernet (first order, weights frozen, continuous
+relaxation through the fused ``mixed_op``); :func:`seeds_from_alphas` turns them into an
+initial population.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from nasfast.distributed import DataParallel
 from nasfast.nn import NB201Supernet
 from nasfast.runs import (
     check_finite_values,
@@ -52,6 +56,7 @@ def train_supernet(
     checkpoint_every: int = 50,
     stop_after: int | None = None,
     progress: bool = False,
+    batch_shards: int | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> list[float]:
     """Uniform single-path training; returns the loss of every step done so far.
@@ -61,8 +66,11 @@ def train_supernet(
     end, and a run finds and resumes it (same result as an uninterrupted run); ``settings``
     (what else the caller wants to match, e.g. the data) are stored with it and a checkpoint
     made with other settings, or other training arguments, is refused. ``stop_after`` ends the
-    call after that many steps in total (an interruption, for tests). A non-finite loss raises
-    :class:`~nasfast.runs.Diverged` before the weights are updated.
+    call after that many steps in total (an interruption, for tests). ``batch_shards`` splits
+    each batch into shards with their own BatchNorm statistics, spread over the processes of a
+    ``torch.distributed`` run (None: one per process). A non-finite loss or gradient norm (the
+    mean over the processes) raises :class:`~nasfast.runs.Diverged` before the weights are
+    updated.
     """
     for name, v in (("steps", steps), ("batch_size", batch_size), ("paths", paths)):
         check_int(name, v)
@@ -84,6 +92,12 @@ def train_supernet(
     )
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(f"y: expected {x.shape[0]} labels (one per image), got {y.shape[0]}")
+    dp = DataParallel(batch_shards, device=x.device)
+    if batch_size % dp.shards:
+        raise ValueError(
+            f"batch_size: expected a multiple of batch_shards={dp.shards}, got {batch_size}"
+        )
+    dp.broadcast_state_(net)
     opt = torch.optim.SGD(
         net.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=weight_decay
     )
@@ -101,7 +115,7 @@ def train_supernet(
         start, losses = int(state["step"]), list(state["losses"])
     end = steps if stop_after is None else min(steps, stop_after)
     bar = None
-    if progress:
+    if progress and dp.is_main:
         from tqdm import tqdm
 
         bar = tqdm(total=steps, initial=start, desc="supernet", leave=False)
@@ -112,32 +126,40 @@ def train_supernet(
         archs = torch.randint(0, len(OPS), (paths, N_EDGES), generator=g)
         for group in opt.param_groups:
             group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / steps))
-        logits = net.forward_candidates(x[idx], archs)
-        loss = F.cross_entropy(logits.flatten(0, 1), y[idx].repeat(paths))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        shard_losses = []
+        for xs, ys in dp.split(x[idx], y[idx]):
+            logits = net.forward_candidates(xs, archs)
+            loss = F.cross_entropy(logits.flatten(0, 1), ys.repeat(paths))
+            loss.backward()
+            shard_losses.append(float(loss.detach()))
+        dp.average_gradients_(list(net.parameters()))
         grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), 5.0)
+        (mean_loss,) = dp.mean_of_processes([sum(shard_losses) / len(shard_losses)])
         check_finite_values(
             step,
             "lower --lr; "
             + (f"{checkpoint} holds the last finite state" if checkpoint else "nothing saved"),
-            train_loss=float(loss.detach()),
+            train_loss=mean_loss,
             grad_norm=float(grad_norm),
         )
         opt.step()
-        losses.append(float(loss.detach()))
+        losses.append(mean_loss)
         if bar is not None:
             bar.update(1)
         done = step + 1
         if checkpoint and (done % checkpoint_every == 0 or done == end):
-            if not tensors_finite(list(net.parameters())):
+            if not tensors_finite(list(net.parameters())):  # the same on every process
                 raise ValueError(f"diverged by step {done}: the supernet's weights are not finite")
+        if checkpoint and dp.is_main and (done % checkpoint_every == 0 or done == end):
             state = {"net": net.state_dict(), "opt": opt.state_dict(), "step": done}
             save_checkpoint(
                 {"kind": "supernet", **state, "losses": losses, "settings": stored}, checkpoint
             )
     if bar is not None:
         bar.close()
+    if checkpoint:
+        dp.barrier()  # rank 0's checkpoint is on disk before any process goes on
     net.eval()
     return losses
 

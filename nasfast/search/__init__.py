@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from nasfast.search.bananas import Bananas
 from nasfast.search.base import Evaluation, SearchResult, Strategy
 from nasfast.search.bo import BayesianOptimization
 from nasfast.search.evolution import RegularizedEvolution
 from nasfast.search.local_search import LocalSearch
 from nasfast.search.loop import check_budget, minimize
+from nasfast.search.naswot import NASWOT
 from nasfast.search.nsga2 import NSGA2
 from nasfast.search.problem import Objective, Problem
 from nasfast.search.random_search import RandomSearch
@@ -30,11 +32,14 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "bo": BayesianOptimization,
     "local": LocalSearch,
     "nsga2": NSGA2,
+    "bananas": Bananas,
+    "naswot": NASWOT,
 }
 
 
 def make_strategy(name: str, **kwargs: Any) -> Strategy:
-    """A strategy by name (``random``, ``rea``, ``reinforce``, ``bo``, ``local``, ``nsga2``)."""
+    """A strategy by name: ``random``, ``rea``, ``reinforce``, ``bo``, ``local``, ``nsga2``,
+    ``bananas`` (predictor-guided), ``naswot`` (training-free, proxy-ranked)."""
     if name not in STRATEGIES:
         raise ValueError(f"strategy: expected one of {', '.join(STRATEGIES)}, got {name!r}")
     return STRATEGIES[name](**kwargs)

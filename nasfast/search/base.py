@@ -24,6 +24,9 @@ class Strategy(ABC):
 
     name = "strategy"
     multi_objective = False  # True: works on all objectives (Pareto); False: on problem.fitness
+    # True: asks may come while earlier candidates are still being evaluated (one result told at
+    # a time), so parallel workers stay busy; False: each asked batch is evaluated, then told
+    steady_state = False
 
     def setup(self, problem: Problem, seed: int | None = None) -> Strategy:
         if not self.multi_objective and problem.n_obj > 1 and problem.scalarization is None:
@@ -62,15 +65,25 @@ class Evaluation:
 
 
 @dataclass
+class FailedEvaluation:
+    candidate: Candidate
+    error: str  # the exception (type: message) or the metric that was not a finite number
+    step: int  # 1-based number of this evaluation in the run (failures count)
+
+
+@dataclass
 class SearchResult:
-    """History of one run: every distinct candidate evaluated, in order."""
+    """History of one run: every distinct candidate evaluated, in order (``failures``: those whose
+    evaluation failed, with the error; they are not in ``history``)."""
 
     problem: Problem
     history: list[Evaluation]
     seed: int | None
     strategy: str
-    stopped: str  # "budget", "exhausted" (strategy proposed nothing) or "stalled" (only repeats)
+    # "budget", "exhausted" (strategy proposed nothing), "stalled" (only repeats) or "failures"
+    stopped: str
     extra: dict = field(default_factory=dict)
+    failures: list[FailedEvaluation] = field(default_factory=list)
 
     @property
     def n_evals(self) -> int:

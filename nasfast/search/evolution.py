@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -31,6 +31,7 @@ class RegularizedEvolution(Strategy):
     """
 
     name = "rea"
+    steady_state = True
 
     def __init__(
         self,
@@ -59,20 +60,25 @@ class RegularizedEvolution(Strategy):
 
     def _setup(self) -> None:
         self.population: deque[tuple[Candidate, float]] = deque()
-        self.seen: set[Candidate] = set()
+        self.seen: set[Hashable] = set()  # canonical keys of everything asked
         self.n_told = 0
+        self.n_initial_asked = 0
 
     def ask(self) -> list[Candidate]:
         if self.n_told < self.population_size:
-            n = self.population_size - self.n_told
-            draw = self.sampling if not self.seen else Sampling()  # refills are uniform
-            return self._fresh(draw(self.space, self.rng, n))
+            n = self.population_size - max(self.n_told, self.n_initial_asked)
+            if n > 0:
+                self.n_initial_asked += n
+                draw = self.sampling if not self.seen else Sampling()  # refills are uniform
+                return self._fresh(draw(self.space, self.rng, n))
+            if len(self.population) < self.sample_size:
+                return []  # the initial population is still being evaluated
         return self._fresh(self._child() for _ in range(self.batch_size))
 
     def _fresh(self, cands) -> list[Candidate]:
         out = []
         for c in cands:
-            self.seen.add(c)
+            self.seen.add(self.space.canonical(c))
             out.append(c)
         return out
 
@@ -85,7 +91,7 @@ class RegularizedEvolution(Strategy):
             if len(order) > 1:
                 parent = self.crossover(self.space, parent, members[order[1]][0], self.rng)
             child = self.mutation(self.space, parent, self.rng)
-            if child not in self.seen:
+            if self.space.canonical(child) not in self.seen:
                 return child
         return child
 
@@ -94,7 +100,7 @@ class RegularizedEvolution(Strategy):
             return
         fit = self.problem.fitness(metrics)
         for c, f in zip(cands, np.asarray(fit, dtype=float), strict=True):
-            self.seen.add(c)
+            self.seen.add(self.space.canonical(c))
             self.population.append((c, float(f)))
             if len(self.population) > self.population_size:
                 self.population.popleft()

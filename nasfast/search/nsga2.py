@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2 as _PymooNSGA2
@@ -85,7 +85,9 @@ class CategoricalMutation(Mutation):
 
 
 class ConstraintRepair(Repair):
-    """Replace candidates that violate the space's constraints by a valid mutation."""
+    """Replace a candidate that violates the space's constraints by a valid one close to it:
+    mutations of growing size, the nearest valid candidate, a uniform sample as a last resort
+    (:meth:`DiscreteSpace.repair`)."""
 
     def __init__(self, space: DiscreteSpace, rng: np.random.Generator) -> None:
         super().__init__()
@@ -97,28 +99,29 @@ class ConstraintRepair(Repair):
         X = np.asarray(X, dtype=np.int64).copy()
         for i, x in enumerate(X):
             if not self.space.is_valid(x):
-                X[i] = self.space.sample(self.rng)[0]
+                X[i] = self.space.repair(x, self.rng)
         return X
 
 
 class ArchiveDuplicateElimination(DuplicateElimination):
-    """A candidate is a duplicate if it repeats one in the batch, in ``others``, or in the
-    archive of everything evaluated so far."""
+    """A candidate is a duplicate if it is equivalent (same ``space.canonical`` key) to one in
+    the batch, in ``others``, or in the archive of everything evaluated so far."""
 
-    def __init__(self, archive: set[Candidate]) -> None:
+    def __init__(self, space: DiscreteSpace, archive: set[Hashable]) -> None:
         super().__init__()
+        self.space = space
         self.archive = archive
 
     def _do(self, pop, other, is_duplicate):
-        X = [tuple(int(v) for v in x) for x in pop.get("X")]
+        X = [self.space.canonical(tuple(int(v) for v in x)) for x in pop.get("X")]
         if other is None:
-            seen: set[Candidate] = set()
+            seen: set[Hashable] = set()
             for i, x in enumerate(X):
                 if x in seen or x in self.archive:
                     is_duplicate[i] = True
                 seen.add(x)
         else:
-            others = {tuple(int(v) for v in x) for x in other.get("X")}
+            others = {self.space.canonical(tuple(int(v) for v in x)) for x in other.get("X")}
             for i, x in enumerate(X):
                 if x in others:
                     is_duplicate[i] = True
@@ -180,7 +183,7 @@ class NSGA2(Strategy):
         self.mutation = mutation
 
     def _setup(self) -> None:
-        self.archive: set[Candidate] = set()
+        self.archive: set[Hashable] = set()
         self.algorithm = _PymooNSGA2(
             pop_size=self.pop_size,
             n_offsprings=self.n_offsprings or max(1, self.pop_size // 2),
@@ -197,7 +200,7 @@ class NSGA2(Strategy):
             ),
             repair=ConstraintRepair(self.space, self.rng),
             survival=NasfastRankAndCrowding(),
-            eliminate_duplicates=ArchiveDuplicateElimination(self.archive),
+            eliminate_duplicates=ArchiveDuplicateElimination(self.space, self.archive),
         )
         names = self.problem.names
         for name in self.ref:
@@ -224,7 +227,7 @@ class NSGA2(Strategy):
         pop, self._asked = self._asked, None
         if pop is None:
             return
-        self.archive.update(cands)
+        self.archive.update(self.space.canonical(c) for c in cands)
         F = {c: f for c, f in zip(cands, self.problem.F(metrics), strict=True)}
         X = [tuple(int(v) for v in x) for x in pop.get("X")]
         keep = [i for i, x in enumerate(X) if x in F]

@@ -15,6 +15,18 @@ from nasfast.spaces.discrete import Candidate, DiscreteSpace
 Metrics = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """An evaluation that did not produce finite metrics: the error, as one line."""
+
+    error: str
+
+
+def error_text(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class MetricSense(Protocol):
     name: str
     maximize: bool
@@ -41,15 +53,25 @@ class Objective:
 
     @staticmethod
     def parse(spec: Objective | str | tuple[str, str | bool]) -> Objective:
-        """``Objective``, ``"name"`` (maximized), ``"max:name"`` / ``"min:name"`` or
-        ``(name, "max" | "min" | bool)``."""
+        """``Objective``, ``"max:name"`` / ``"min:name"`` or ``(name, "max" | "min" | bool)``.
+
+        A bare ``"name"`` is refused: the direction is always explicit (``nasfast.pareto``
+        minimizes unless told otherwise, and a silent default here would disagree with it).
+        """
         if isinstance(spec, Objective):
             return spec
         if isinstance(spec, str):
             sense, sep, name = spec.partition(":")
-            if sep and sense in ("max", "min"):
+            if sep and sense in ("max", "min") and name:
                 return Objective(name, sense == "max")
-            return Objective(spec, True)
+            raise ValueError(
+                f"objectives: {spec!r} has no direction; write 'max:{spec}' or 'min:{spec}' "
+                f"(or ({spec!r}, 'max'))"
+            )
+        if not isinstance(spec, (tuple, list)) or len(spec) != 2:
+            raise ValueError(
+                f"objectives: expected 'max:NAME', 'min:NAME' or (NAME, 'max'|'min'), got {spec!r}"
+            )
         name, sense = spec
         if isinstance(sense, str):
             if sense not in ("max", "min"):
@@ -70,6 +92,11 @@ class Problem:
         describe: candidate -> readable string (default ``space.describe``).
         scalarization: folds several objectives into one for single-objective strategies.
         bounds: (min, max) per objective, for normalizing to [0, 1] (scalarization, reports).
+        candidates_as: what ``objective`` receives: ``"values"`` (a named record of the option
+            values) or ``"indices"``; default: the space's ``candidates_as``.
+
+    An evaluation that raises, or returns a metric that is None, NaN or infinite, is a
+    :class:`Failure` (recorded with its error); a metric missing from the result is a ValueError.
     """
 
     def __init__(
@@ -82,7 +109,12 @@ class Problem:
         describe: Callable[[Candidate], str] | None = None,
         scalarization: Scalarization | None = None,
         bounds: Sequence[tuple[float, float]] | None = None,
+        candidates_as: str | None = None,
     ) -> None:
+        if candidates_as not in (None, "values", "indices"):
+            raise ValueError(
+                f"candidates_as: expected 'values' or 'indices', got {candidates_as!r}"
+            )
         if not isinstance(space, DiscreteSpace):
             raise ValueError(f"space: expected a DiscreteSpace, got {type(space).__name__}")
         if not callable(objective):
@@ -105,6 +137,7 @@ class Problem:
         self.describe = describe or space.describe
         self.bounds = bounds
         self.scalarization = scalarization
+        self.candidates_as = candidates_as or space.candidates_as
         if scalarization is not None:
             scalarization.bind(self)
 
@@ -120,6 +153,7 @@ class Problem:
             batched=True,
             scalarization=scalarization,
             bounds=bench.bounds(),
+            candidates_as="indices",
         )
 
     @property
@@ -130,31 +164,77 @@ class Problem:
     def names(self) -> list[str]:
         return [o.name for o in self.objectives]
 
-    def evaluate(self, cands: Sequence[Candidate]) -> list[Metrics]:
-        """Metrics of each candidate (one call when batched), checked for the objectives."""
+    def argument(self, c: Candidate) -> Any:
+        return c if self.candidates_as == "indices" else self.space.record(c)
+
+    def evaluate(self, cands: Sequence[Candidate]) -> list[Metrics | Failure]:
+        """Metrics of each candidate (one call when batched), or a :class:`Failure` where the
+        objective raised or a metric is not a finite number."""
         if not cands:
             return []
+        args = [self.argument(c) for c in cands]
         if self.batched:
-            out = list(self.objective(list(cands)))
+            try:
+                out = list(self.objective(args))
+            except Exception as exc:  # noqa: BLE001 - a failed batch fails each of its candidates
+                return [Failure(error_text(exc)) for _ in cands]
             if len(out) != len(cands):
                 raise ValueError(
                     f"objective: returned {len(out)} results for {len(cands)} candidates"
                 )
         else:
-            out = [self.objective(c) for c in cands]
-        for m in out:
-            if not isinstance(m, dict):
-                raise ValueError(f"objective: expected a dict of metrics, got {type(m).__name__}")
-            for o in self.objectives:
-                if o.name not in m:
-                    raise ValueError(
-                        f"objectives: metric {o.name!r} missing from the objective's result "
-                        f"(it has {sorted(m)})"
-                    )
-                v = float(m[o.name])
-                if not math.isfinite(v):
-                    raise ValueError(f"objective: metric {o.name!r} is {v} (must be finite)")
+            out = []
+            for a in args:
+                try:
+                    out.append(self.objective(a))
+                except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
+                    out.append(Failure(error_text(exc)))
+        return [m if isinstance(m, Failure) else self._check(m) for m in out]
+
+    def _check(self, m: Any) -> Metrics | Failure:
+        if isinstance(m, Failure):
+            return m
+        if not isinstance(m, dict):
+            raise ValueError(f"objective: expected a dict of metrics, got {type(m).__name__}")
+        for o in self.objectives:
+            if o.name not in m:
+                raise ValueError(
+                    f"objectives: metric {o.name!r} missing from the objective's result "
+                    f"(it has {sorted(m)})"
+                )
+            v = m[o.name]
+            if v is None:
+                return Failure(f"metric {o.name!r} is None")
+            try:
+                v = float(v)
+            except (TypeError, ValueError):
+                return Failure(f"metric {o.name!r} is not a number: {v!r}")
+            if not math.isfinite(v):
+                return Failure(f"metric {o.name!r} is {v}")
+        return m
+
+    def penalty(self, metrics: Sequence[Metrics]) -> Metrics:
+        """Metrics worse than every one in ``metrics`` by their spread (what a strategy is told
+        for a failed or invalid candidate, so that it moves away from it)."""
+        out: Metrics = {}
+        F = self.F(metrics) if metrics else np.zeros((0, self.n_obj))
+        for j, o in enumerate(self.objectives):
+            if len(F):
+                worst, spread = float(F[:, j].max()), float(np.ptp(F[:, j]))
+            elif self.bounds is not None:
+                lo, hi = self.bounds[j]
+                worst, spread = (-lo if o.maximize else hi), hi - lo
+            else:
+                worst, spread = 0.0, 1.0
+            bad = worst + (spread if spread > 0 else max(abs(worst), 1.0))
+            out[o.name] = -bad if o.maximize else bad
         return out
+
+    def describe_problem(self) -> dict[str, Any]:
+        """What identifies this problem, for a checkpoint to refuse another one."""
+        from nasfast.search.fingerprint import describe_problem
+
+        return describe_problem(self)
 
     def F(self, metrics: Sequence[Metrics]) -> np.ndarray:
         """Objectives in minimization form, shape (n, n_obj) (maximized ones negated)."""

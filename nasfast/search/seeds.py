@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from nasfast.search.base import SearchResult, Strategy
+from nasfast.search.executors.base import Executor
 from nasfast.search.loop import minimize
 from nasfast.search.problem import Problem
 
@@ -16,9 +17,13 @@ def minimize_over_seeds(
     seeds: Sequence[int],
     *,
     progress: bool = False,
+    executor: Executor | None = None,
 ) -> list[SearchResult]:
-    """``minimize`` once per seed, each run on a fresh problem with a fresh strategy."""
+    """``minimize`` once per seed, each run on a fresh problem with a fresh strategy (and the
+    same ``executor``, whose workers are reused)."""
     return [
-        minimize(make_problem(), make_strategy(), budget, seed=seed, progress=progress)
+        minimize(
+            make_problem(), make_strategy(), budget, seed=seed, progress=progress, executor=executor
+        )
         for seed in seeds
     ]

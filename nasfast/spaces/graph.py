@@ -101,7 +101,7 @@ class GraphSpace(DiscreteSpace):
         self.n_edge_bits = len(self.edge_pairs)
         names = [f"{i}->{j}" for i, j in self.edge_pairs] + [f"op{k}" for k in range(1, n - 1)]
         choices: list[Any] = [2] * self.n_edge_bits + [ops] * (n - 2)
-        super().__init__(choices, names=names, constraints=[self._valid])
+        super().__init__(choices, names=names, constraints=[self._valid], candidates_as="indices")
 
     # ------------------------------------------------------------------ graphs
     def graph(self, c: Sequence[int]) -> Graph:
@@ -149,6 +149,9 @@ class GraphSpace(DiscreteSpace):
         """Isomorphism-invariant hash of the candidate's cell."""
         return graph_hash(*self.graph(c))
 
+    def canonical(self, c: Sequence[int]) -> str:
+        return self.key(c)
+
     def describe(self, c: Sequence[int]) -> str:
         A, labels = self.pruned(c)
         edges = ",".join(f"{i}>{j}" for i, j in zip(*np.nonzero(A), strict=True))
@@ -193,11 +196,11 @@ class GraphSpace(DiscreteSpace):
                 return cand
         return tuple(int(v) for v in a)
 
-    def neighbours(self, c: Sequence[int]) -> list[Candidate]:
+    def neighbors(self, c: Sequence[int]) -> list[Candidate]:
         """Valid one-edge and one-op changes of ``c``, one per isomorphism class (not ``c``'s)."""
         seen = {self.key(c)}
         out = []
-        for cand in super().neighbours(c):
+        for cand in super().neighbors(c):
             k = self.key(cand)
             if k not in seen:
                 seen.add(k)

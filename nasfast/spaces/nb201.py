@@ -16,6 +16,8 @@ This module is the one definition of the cell: the supernet (``nasfast.nn``), th
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -92,8 +94,18 @@ class NB201Space(DiscreteSpace):
     """
 
     def __init__(self, index: CellIndex | None = None) -> None:
-        super().__init__([OPS] * N_EDGES, names=[f"{d}<-{s}" for d, s in EDGES])
+        super().__init__(
+            [OPS] * N_EDGES, names=[f"{d}<-{s}" for d, s in EDGES], candidates_as="indices"
+        )
         self.index_order = index
+
+    def canonical(self, c: Sequence[int]) -> str:
+        """The function the cell computes, up to equivalences that hold for any weights (see
+        :func:`cell_expression`): 5,545 classes among the 15,625 cells."""
+        return cell_expression(c)
+
+    def count_distinct(self) -> int:
+        return n_distinct_cells()
 
     def describe(self, c: Sequence[int]) -> str:
         return ops_to_arch_str(c)
@@ -120,3 +132,39 @@ class NB201Space(DiscreteSpace):
                 "NB201Space(NB201Table.load())"
             )
         return self.index_order
+
+
+def cell_expression(ops: Sequence[int]) -> str:
+    """The output of the cell as an expression, equal for cells that compute the same function
+    for every choice of weights:
+
+    - a ``none`` edge adds nothing; ``skip_connect`` passes its input's terms on unchanged;
+    - a node whose every input adds nothing is an exact zero, and a ``skip_connect`` or
+      ``avg_pool_3x3`` of a zero adds nothing (a convolution of a zero is *not* dropped: its
+      batch norm outputs its learned shift);
+    - a sum does not depend on the order of its terms; nodes that do not reach the output,
+      and the edges into them, do not appear (which covers relabelling the two inner nodes).
+
+    A node's value is a sorted multiset of terms; a term is ``OP(value of its input)`` or ``x``
+    (the cell's input); the empty multiset is an exact zero.
+    """
+    ops = check_ops(ops)
+    value: dict[int, list[str]] = {0: ["x"]}
+    for node in (1, 2, 3):
+        terms: list[str] = []
+        for e, (dst, src) in enumerate(EDGES):
+            if dst != node or ops[e] == NONE:
+                continue
+            x = value[src]
+            if ops[e] == SKIP:
+                terms.extend(x)
+            elif x or ops[e] in (CONV1, CONV3):
+                terms.append(f"{OPS[ops[e]]}({'+'.join(x)})")
+        value[node] = sorted(terms)
+    return "+".join(value[3]) or "0"
+
+
+@functools.cache
+def n_distinct_cells() -> int:
+    """Number of distinct :func:`cell_expression` values over the whole space."""
+    return len({cell_expression(c) for c in itertools.product(range(len(OPS)), repeat=N_EDGES)})

@@ -17,24 +17,41 @@ from nasfast.tabular.published import CAVEAT, CITATION, published_rows
 Runs = list[dict[str, Any]]  # results.json 'runs' entries
 
 
+# What must agree for runs to be one experiment (the search protocol of a results.json).
+PROTOCOL = ("benchmark", "dataset", "budget", "objectives", "fidelity", "final_metric")
+
+
 def read_results(dirs: Sequence[str | Path]) -> tuple[dict[str, Runs], str, int]:
-    """strategy -> runs from the results.json of earlier searches, their data set and budget."""
+    """strategy -> runs from the results.json of earlier searches, their data set and budget.
+
+    Runs with another protocol (budget, objectives, fidelity, data set...) are refused: a
+    p-value between them would compare different experiments."""
     groups: dict[str, Runs] = {}
-    datasets, budgets = set(), set()
+    first: dict[str, Any] | None = None
+    first_dir = None
     for d in dirs:
         path = Path(d) / "results.json"
         if not path.is_file():
             raise FileNotFoundError(f"dirs: no results.json in {d}")
-        data = json.loads(path.read_text())
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            raise ValueError(f"dirs: {path} is not valid JSON") from None
+        protocol = {k: data.get(k) for k in PROTOCOL}
+        if first is None:
+            first, first_dir = protocol, d
+        for k in PROTOCOL:
+            if protocol[k] != first[k]:
+                raise ValueError(
+                    f"dirs: {d} ran with {k}={protocol[k]!r}, {first_dir} with {first[k]!r}; "
+                    "compare runs of one protocol"
+                )
         label = data.get("strategy", Path(d).name)
         if label in groups:
             label = f"{label} ({Path(d).name})"
         groups[label] = data["runs"]
-        datasets.add(data.get("dataset", "cifar10"))
-        budgets.add(data.get("budget"))
-    if len(datasets) != 1:
-        raise ValueError(f"dirs: results are on different data sets {sorted(datasets)}")
-    return groups, datasets.pop(), max(b for b in budgets if b is not None)
+    assert first is not None
+    return groups, first["dataset"] or "cifar10", first["budget"]
 
 
 def compare_rows(groups: dict[str, Runs], baseline: str | None) -> list[dict[str, Any]]:

@@ -48,6 +48,10 @@ METRICS = ("accuracy", "test_accuracy", "latency:DEVICE", "params", "flops", "ze
 # added as columns by nasfast.hardware (latency:host, latency:PATH.json, memory[:B], ...)
 HARDWARE_METRICS = ("memory", "train_memory")
 
+# The zen columns hold -1e8 for cells whose score could not be computed (341 cells): such
+# placeholders are missing values (NaN), never numbers to normalize against.
+MISSING_BELOW = -1e7
+
 _lock = threading.Lock()
 _cache: dict[str, NB201Table] = {}
 
@@ -250,14 +254,32 @@ class NB201Benchmark:
         self.space = NB201Space(self.table)
         self.n_queries = 0
 
+    def fingerprint(self) -> dict[str, object]:
+        """What identifies this benchmark's numbers (a search checkpoint stores it)."""
+        return {
+            "benchmark": "nb201",
+            "dataset": self.dataset,
+            "fidelity": self.fidelity,
+            "columns": [s.column for s in self.specs],
+            "table": str(self.table.path.resolve()),
+        }
+
     @property
     def objective_names(self) -> list[str]:
         return [s.name for s in self.specs]
 
+    def values(self, column: str) -> np.ndarray:
+        """A metric column with placeholders (zen's -1e8) as NaN: an evaluation of such a cell
+        fails (its metric is missing) and bounds and fronts leave it out."""
+        v = self.table.columns[column]
+        if column.startswith("zen_"):
+            v = np.where(v < MISSING_BELOW, np.nan, v)
+        return v
+
     def __call__(self, cands: Sequence[Sequence[int]]) -> list[dict[str, float]]:
         idx = self.table.indices_of(cands)
         self.n_queries += len(idx)
-        cols = [self.table.columns[s.column][idx] for s in self.specs]
+        cols = [self.values(s.column)[idx] for s in self.specs]
         final = self.table.columns[self.final_column][idx]
         out = []
         for k, i in enumerate(idx):
@@ -271,20 +293,20 @@ class NB201Benchmark:
         """(min, max) of each objective over the whole table, for normalization."""
         out = []
         for s in self.specs:
-            v = self.table.columns[s.column]
-            out.append((float(v.min()), float(v.max())))
+            v = self.values(s.column)
+            out.append((float(np.nanmin(v)), float(np.nanmax(v))))
         return out
 
     def objective_matrix(self) -> np.ndarray:
         """(15625, M) matrix of the objectives for every index (raw values, table order)."""
-        return np.stack([self.table.columns[s.column] for s in self.specs], axis=1)
+        return np.stack([self.values(s.column) for s in self.specs], axis=1)
 
     # ---------------------------------------------------------------- exact front scoring
     def normalized_matrix(self) -> np.ndarray:
         """Objectives of every row in minimization form scaled to [0, 1] over the table."""
         out = []
         for s, (lo, hi) in zip(self.specs, self.bounds(), strict=True):
-            v = (self.table.columns[s.column] - lo) / max(hi - lo, 1e-300)
+            v = (self.values(s.column) - lo) / max(hi - lo, 1e-300)
             out.append(1.0 - v if s.maximize else v)
         return np.stack(out, axis=1)
 
@@ -312,8 +334,11 @@ class NB201Benchmark:
         return ref
 
     def exact_front(self) -> np.ndarray:
-        """Official indices of the exact Pareto set of the objectives over the whole table."""
-        return np.sort(pareto.pareto_front(self.normalized_matrix()))
+        """Official indices of the exact Pareto set of the objectives over the whole table (rows
+        with a missing value left out)."""
+        N = self.normalized_matrix()
+        rows = np.flatnonzero(np.isfinite(N).all(axis=1))
+        return np.sort(rows[pareto.pareto_front(N[rows])])
 
     def score_front(self, indices: Sequence[int], ref: np.ndarray) -> dict[str, float]:
         """Hypervolume of the found set against the exact front's, both normalized, with the
@@ -321,6 +346,7 @@ class NB201Benchmark:
         N = self.normalized_matrix()
         exact = self.exact_front()
         found = np.unique(np.asarray(indices, dtype=np.int64))
+        found = found[np.isfinite(N[found]).all(axis=1)]
         found = found[pareto.pareto_front(N[found])] if len(found) else found
         ref = np.asarray(ref, dtype=np.float64)
         hv_exact = float(pareto.hypervolume(N[exact], ref))

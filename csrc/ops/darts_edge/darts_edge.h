@@ -1,6 +1,7 @@
 #pragma once
 // nasfast::darts_edge_forward / darts_edge_backward: the eight DARTS primitives of one search-cell
-// edge and their weighted sum, as two ops (see darts_edge_impl.h for the algorithm).
+// edge and their weighted sum, as two ops (see darts_edge_forward.h and darts_edge_backward.h for
+// the algorithm).
 //
 // Layout shared by the ops, the Python layer and the CUDA glue:
 //  - weights [8]: none, max_pool_3x3, avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5,

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+Arch = dict[str, Any]  # choice label -> chosen value
+
 KINDS = ("value", "layer", "input", "repeat")
 
 

@@ -11,9 +11,8 @@ import numpy as np
 from torch import nn
 
 from nasfast._atomic import atomic_path
-from nasfast.spaces.model.context import ChoiceSpec, frozen, recording
+from nasfast.spaces.model.context import Arch, ChoiceSpec, frozen, recording
 
-Arch = dict[str, Any]
 ENCODINGS = ("onehot", "values", "both")
 
 

@@ -103,11 +103,10 @@ def _key_map(builtin: NB201Supernet) -> dict[str, str]:
             new = ["stem", "1", *parts[1:]]
         elif parts[0] == "layers" and parts[2] in ("conv1", "conv3"):
             op = "nor_conv_1x1" if parts[2] == "conv1" else "nor_conv_3x3"
-            sub = {"conv": "1", "bn": "2"}[parts[4]]
-            new = ["layers", parts[1], "edges", parts[3], "candidates", op, sub, *parts[5:]]
+            # ReLUConvBN keeps (ReLU, conv, BN) in .op: "op.1" is the conv, "op.2" the BN
+            new = ["layers", parts[1], "edges", parts[3], "candidates", op, *parts[5:]]
         elif parts[0] == "layers" and parts[2] in ("conv_a", "conv_b"):
-            sub = {"conv": "1", "bn": "2"}[parts[3]]
-            new = [*parts[:3], sub, *parts[4:]]
+            new = [*parts[:3], *parts[4:]]
         elif parts[0] == "layers" and parts[2] == "shortcut":
             new = [*parts[:3], "1", *parts[3:]]
         else:
