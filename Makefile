@@ -20,7 +20,8 @@ export MAX_JOBS ?= $(JOBS)
 # accuracy reached vs evaluations spent for REA and the predictor-guided search (bananas).
 demo: build
 	$(VENV)/bin/nasfast search darts --epochs 1 --train-images 960 --batch-size 32 --channels 4 \
-		--layers 3 --order first --threads 1 --time-backends 3 --no-progress --out runs/demo-darts
+		--layers 3 --order first --threads 1 --time-backends 3 --no-progress --overwrite \
+		--out runs/demo-darts
 	$(VENV)/bin/nasfast search nsga2 --benchmark nb201 --objectives accuracy,latency:raspi4 \
 		--budget 1000 --seed 0 --ref accuracy=85 --out runs/demo-nb201
 	$(VENV)/bin/nasfast compare --strategies rea,bananas --baseline rea --budget 100 --seeds 3 \

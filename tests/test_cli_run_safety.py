@@ -22,6 +22,17 @@ TRAIN = ["--channels", "2", "--layers", "2", "--batch-size", "8", "--epochs", "2
          "--no-progress"]  # fmt: skip
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_plots():
+    """The PNGs take most of a tiny run's time; their own tests draw them."""
+    from nasfast.darts import plots
+
+    saved = plots.plot_alpha_history, plots.plot_genotype
+    plots.plot_alpha_history = plots.plot_genotype = lambda *a: []
+    yield
+    plots.plot_alpha_history, plots.plot_genotype = saved
+
+
 @pytest.fixture(scope="module")
 def npz(tmp_path_factory):
     return write_tiny_npz(str(tmp_path_factory.mktemp("data") / "tiny.npz"))
@@ -247,3 +258,19 @@ def test_export_keeps_one_image_and_a_finished_run_exports_again(
     assert example.untyped_storage().nbytes() == 8 * 8 * 4  # one 1x8x8 float image
     for n in (1, 5):
         assert program.module()(torch.randn(n, 1, 8, 8)).shape == (n, 3)
+
+
+def test_the_demo_search_runs_again_into_its_folder(tmp_path):
+    """``make demo``'s DARTS command (shrunk) twice in a row: the second replaces the first."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    line = re.search(r"nasfast (search darts .*?--out \S+)", makefile.replace("\\\n", " "))
+    argv = shlex.split(line.group(1))
+    shrink = {"--train-images": "128", "--time-backends": "0", "--out": str(tmp_path / "demo")}
+    for flag, value in shrink.items():
+        argv[argv.index(flag) + 1] = value
+    assert main([*argv, "--max-steps", "1"]) == 0
+    assert main([*argv, "--max-steps", "1"]) == 0

@@ -241,7 +241,8 @@ class DartsSearch:
         if min(len(self.train_idx), len(self.val_idx)) < cfg.batch_size:
             raise ValueError(
                 f"batch_size: {cfg.batch_size} is larger than the train/val halves "
-                f"({len(self.train_idx)}/{len(self.val_idx)} images)"
+                f"({len(self.train_idx)}/{len(self.val_idx)} images"
+                + (f" of train_images={cfg.train_images})" if cfg.train_images else ")")
             )
         self.steps_per_epoch = len(self.train_idx) // cfg.batch_size
         self.total_steps = self.steps_per_epoch * cfg.epochs

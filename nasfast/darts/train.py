@@ -145,6 +145,7 @@ class TrainRun:
         if self.n < cfg.batch_size:
             raise ValueError(
                 f"batch_size: {cfg.batch_size} is larger than the {self.n} training images"
+                + (f" (train_images={cfg.train_images})" if cfg.train_images else "")
             )
         self.steps_per_epoch = self.n // cfg.batch_size
         self.total_steps = self.steps_per_epoch * cfg.epochs
