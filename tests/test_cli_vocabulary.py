@@ -77,3 +77,13 @@ def test_a_closed_stdout_pipe_ends_quietly(monkeypatch, capsys, tmp_path):
     finally:
         sink.close()
     assert capsys.readouterr().err == ""
+
+
+def test_rea_on_the_table_takes_pop_size_and_the_old_spelling(capsys):
+    parser = build_parser()
+    assert parser.parse_args(["search", "rea", "--pop-size", "7"]).population == "7"
+    assert parser.parse_args(["search", "rea", "--population", "7"]).population == "7"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["search", "rea", "--help"])
+    text = capsys.readouterr().out
+    assert "--pop-size" in text and "--population" not in text

@@ -80,7 +80,10 @@ def add_common_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_strategy_arguments(p: argparse.ArgumentParser, name: str) -> None:
     if name == "rea":
-        p.add_argument("--population", default="20", help="population size (default 20)")
+        p.add_argument(
+            "--pop-size", dest="population", default="20", help="population size (default 20)"
+        )
+        p.add_argument("--population", dest="population", help=argparse.SUPPRESS)
         p.add_argument("--sample-size", default="5", help="tournament size (default 5)")
         p.add_argument("--crossover", default="0", help="uniform-crossover probability (default 0)")
     elif name == "reinforce":
@@ -117,7 +120,7 @@ def strategy_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     name = args.strategy_name
     if name == "rea":
         return {
-            "population_size": _int(args.population, "--population", 2),
+            "population_size": _int(args.population, "--pop-size", 2),
             "sample_size": _int(args.sample_size, "--sample-size", 1),
             "crossover_prob": _float(args.crossover, "--crossover"),
         }
