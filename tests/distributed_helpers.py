@@ -114,9 +114,11 @@ def all_work(rank: int, runs: dict[str, list[list[str]]], out: Path) -> None:
 
 
 def rank_one_fails(rank: int) -> None:
-    """Rank 1 raises; rank 0 waits for it at a barrier that never completes."""
-    import torch.distributed as dist
+    """Rank 1 raises; rank 0 is still busy (it would outlive the launch if it were not killed).
+    Rank 0 does not wait at a collective: gloo would then fail it too, and which of the two
+    errors arrives first is a race."""
+    import time
 
     if rank == 1:
         raise ValueError("rank 1 failed on purpose")
-    dist.barrier()
+    time.sleep(300)
