@@ -75,8 +75,7 @@ def _as_pixels(x: np.ndarray, path: str) -> np.ndarray:
         bad = int(x.size - np.count_nonzero(np.isfinite(x)))
         if bad:
             raise ValueError(
-                f"{path}: {bad} of {x.size} image values are NaN or infinite; images must be "
-                "finite"
+                f"{path}: {bad} of {x.size} image values are NaN or infinite; images must be finite"
             )
         return x.astype(np.float32)
     if np.issubdtype(x.dtype, np.integer) and not np.issubdtype(x.dtype, np.bool_):
