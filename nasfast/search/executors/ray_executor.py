@@ -27,7 +27,8 @@ def import_ray() -> Any:
 
 
 def start_local_ray(num_cpus: int | None = None) -> None:
-    """A local Ray on the loopback address, no dashboard, no usage reporting."""
+    """A local Ray asked for the loopback address, with no dashboard and no usage reporting
+    (Ray 2.60 still binds its servers to the machine's address: see docs/executors.md)."""
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     import_ray().init(
         num_cpus=num_cpus,
