@@ -2,21 +2,10 @@
 
 import pytest
 import torch
+from oneshot_helpers import tiny_images as _data
+from oneshot_helpers import tiny_supernet as _net
 
 from nasfast import oneshot as hybrid
-from nasfast.nn import NB201Supernet
-
-
-def _data(n=48, size=8, channels=1, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, channels, size, size, generator=g)
-    y = torch.randint(0, 3, (n,), generator=g)
-    return x, y
-
-
-def _net(seed=0):
-    torch.manual_seed(seed)
-    return NB201Supernet(C=2, N=1, num_classes=3, in_channels=1)
 
 
 def test_objective_scores_a_generation_in_one_call_and_matches_the_loop():
