@@ -70,14 +70,14 @@ def test_check_fails_when_a_json_ratio_changes(tmp_path: Path) -> None:
     assert (root / "README.md").read_text() != (ROOT / "README.md").read_text()
 
 
-def test_row_of_several_runs_is_their_median(tmp_path: Path) -> None:
+def test_row_of_several_runs_is_their_lowest(tmp_path: Path) -> None:
     for i, ratio in enumerate([3.0, 1.0, 2.0]):
         data = {"results": [{"name": "case", "ratio": ratio}]}
         (tmp_path / f"run{i}.json").write_text(json.dumps(data))
     row = render.Row(
         "c", "b", "s.md", ("run0.json", "run1.json", "run2.json"), render.bench_case("case")
     )
-    assert render.row_ratio(row, tmp_path) == 2.0
+    assert render.row_ratio(row, tmp_path) == 1.0
 
 
 def test_missing_markers_and_unknown_case_are_errors(tmp_path: Path) -> None:
