@@ -50,6 +50,7 @@ def test_every_flag_has_help_and_shows_its_default(name):
         shown = formatter._get_help_string(action)
         if action.default not in (None, False, argparse.SUPPRESS):
             assert "default" in shown, f"{action.option_strings[0]}: {shown}"
+    assert parser.format_help()
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))

@@ -25,6 +25,7 @@ class DefaultsFormatter(argparse.HelpFormatter):
             return text
         if isinstance(default, (list, tuple)):
             default = ",".join(map(str, default))
+        default = str(default).replace("%", "%%")  # argparse %-formats the help text
         bare = f" ({default})"
         if text.endswith(bare):
             text = text[: -len(bare)]
