@@ -21,9 +21,27 @@ def _parser(argv: list[str]) -> argparse.ArgumentParser:
     return command_parser(parser, parser.parse_args(argv))
 
 
-@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))
-def test_every_flag_has_help_and_shows_its_default(argv):
-    parser = _parser(argv)
+def _every_parser(parser: argparse.ArgumentParser, path=()):
+    """(command words, parser) for ``nasfast`` and every subcommand under it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _every_parser(child, (*path, name))
+
+
+PARSERS = {" ".join(path) or "nasfast": p for path, p in _every_parser(build_parser())}
+
+
+def test_the_command_list_covers_every_subcommand():
+    assert {"search darts", "search nsga2", "compare", "profile", "proxies", "bench"} <= set(
+        PARSERS
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PARSERS))
+def test_every_flag_has_help_and_shows_its_default(name):
+    parser = PARSERS[name]
     formatter = parser._get_formatter()
     for action in parser._actions:
         if not action.option_strings or action.help == argparse.SUPPRESS:
@@ -32,7 +50,12 @@ def test_every_flag_has_help_and_shows_its_default(argv):
         shown = formatter._get_help_string(action)
         if action.default not in (None, False, argparse.SUPPRESS):
             assert "default" in shown, f"{action.option_strings[0]}: {shown}"
-    assert "--progress, --no-progress" in parser.format_help()
+    assert parser.format_help()
+
+
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_the_training_commands_take_progress_flags(argv):
+    assert "--progress, --no-progress" in _parser(argv).format_help()
 
 
 @pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))

@@ -60,7 +60,48 @@ def test_readme_and_docs_have_runnable_examples() -> None:
     readme = [b for b in python_blocks((ROOT / "README.md").read_text()) if b[2]]
     assert len(readme) >= 3
     pages = [p for p in doc_pages() if p.parent.name in ("docs", "ops")]
-    assert len(pages) >= 8
+    runnable = [p for p in pages if any(b[2] for b in python_blocks(p.read_text()))]
+    assert len(runnable) >= 8, [str(p.relative_to(ROOT)) for p in runnable]
+
+
+def test_every_results_summary_is_linked_from_the_results_readme() -> None:
+    results = ROOT / "benchmarks" / "results"
+    index = (results / "README.md").read_text()
+    linked = set(re.findall(r"\]\(([^)#]+\.md)\)", index))
+    summaries = {p.name for p in results.glob("*.md")} - {"README.md"}
+    assert summaries - linked == set()
+    assert linked - summaries == set()  # no link to a missing summary
+
+
+def test_every_subcommand_is_in_the_readme_command_table() -> None:
+    import argparse
+
+    from nasfast.cli.main import build_parser
+
+    rows = [
+        line.split("|")[1].strip()
+        for line in (ROOT / "README.md").read_text().splitlines()
+        if line.startswith("| `nasfast ")
+    ]
+
+    def subcommands(parser: argparse.ArgumentParser) -> dict:
+        return next(
+            (a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)),
+            {},
+        )
+
+    missing = []
+    for name, parser in subcommands(build_parser()).items():
+        children = subcommands(parser)
+        if not children:
+            if not any(row.startswith(f"`nasfast {name}") for row in rows):
+                missing.append(name)
+            continue
+        mine = [row for row in rows if row.startswith(f"`nasfast {name} ")]
+        for child in children:
+            if not any(re.search(rf"[ {{,]{child}[ }},]", row) for row in mine):
+                missing.append(f"{name} {child}")
+    assert missing == []
 
 
 def test_norun_marker_excludes_only_the_next_block() -> None:

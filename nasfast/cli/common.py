@@ -9,7 +9,8 @@ DATASETS_HELP = "mnist-small (shipped) | mnist10k | fashion-mnist | cifar10 | PA
 
 class DefaultsFormatter(argparse.HelpFormatter):
     """Help that ends with ``(default: X)`` for every option with a default worth showing
-    (not None, not False, not already mentioned)."""
+    (not None, not False, not already mentioned); a help ending in the bare value, ``(X)``,
+    has it spelled ``(default: X)`` instead."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -24,6 +25,10 @@ class DefaultsFormatter(argparse.HelpFormatter):
             return text
         if isinstance(default, (list, tuple)):
             default = ",".join(map(str, default))
+        default = str(default).replace("%", "%%")  # argparse %-formats the help text
+        bare = f" ({default})"
+        if text.endswith(bare):
+            text = text[: -len(bare)]
         return f"{text} (default: {default})"
 
 

@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 
+from nasfast.cli.common import DefaultsFormatter
 from nasfast.cli.errors import command_parser, flag_message, one_line_errors
 
 # Each module defines register(subparsers) which adds its parser and sets `func` on it.
@@ -41,10 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _strict(parser: argparse.ArgumentParser) -> None:
-    """Every (sub)parser matches whole flags only (``--lr`` never stands for ``--lr-min``) and
-    reports a bad command line in one line."""
+    """Every (sub)parser matches whole flags only (``--lr`` never stands for ``--lr-min``),
+    reports a bad command line in one line and shows each flag's default in its help."""
     parser.allow_abbrev = False
     one_line_errors(parser)
+    if not issubclass(parser.formatter_class, DefaultsFormatter):
+        base = parser.formatter_class
+        parser.formatter_class = type(f"Defaults{base.__name__}", (DefaultsFormatter, base), {})
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():

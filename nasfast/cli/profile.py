@@ -7,7 +7,6 @@ import argparse
 from pathlib import Path
 
 from nasfast.cli.common import check_device
-from nasfast.cli.errors import one_line_errors
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +14,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "profile",
         help="profile a space's ops on this device (latency table), or predict an arch from one",
     )
-    one_line_errors(p)
     p.add_argument("--space", default="nb201", help="nb201 (default) or darts")
     p.add_argument("--channels", type=int, default=None, help="initial channels C (16)")
     p.add_argument("--cells", type=int, default=None, help="nb201: cells per stage N (5)")

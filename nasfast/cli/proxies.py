@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import time
 
 from nasfast.cli.common import add_threads_arg, set_threads
@@ -127,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
                 f"accuracy {acc[np.argmax(s)]:.2f}"
             )
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as f:
-            json.dump({"indices": idx.tolist(), "accuracy": acc.tolist(), "proxies": report}, f)
+        from nasfast._atomic import write_json
+
+        write_json(
+            args.json, {"indices": idx.tolist(), "accuracy": acc.tolist(), "proxies": report}
+        )
         print(f"wrote {args.json}")
     return 0
 

@@ -3,7 +3,7 @@ thread while the calling thread waits in short slices, so a KeyboardInterrupt re
 it then cancels the kernel (which polls a cancellation counter) and is raised again.
 
 The exact computation grows steeply with the number of objectives M when many points are
-mutually non-dominated: 50 such points take about 0.06 s at M = 10, 2 s at M = 15 and 30 s at
+mutually non-dominated: 50 such points take about 0.06 s at M = 10, 1.7 s at M = 15 and 31 s at
 M = 20 on one core (benchmarks/results/hypervolume_cost.md). :data:`WARN_OBJECTIVES` and
 :data:`WARN_POINTS` set where a warning says so.
 """
