@@ -28,8 +28,7 @@ def _workers() -> list[threading.Thread]:
 @pytest.fixture
 def threaded(monkeypatch):
     """Small inputs run on the worker thread too (the reference twin is slow on large ones)."""
-    monkeypatch.setattr(interruptible, "_THREAD_OBJECTIVES", 2)
-    monkeypatch.setattr(interruptible, "_THREAD_POINTS", 1)
+    monkeypatch.setattr(interruptible, "_THREAD_WORK", 0.0)
 
 
 def test_ctrl_c_stops_a_long_exact_hypervolume(threaded):

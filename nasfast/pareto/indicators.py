@@ -26,7 +26,7 @@ def hypervolume(
     objective counts the volume between ``ref`` and the points above it.
 
     The exact volume costs steeply more with more objectives when many points are mutually
-    non-dominated (50 such points: ~0.06 s at M = 10, ~2 s at M = 15, ~30 s at M = 20); from
+    non-dominated (50 such points: ~0.06 s at M = 10, ~1.7 s at M = 15, ~31 s at M = 20); from
     M >= 15 and N >= 40 a ``RuntimeWarning`` says so. Ctrl-C stops the fused kernel.
     """
     _require_backend(backend)
